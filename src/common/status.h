@@ -97,22 +97,30 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status OkStatus() { return Status(); }
+inline Status OkStatus() {
+  return Status();
+}
 inline Status InvalidArgumentError(std::string m) {
   return Status(StatusCode::kInvalidArgument, std::move(m));
 }
-inline Status NotFoundError(std::string m) { return Status(StatusCode::kNotFound, std::move(m)); }
+inline Status NotFoundError(std::string m) {
+  return Status(StatusCode::kNotFound, std::move(m));
+}
 inline Status FailedPreconditionError(std::string m) {
   return Status(StatusCode::kFailedPrecondition, std::move(m));
 }
 inline Status OutOfRangeError(std::string m) {
   return Status(StatusCode::kOutOfRange, std::move(m));
 }
-inline Status InternalError(std::string m) { return Status(StatusCode::kInternal, std::move(m)); }
+inline Status InternalError(std::string m) {
+  return Status(StatusCode::kInternal, std::move(m));
+}
 inline Status UnavailableError(std::string m) {
   return Status(StatusCode::kUnavailable, std::move(m));
 }
-inline Status AbortedError(std::string m) { return Status(StatusCode::kAborted, std::move(m)); }
+inline Status AbortedError(std::string m) {
+  return Status(StatusCode::kAborted, std::move(m));
+}
 inline Status ResourceExhaustedError(std::string m) {
   return Status(StatusCode::kResourceExhausted, std::move(m));
 }
@@ -131,16 +139,15 @@ inline Status PermissionDeniedError(std::string m) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(const T& value) : v_(value) {}  // NOLINT(google-explicit-constructor)
+  Result(const T& value) : v_(value) {}        // NOLINT(google-explicit-constructor)
   Result(T&& value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Result(Status status)  // NOLINT(google-explicit-constructor)
+  Result(Status status)                        // NOLINT(google-explicit-constructor)
       : v_(status.ok() ? Status(StatusCode::kInternal, "Result constructed from OK status")
                        : std::move(status)) {}
   template <typename U,
-            typename = std::enable_if_t<std::is_constructible_v<T, U&&> &&
-                                        !std::is_same_v<std::decay_t<U>, Status> &&
-                                        !std::is_same_v<std::decay_t<U>, Result<T>> &&
-                                        !std::is_same_v<std::decay_t<U>, T>>>
+            typename = std::enable_if_t<
+                std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, Status> &&
+                !std::is_same_v<std::decay_t<U>, Result<T>> && !std::is_same_v<std::decay_t<U>, T>>>
   Result(U&& value) : v_(T(std::forward<U>(value))) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
@@ -165,7 +172,9 @@ class [[nodiscard]] Result {
 };
 
 namespace status_internal {
-inline Status AsStatus(Status s) { return s; }
+inline Status AsStatus(Status s) {
+  return s;
+}
 template <typename T>
 Status AsStatus(const Result<T>& r) {
   return r.status();
@@ -178,16 +187,17 @@ Status AsStatus(const Result<T>& r) {
 #define NPUSHARE_STATUS_CONCAT_(a, b) NPUSHARE_STATUS_CONCAT_INNER_(a, b)
 
 // NPUSHARE_RETURN_IF_ERROR(expr): returns the Status of `expr` (a Status or Result) if not OK.
-#define NPUSHARE_RETURN_IF_ERROR(expr)                                                  \
-  do {                                                                                  \
-    ::npushare::Status npushare_status_ = ::npushare::status_internal::AsStatus(expr);  \
-    if (!npushare_status_.ok()) return npushare_status_;                                \
+#define NPUSHARE_RETURN_IF_ERROR(expr)                                                 \
+  do {                                                                                 \
+    ::npushare::Status npushare_status_ = ::npushare::status_internal::AsStatus(expr); \
+    if (!npushare_status_.ok())                                                        \
+      return npushare_status_;                                                         \
   } while (0)
 
 // NPUSHARE_ASSIGN_OR_RETURN(decl, expr): evaluates the Result `expr`; on error returns its
 // Status, otherwise moves the value into `decl`.
-#define NPUSHARE_ASSIGN_OR_RETURN(decl, expr)                                       \
-  auto NPUSHARE_STATUS_CONCAT_(npushare_result_, __LINE__) = (expr);                \
-  if (!NPUSHARE_STATUS_CONCAT_(npushare_result_, __LINE__).ok())                    \
-    return NPUSHARE_STATUS_CONCAT_(npushare_result_, __LINE__).status();            \
+#define NPUSHARE_ASSIGN_OR_RETURN(decl, expr)                            \
+  auto NPUSHARE_STATUS_CONCAT_(npushare_result_, __LINE__) = (expr);     \
+  if (!NPUSHARE_STATUS_CONCAT_(npushare_result_, __LINE__).ok())         \
+    return NPUSHARE_STATUS_CONCAT_(npushare_result_, __LINE__).status(); \
   decl = std::move(NPUSHARE_STATUS_CONCAT_(npushare_result_, __LINE__)).value()

@@ -15,9 +15,8 @@
 
 #include <functional>
 #include <map>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/status.h"
 #include "config/device_config.h"
@@ -56,9 +55,8 @@ class VectorContext {
 // A handler gets the whole case object (id, category, input, expected, expected_any_of...).
 // `expected` is the object to compare against (the case's own, or the documented
 // deviation). It must not throw: runner catches json exceptions and reports them as kFail.
-using CaseHandler =
-    std::function<CaseOutcome(const nlohmann::json& test_case, const nlohmann::json& expected,
-                              const VectorContext& ctx)>;
+using CaseHandler = std::function<CaseOutcome(
+    const nlohmann::json& test_case, const nlohmann::json& expected, const VectorContext& ctx)>;
 
 using HandlerTable = std::map<std::string, CaseHandler, std::less<>>;
 

@@ -43,9 +43,9 @@ struct ChipConfig {
   int32_t ai_core = 0;               // aiCore
   int32_t ai_cpu = 0;                // aiCPU (informational)
   std::vector<VnpuTemplate> templates;  // sorted ascending by memory_mb after load
-  std::string runtime_class_name;    // runtimeClassName: set on pods lacking one
-  bool overwrite_env = false;        // overwriteEnv
-  bool super_pod = false;            // superPod (910C only)
+  std::string runtime_class_name;       // runtimeClassName: set on pods lacking one
+  bool overwrite_env = false;           // overwriteEnv
+  bool super_pod = false;               // superPod (910C only)
 };
 
 // DeviceConfig: the whole `vnpus` block.

@@ -4,7 +4,8 @@ namespace npushare::config {
 
 const NodeConfigEntry* NodeConfig::Find(std::string_view node_name) const {
   for (const auto& n : nodes) {
-    if (n.name == node_name) return &n;
+    if (n.name == node_name)
+      return &n;
   }
   return nullptr;
 }

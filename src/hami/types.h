@@ -43,8 +43,8 @@ inline constexpr char kDeviceScoringWeightsAnnotation[] = "hami.io/device-scorin
 inline constexpr char kNumaBindAnnotation[] = "nvidia.com/numa-bind";
 
 // Keys that embed the chip's commonWord.
-std::string NodeRegisterKey(const std::string& cw);    // hami.io/node-register-<cw>
-std::string NodeHandshakeKey(const std::string& cw);   // hami.io/node-handshake-<cw>
+std::string NodeRegisterKey(const std::string& cw);       // hami.io/node-register-<cw>
+std::string NodeHandshakeKey(const std::string& cw);      // hami.io/node-handshake-<cw>
 std::string DevicesToAllocateKey(const std::string& cw);  // hami.io/<cw>-devices-to-allocate
 std::string DevicesAllocatedKey(const std::string& cw);   // hami.io/<cw>-devices-allocated
 std::string RuntimeInfoKey(const std::string& cw);        // huawei.com/<cw>
@@ -53,16 +53,16 @@ std::string NoUseUuidKey(const std::string& cw);          // hami.io/no-use-<cw>
 
 // DeviceInfo: one registered device (JSON keys in comments).
 struct DeviceInfo {
-  std::string id;            // "id": die UUID
-  uint32_t index = 0;        // "index": position in the plugin's filtered list
-  int32_t count = 0;         // "count": max concurrent allocations (slots)
-  int32_t devmem = 0;        // "devmem": MB
-  int32_t devcore = 0;       // "devcore"
-  std::string type;          // "type": <cw>
-  int32_t numa = 0;          // "numa"
-  std::string mode;          // "mode" (unused for Ascend)
-  bool health = false;       // "health" (absent = false)
-  std::string device_vendor; // "devicevendor": set to <cw> by the decoder
+  std::string id;             // "id": die UUID
+  uint32_t index = 0;         // "index": position in the plugin's filtered list
+  int32_t count = 0;          // "count": max concurrent allocations (slots)
+  int32_t devmem = 0;         // "devmem": MB
+  int32_t devcore = 0;        // "devcore"
+  std::string type;           // "type": <cw>
+  int32_t numa = 0;           // "numa"
+  std::string mode;           // "mode" (unused for Ascend)
+  bool health = false;        // "health" (absent = false)
+  std::string device_vendor;  // "devicevendor": set to <cw> by the decoder
   // "custominfo": present or not; NetworkID inside it present or not.
   bool has_custom_info = false;
   std::optional<double> network_id;
@@ -84,17 +84,17 @@ using PodDevices = std::vector<ContainerDevices>;
 
 // RuntimeInfoEntry: one element of huawei.com/<cw>. Absent fields are std::nullopt / "".
 struct RuntimeInfoEntry {
-  std::string uuid;                 // "UUID"
-  std::string temp;                 // "temp": template name, legacy mode only
-  std::optional<int64_t> memory;    // "memory" (MB)
-  std::optional<int32_t> core;      // "core" (percent)
+  std::string uuid;               // "UUID"
+  std::string temp;               // "temp": template name, legacy mode only
+  std::optional<int64_t> memory;  // "memory" (MB)
+  std::optional<int32_t> core;    // "core" (percent)
 };
 
 // ContainerDeviceRequest: what one container asks of one chip type (HAMi ContainerDeviceRequest).
 struct ContainerDeviceRequest {
   int32_t nums = 0;
   std::string type;
-  int32_t memreq = 0;             // MB
+  int32_t memreq = 0;              // MB
   int32_t mem_percentage_req = 0;  // 100 = whole device memory; 101 = NVIDIA "unset"
   int32_t coresreq = 0;
 

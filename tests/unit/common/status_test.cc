@@ -6,7 +6,8 @@ namespace npushare {
 namespace {
 
 Result<int> Half(int x) {
-  if (x % 2 != 0) return InvalidArgumentError("odd");
+  if (x % 2 != 0)
+    return InvalidArgumentError("odd");
   return x / 2;
 }
 

@@ -1,0 +1,324 @@
+// Mapping, locking and dead-process reclamation of the npu-sim state file.
+//
+// Why a robust mutex rather than a lock-free design: the state is small, every operation that
+// touches it (allocation, vNPU change, kernel dispatch) is short, and several fields must change
+// together (per-process memory and the chip timeline). A single robust mutex gives atomicity
+// across those fields and, unlike a spinlock or a flock on the file, tells the next locker when
+// the holder died so it can repair the state. Reads that must never block (none today) would
+// need a seqlock; see docs/npu-sim.md.
+#include "state/shared_state.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace npushare::sim {
+namespace {
+
+Status ErrnoStatus(const std::string& what, int err) {
+  std::string msg = what + ": " + std::strerror(err);
+  switch (err) {
+    case ENOENT:
+      return NotFoundError(msg);
+    case EACCES:
+    case EPERM:
+      return PermissionDeniedError(msg);
+    default:
+      return InternalError(msg);
+  }
+}
+
+}  // namespace
+
+uint64_t MonotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+std::string ResolveStateDir() {
+  const char* env = std::getenv("NPU_SIM_STATE");
+  if (env != nullptr && env[0] != '\0') {
+    return env;
+  }
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+  if (xdg != nullptr && xdg[0] != '\0') {
+    return std::string(xdg) + "/npu-sim";
+  }
+  return "/tmp/npu-sim-" + std::to_string(getuid());
+}
+
+Status PrepareStateDir(const std::string& dir) {
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return ErrnoStatus("cannot create state directory " + dir, errno);
+  }
+  struct stat st {};
+  if (lstat(dir.c_str(), &st) != 0) {
+    return ErrnoStatus("cannot stat state directory " + dir, errno);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return FailedPreconditionError("state path " + dir + " is not a directory");
+  }
+  if (st.st_uid != getuid()) {
+    return PermissionDeniedError("state directory " + dir + " is owned by another user");
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return PermissionDeniedError("state directory " + dir + " is group/world-writable");
+  }
+  return OkStatus();
+}
+
+bool IsProcessAlive(int32_t pid) {
+  if (pid <= 0) {
+    return false;
+  }
+#ifdef SYS_pidfd_open
+  // A pidfd becomes readable once the process has terminated, even while it is an unreaped
+  // zombie; kill(pid, 0) would still report a zombie as alive.
+  long fd = syscall(SYS_pidfd_open, pid, 0);
+  if (fd >= 0) {
+    pollfd p{static_cast<int>(fd), POLLIN, 0};
+    int r = poll(&p, 1, 0);
+    close(static_cast<int>(fd));
+    return !(r == 1 && (p.revents & POLLIN) != 0);
+  }
+  if (errno == ESRCH) {
+    return false;
+  }
+#endif
+  return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+Status SharedState::Create(const std::string& dir, const NpuSimState& initial) {
+  NPUSHARE_RETURN_IF_ERROR(PrepareStateDir(dir));
+  std::string tmp = dir + "/.state.bin.XXXXXX";
+  int fd = mkstemp(tmp.data());
+  if (fd < 0) {
+    return ErrnoStatus("cannot create temporary state file in " + dir, errno);
+  }
+  const size_t size = sizeof(NpuSimState);
+  if (fchmod(fd, 0600) != 0 || ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    Status s = ErrnoStatus("cannot size state file", errno);
+    close(fd);
+    unlink(tmp.c_str());
+    return s;
+  }
+  void* mem = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (mem == MAP_FAILED) {
+    Status s = ErrnoStatus("cannot map state file", errno);
+    close(fd);
+    unlink(tmp.c_str());
+    return s;
+  }
+  auto* st = static_cast<NpuSimState*>(mem);
+  std::memcpy(st, &initial, size);
+  std::memcpy(st->magic, NPUSIM_STATE_MAGIC, 8);
+  st->version = NPUSIM_STATE_VERSION;
+  st->header_size = static_cast<uint32_t>(size);
+  st->file_size = size;
+  std::memset(&st->lock, 0, sizeof(st->lock));
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+  pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+  pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+  int rc = pthread_mutex_init(&st->lock.mutex, &attr);
+  pthread_mutexattr_destroy(&attr);
+  int sync_rc = msync(mem, size, MS_SYNC);
+  munmap(mem, size);
+  close(fd);
+  if (rc != 0 || sync_rc != 0) {
+    unlink(tmp.c_str());
+    return InternalError("cannot initialise state file mutex");
+  }
+  std::string final_path = dir + "/" + kStateFileName;
+  if (rename(tmp.c_str(), final_path.c_str()) != 0) {
+    Status s = ErrnoStatus("cannot install " + final_path, errno);
+    unlink(tmp.c_str());
+    return s;
+  }
+  return OkStatus();
+}
+
+Result<std::unique_ptr<SharedState>> SharedState::Open(const std::string& dir) {
+  std::string path = dir + "/" + kStateFileName;
+  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT) {
+      return NotFoundError("no npu-sim state at " + path + " (run `npu-sim init NODE.yaml`)");
+    }
+    return ErrnoStatus("cannot open " + path, err);
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    Status s = ErrnoStatus("cannot stat " + path, errno);
+    close(fd);
+    return s;
+  }
+  const size_t size = sizeof(NpuSimState);
+  if (static_cast<size_t>(st.st_size) < 24) {
+    close(fd);
+    return FailedPreconditionError("corrupt npu-sim state " + path + ": file too short");
+  }
+  // Check the header with read() first so a foreign file is never mapped at the wrong size.
+  char header[24];
+  if (pread(fd, header, sizeof(header), 0) != static_cast<ssize_t>(sizeof(header))) {
+    close(fd);
+    return FailedPreconditionError("corrupt npu-sim state " + path + ": unreadable header");
+  }
+  if (std::memcmp(header, NPUSIM_STATE_MAGIC, 8) != 0) {
+    close(fd);
+    return FailedPreconditionError("corrupt npu-sim state " + path + ": bad magic");
+  }
+  uint32_t version = 0;
+  uint32_t header_size = 0;
+  uint64_t file_size = 0;
+  std::memcpy(&version, header + 8, 4);
+  std::memcpy(&header_size, header + 12, 4);
+  std::memcpy(&file_size, header + 16, 8);
+  if (version != NPUSIM_STATE_VERSION) {
+    close(fd);
+    return FailedPreconditionError("npu-sim state " + path + " has version " +
+                                   std::to_string(version) + ", this build reads version " +
+                                   std::to_string(NPUSIM_STATE_VERSION) + "; re-run npu-sim init");
+  }
+  if (header_size != size || file_size != size || static_cast<size_t>(st.st_size) != size) {
+    close(fd);
+    return FailedPreconditionError("corrupt npu-sim state " + path + ": size mismatch");
+  }
+  void* mem = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  int map_err = errno;
+  close(fd);
+  if (mem == MAP_FAILED) {
+    return ErrnoStatus("cannot map " + path, map_err);
+  }
+  auto* state = static_cast<NpuSimState*>(mem);
+  if (state->chip_count > NPUSIM_MAX_CHIPS) {
+    munmap(mem, size);
+    return FailedPreconditionError("corrupt npu-sim state " + path + ": chip count");
+  }
+  return std::unique_ptr<SharedState>(new SharedState(state, size));
+}
+
+Result<std::unique_ptr<SharedState>> SharedState::OpenDefault() {
+  return Open(ResolveStateDir());
+}
+
+SharedState::~SharedState() {
+  munmap(state_, size_);
+}
+
+StateLock::StateLock(SharedState& state, bool force_sweep) : state_(state.state_) {
+  int rc = pthread_mutex_lock(&state_->lock.mutex);
+  if (rc == EOWNERDEAD) {
+    // The previous holder died mid-update. Every multi-field update we make is re-derivable
+    // (totals are recomputed from per-process slots), so marking consistent is safe.
+    pthread_mutex_consistent(&state_->lock.mutex);
+    force_sweep = true;
+  } else if (rc != 0) {
+    std::fprintf(stderr, "npu-sim: state mutex unusable (%s)\n", std::strerror(rc));
+    std::abort();
+  }
+  uint64_t now = MonotonicNs();
+  if (force_sweep || now - state_->last_sweep_ns >= kSweepIntervalNs) {
+    state_->last_sweep_ns = now;
+    if (SweepDeadProcesses(*state_) > 0) {
+      ++state_->sweeps;
+    }
+    ApplyHealthRecovery(*state_, now);
+  }
+}
+
+StateLock::~StateLock() {
+  pthread_mutex_unlock(&state_->lock.mutex);
+}
+
+int SweepDeadProcesses(NpuSimState& state) {
+  int reclaimed = 0;
+  for (auto& proc : state.procs) {
+    if (proc.pid != 0 && !IsProcessAlive(proc.pid)) {
+      std::memset(&proc, 0, sizeof(proc));
+      ++reclaimed;
+    }
+  }
+  return reclaimed;
+}
+
+void ApplyHealthRecovery(NpuSimState& state, uint64_t now_ns) {
+  for (uint32_t i = 0; i < state.chip_count && i < NPUSIM_MAX_CHIPS; ++i) {
+    NpuSimChip& chip = state.chips[i];
+    if (chip.health_recover_at_ns != 0 && now_ns >= chip.health_recover_at_ns) {
+      chip.health = 0;
+      chip.error_count = 0;
+      chip.health_recover_at_ns = 0;
+    }
+  }
+}
+
+uint64_t ChipUsedBytes(const NpuSimState& state, uint32_t chip, uint32_t vnpu_id) {
+  if (chip >= NPUSIM_MAX_CHIPS) {
+    return 0;
+  }
+  uint64_t total = 0;
+  for (const auto& proc : state.procs) {
+    if (proc.pid != 0 && (vnpu_id == 0 || proc.vnpu_id[chip] == vnpu_id)) {
+      total += proc.used_bytes[chip];
+    }
+  }
+  return total;
+}
+
+void AddUtilization(NpuSimChip& chip, uint32_t cores, uint64_t start_ns, uint64_t end_ns) {
+  constexpr uint64_t kW = NPUSIM_UTIL_BUCKET_NS;
+  // Keep only what fits in the ring ahead of the start; longer kernels are truncated.
+  if (end_ns - start_ns > (NPUSIM_UTIL_BUCKETS - 12) * kW) {
+    end_ns = start_ns + (NPUSIM_UTIL_BUCKETS - 12) * kW;
+  }
+  uint64_t t = start_ns;
+  while (t < end_ns) {
+    uint64_t epoch = t / kW;
+    uint64_t bucket_end = (epoch + 1) * kW;
+    uint64_t seg_end = end_ns < bucket_end ? end_ns : bucket_end;
+    size_t b = epoch % NPUSIM_UTIL_BUCKETS;
+    if (chip.util_epoch[b] != epoch) {
+      chip.util_epoch[b] = epoch;
+      chip.util_core_ns[b] = 0;
+    }
+    chip.util_core_ns[b] += static_cast<uint64_t>(cores) * (seg_end - t);
+    t = seg_end;
+  }
+}
+
+uint32_t ChipUtilizationPercent(const NpuSimState& state, uint32_t chip_index, uint64_t now_ns) {
+  if (chip_index >= state.chip_count) {
+    return 0;
+  }
+  const NpuSimChip& chip = state.chips[chip_index];
+  if (chip.aicore == 0) {
+    return 0;
+  }
+  constexpr uint64_t kWindow = 10;
+  uint64_t cur = now_ns / NPUSIM_UTIL_BUCKET_NS;
+  uint64_t busy = 0;
+  for (uint64_t e = cur >= kWindow ? cur - kWindow : 0; e < cur; ++e) {
+    size_t b = e % NPUSIM_UTIL_BUCKETS;
+    if (chip.util_epoch[b] == e) {
+      busy += chip.util_core_ns[b];
+    }
+  }
+  uint64_t capacity = static_cast<uint64_t>(chip.aicore) * kWindow * NPUSIM_UTIL_BUCKET_NS;
+  uint64_t pct = busy * 100 / capacity;
+  return static_cast<uint32_t>(pct > 100 ? 100 : pct);
+}
+
+}  // namespace npushare::sim

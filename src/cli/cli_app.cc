@@ -1,0 +1,63 @@
+#include "cli/cli_app.h"
+
+#include <CLI/CLI.hpp>
+#include <ostream>
+
+#include "cli/schedule_command.h"
+#include "config/config_loader.h"
+
+namespace npushare::cli {
+
+int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{
+      "npushare: Kubernetes sharing of Huawei Ascend NPUs (HAMi-compatible).\n"
+      "Operator tools: dry-run scheduling and configuration checks."};
+  app.require_subcommand(1);
+
+  ScheduleArgs sa;
+  CLI::App* schedule = app.add_subcommand(
+      "schedule",
+      "Dry-run placement: admit, filter, score and place each pod in order on the described\n"
+      "nodes, recording usage so later pods see it. Nothing is sent to a cluster.");
+  schedule->add_option("--config", sa.config_path, "device-config.yaml (bare or ConfigMap)")
+      ->required();
+  schedule
+      ->add_option("--nodes", sa.nodes_path,
+                   "nodes: Node objects with plugin annotations (kubectl get node -o yaml) or "
+                   "the compact `nodes:` list")
+      ->required();
+  schedule->add_option("--pods", sa.pods_path, "Pod manifests (multi-document YAML)")->required();
+  schedule->add_option("--policy", sa.node_policy, "node policy default (pods may override)")
+      ->check(CLI::IsMember({"binpack", "spread"}))
+      ->capture_default_str();
+  schedule->add_option("--device-policy", sa.device_policy, "device policy default")
+      ->capture_default_str();
+  schedule->add_option("--output,-o", sa.output, "output format")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  schedule->add_option("--now", sa.now_unix_seconds,
+                       "unix time written into annotations (default: now; for reproducible "
+                       "output)");
+
+  std::vector<std::string> files;
+  CLI::App* config = app.add_subcommand("config", "Configuration tools");
+  config->require_subcommand(1);
+  CLI::App* validate = config->add_subcommand(
+      "validate",
+      "Check device-config.yaml / node-config.yaml files (bare or ConfigMap) with the same\n"
+      "loader the daemons use; prints file:line diagnostics. Exit 1 on any error.");
+  validate->add_option("FILE", files, "files to check")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e, out, err);
+  }
+  if (schedule->parsed())
+    return RunSchedule(sa, out, err);
+  if (validate->parsed())
+    return config::ValidateConfigFiles(files, out);
+  return 2;
+}
+
+}  // namespace npushare::cli

@@ -1,0 +1,355 @@
+#include "cli/manifest_reader.h"
+
+#include <set>
+
+#include "common/yaml_json.h"
+#include "hami/node_register.h"
+#include "hami/pod_devices.h"
+
+namespace npushare::cli {
+namespace {
+
+using nlohmann::json;
+using scheduling::ContainerSpec;
+using scheduling::NodeState;
+using scheduling::PodSpec;
+
+constexpr size_t kMaxChipsPerNode = 1024;
+
+std::string StringOr(const json& obj, const char* key, std::string fallback = "") {
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_string())
+    return fallback;
+  return it->get<std::string>();
+}
+
+Status ReadStringMap(const json& obj, const char* key, hami::Annotations& out,
+                     const std::string& where) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null())
+    return OkStatus();
+  if (!it->is_object())
+    return InvalidArgumentError(where + "." + key + " must be a map");
+  for (auto kv = it->begin(); kv != it->end(); ++kv) {
+    if (kv->is_string()) {
+      out[kv.key()] = kv->get<std::string>();
+    } else if (kv->is_number() || kv->is_boolean()) {
+      out[kv.key()] = kv->dump();  // an unquoted YAML scalar; Kubernetes would reject it
+    } else {
+      return InvalidArgumentError(where + "." + key + "." + kv.key() + " must be a string");
+    }
+  }
+  return OkStatus();
+}
+
+Result<std::optional<scheduling::ResourceList>> ReadResources(const json& res, const char* key,
+                                                              const std::string& where) {
+  auto it = res.find(key);
+  if (it == res.end() || it->is_null())
+    return std::optional<scheduling::ResourceList>();
+  if (!it->is_object())
+    return InvalidArgumentError(where + "." + key + " must be a map");
+  scheduling::ResourceList list;
+  for (auto kv = it->begin(); kv != it->end(); ++kv) {
+    if (kv->is_string()) {
+      list[kv.key()] = kv->get<std::string>();
+    } else if (kv->is_number_integer()) {
+      list[kv.key()] = std::to_string(kv->get<int64_t>());
+    } else if (kv->is_number()) {
+      list[kv.key()] = kv->dump();
+    } else {
+      return InvalidArgumentError(where + "." + key + "." + kv.key() + " must be a quantity");
+    }
+  }
+  return std::optional<scheduling::ResourceList>(std::move(list));
+}
+
+Result<std::vector<ContainerSpec>> ReadContainers(const json& spec, const char* key,
+                                                  const std::string& where) {
+  std::vector<ContainerSpec> out;
+  auto it = spec.find(key);
+  if (it == spec.end() || it->is_null())
+    return out;
+  if (!it->is_array())
+    return InvalidArgumentError(where + "." + key + " must be a list");
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& c = (*it)[i];
+    const std::string at = where + "." + key + "[" + std::to_string(i) + "]";
+    if (!c.is_object())
+      return InvalidArgumentError(at + " must be a map");
+    ContainerSpec cs;
+    cs.name = StringOr(c, "name", "container-" + std::to_string(i));
+    if (auto r = c.find("resources"); r != c.end() && r->is_object()) {
+      NPUSHARE_ASSIGN_OR_RETURN(cs.limits, ReadResources(*r, "limits", at + ".resources"));
+      NPUSHARE_ASSIGN_OR_RETURN(cs.requests, ReadResources(*r, "requests", at + ".resources"));
+    }
+    if (auto sc = c.find("securityContext"); sc != c.end() && sc->is_object()) {
+      cs.privileged = sc->value("privileged", false) == true;
+    }
+    if (auto env = c.find("env"); env != c.end() && env->is_array()) {
+      for (const auto& e : *env) {
+        if (e.is_object())
+          cs.env.push_back({StringOr(e, "name"), StringOr(e, "value")});
+      }
+    }
+    out.push_back(std::move(cs));
+  }
+  return out;
+}
+
+scheduling::PodPhase PhaseOf(const std::string& s) {
+  if (s == "Running")
+    return scheduling::PodPhase::kRunning;
+  if (s == "Succeeded")
+    return scheduling::PodPhase::kSucceeded;
+  if (s == "Failed")
+    return scheduling::PodPhase::kFailed;
+  if (s == "Unknown")
+    return scheduling::PodPhase::kUnknown;
+  return scheduling::PodPhase::kPending;
+}
+
+// Unwrap: a List/PodList/NodeList yields its items, anything else itself.
+void Unwrap(const json& doc, std::vector<const json*>& out) {
+  const std::string kind = StringOr(doc, "kind");
+  if (kind.size() >= 4 && kind.compare(kind.size() - 4, 4, "List") == 0 && doc.contains("items") &&
+      doc["items"].is_array()) {
+    for (const auto& item : doc["items"])
+      out.push_back(&item);
+    return;
+  }
+  out.push_back(&doc);
+}
+
+const config::ChipConfig* FindChip(const config::DeviceConfig& config, const std::string& name) {
+  if (const auto* c = config.FindByCommonWord(name))
+    return c;
+  return config.FindByChipName(name);
+}
+
+// DerivedVDeviceCount: what the device plugin registers as slots per chip (hami-protocol §5.1).
+int32_t DerivedVDeviceCount(const config::ChipConfig& chip) {
+  if (chip.templates.empty() || chip.templates.front().memory_mb <= 0)
+    return 1;
+  return static_cast<int32_t>(chip.memory_allocatable / chip.templates.front().memory_mb);
+}
+
+Result<NodeState> CompactNode(const json& n, size_t i, const config::DeviceConfig& config) {
+  const std::string at = "nodes[" + std::to_string(i) + "]";
+  if (!n.is_object())
+    return InvalidArgumentError(at + " must be a map");
+  NodeState node;
+  node.name = StringOr(n, "name");
+  if (node.name.empty())
+    return InvalidArgumentError(at + ".name is required");
+  const std::string chip_name = StringOr(n, "chip");
+  const config::ChipConfig* chip = FindChip(config, chip_name);
+  if (chip == nullptr) {
+    return InvalidArgumentError(at + ".chip '" + chip_name +
+                                "' is neither a commonWord nor a chipName of the device config");
+  }
+  const json count_j = n.value("count", json(1));
+  if (!count_j.is_number_integer() || count_j.get<int64_t>() < 1 ||
+      count_j.get<int64_t>() > static_cast<int64_t>(kMaxChipsPerNode)) {
+    return InvalidArgumentError(at + ".count must be an integer between 1 and " +
+                                std::to_string(kMaxChipsPerNode));
+  }
+  const auto count = count_j.get<uint32_t>();
+  const json core_j = n.value("hamiVnpuCore", json(false));
+  if (!core_j.is_boolean())
+    return InvalidArgumentError(at + ".hamiVnpuCore must be true/false");
+  const bool hami_core = core_j.get<bool>();
+  int32_t vcount = DerivedVDeviceCount(*chip);
+  if (n.contains("vDeviceCount")) {
+    const json& v = n["vDeviceCount"];
+    if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 1024) {
+      return InvalidArgumentError(at + ".vDeviceCount must be an integer between 1 and 1024");
+    }
+    vcount = v.get<int32_t>();
+  }
+  std::set<uint32_t> unhealthy;
+  if (n.contains("unhealthy")) {
+    if (!n["unhealthy"].is_array())
+      return InvalidArgumentError(at + ".unhealthy must be a list");
+    for (const auto& u : n["unhealthy"]) {
+      if (!u.is_number_integer() || u.get<int64_t>() < 0 || u.get<int64_t>() >= count) {
+        return InvalidArgumentError(at + ".unhealthy entries must be chip indexes below count");
+      }
+      unhealthy.insert(u.get<uint32_t>());
+    }
+  }
+  std::vector<int32_t> network_ids;
+  if (n.contains("networkIds")) {
+    const json& ids = n["networkIds"];
+    if (!ids.is_array() || ids.size() != count) {
+      return InvalidArgumentError(at + ".networkIds must list one integer per chip");
+    }
+    for (const auto& v : ids) {
+      if (!v.is_number_integer())
+        return InvalidArgumentError(at + ".networkIds must be integers");
+      network_ids.push_back(v.get<int32_t>());
+    }
+  }
+  std::vector<hami::DeviceInfo> devices;
+  for (uint32_t k = 0; k < count; ++k) {
+    hami::DeviceInfo d;
+    d.id = node.name + "-npu-" + std::to_string(k);
+    d.index = k;
+    d.count = vcount;
+    d.devmem = static_cast<int32_t>(chip->memory_allocatable);
+    d.devcore = hami_core ? 100 : chip->ai_core;
+    d.type = chip->common_word;
+    d.health = unhealthy.count(k) == 0;
+    if (chip->common_word.rfind("Ascend910", 0) == 0) {
+      d.has_custom_info = true;
+      d.network_id =
+          network_ids.empty() ? hami::PluginNetworkId(k, chip->common_word) : network_ids[k];
+    }
+    devices.push_back(std::move(d));
+  }
+  // Round-trip through the wire format so compact nodes are read exactly like real ones.
+  node.annotations[hami::NodeRegisterKey(chip->common_word)] = hami::EncodeNodeRegister(devices);
+  node.annotations[hami::kHamiVnpuCoreNodeAnnotation] = hami_core ? "true" : "false";
+  NPUSHARE_ASSIGN_OR_RETURN(
+      node.registered[chip->common_word],
+      hami::DecodeNodeRegister(node.annotations[hami::NodeRegisterKey(chip->common_word)],
+                               chip->common_word));
+  return node;
+}
+
+Result<NodeState> NodeObject(const json& obj, const config::DeviceConfig& config) {
+  NodeState node;
+  const json meta = obj.value("metadata", json::object());
+  node.name = StringOr(meta, "name");
+  if (node.name.empty())
+    return InvalidArgumentError("Node without metadata.name");
+  NPUSHARE_RETURN_IF_ERROR(
+      ReadStringMap(meta, "annotations", node.annotations, "node " + node.name + " metadata"));
+  for (const auto& chip : config.chips) {
+    auto it = node.annotations.find(hami::NodeRegisterKey(chip.common_word));
+    if (it == node.annotations.end())
+      continue;
+    auto devices = hami::DecodeNodeRegister(it->second, chip.common_word);
+    if (!devices.ok()) {
+      return devices.status().WithContext("node " + node.name + " annotation " + it->first);
+    }
+    node.registered[chip.common_word] = std::move(*devices);
+  }
+  return node;
+}
+
+}  // namespace
+
+Result<PodSpec> PodFromJson(const json& obj) {
+  if (!obj.is_object())
+    return InvalidArgumentError("pod manifest must be a map");
+  PodSpec pod;
+  const json meta = obj.value("metadata", json::object());
+  if (!meta.is_object())
+    return InvalidArgumentError("metadata must be a map");
+  pod.name = StringOr(meta, "name");
+  if (pod.name.empty())
+    return InvalidArgumentError("pod without metadata.name");
+  pod.ns = StringOr(meta, "namespace", "default");
+  pod.uid = StringOr(meta, "uid");
+  const std::string where = "pod " + pod.Key() + " metadata";
+  NPUSHARE_RETURN_IF_ERROR(ReadStringMap(meta, "annotations", pod.annotations, where));
+  NPUSHARE_RETURN_IF_ERROR(ReadStringMap(meta, "labels", pod.labels, where));
+  const json spec = obj.value("spec", json::object());
+  if (!spec.is_object())
+    return InvalidArgumentError("pod " + pod.Key() + " spec must be a map");
+  const std::string at = "pod " + pod.Key() + " spec";
+  NPUSHARE_ASSIGN_OR_RETURN(pod.init_containers, ReadContainers(spec, "initContainers", at));
+  NPUSHARE_ASSIGN_OR_RETURN(pod.containers, ReadContainers(spec, "containers", at));
+  if (spec.contains("runtimeClassName") && spec["runtimeClassName"].is_string()) {
+    pod.runtime_class_name = spec["runtimeClassName"].get<std::string>();
+  }
+  pod.scheduler_name = StringOr(spec, "schedulerName");
+  pod.node_name = StringOr(spec, "nodeName");
+  pod.phase = PhaseOf(StringOr(obj.value("status", json::object()), "phase"));
+  return pod;
+}
+
+Result<std::vector<PodSpec>> ReadPods(std::string_view yaml_text) {
+  NPUSHARE_ASSIGN_OR_RETURN(auto docs, ParseYamlDocuments(yaml_text));
+  std::vector<const json*> objs;
+  for (const auto& d : docs)
+    Unwrap(d, objs);
+  std::vector<PodSpec> pods;
+  for (size_t i = 0; i < objs.size(); ++i) {
+    const std::string kind = StringOr(*objs[i], "kind", "Pod");
+    if (kind != "Pod") {
+      return InvalidArgumentError("object " + std::to_string(i + 1) + " is a " + kind +
+                                  ", expected Pod");
+    }
+    auto pod = PodFromJson(*objs[i]);
+    if (!pod.ok())
+      return pod.status().WithContext("object " + std::to_string(i + 1));
+    pods.push_back(std::move(*pod));
+  }
+  return pods;
+}
+
+Result<std::vector<NodeState>> ReadNodes(std::string_view yaml_text,
+                                         const config::DeviceConfig& config) {
+  NPUSHARE_ASSIGN_OR_RETURN(auto docs, ParseYamlDocuments(yaml_text));
+  std::vector<NodeState> nodes;
+  std::set<std::string> names;
+  auto add = [&](NodeState n) -> Status {
+    if (!names.insert(n.name).second)
+      return InvalidArgumentError("duplicate node " + n.name);
+    nodes.push_back(std::move(n));
+    return OkStatus();
+  };
+  for (const auto& doc : docs) {
+    if (doc.is_object() && doc.contains("nodes") && !doc.contains("kind")) {
+      if (!doc["nodes"].is_array())
+        return InvalidArgumentError("nodes must be a list");
+      for (size_t i = 0; i < doc["nodes"].size(); ++i) {
+        NPUSHARE_ASSIGN_OR_RETURN(NodeState n, CompactNode(doc["nodes"][i], i, config));
+        NPUSHARE_RETURN_IF_ERROR(add(std::move(n)));
+      }
+      continue;
+    }
+    std::vector<const json*> objs;
+    Unwrap(doc, objs);
+    for (const json* o : objs) {
+      const std::string kind = StringOr(*o, "kind");
+      if (kind != "Node") {
+        return InvalidArgumentError("expected a Node or a compact `nodes:` list, got " +
+                                    (kind.empty() ? std::string("an object without kind") : kind));
+      }
+      NPUSHARE_ASSIGN_OR_RETURN(NodeState n, NodeObject(*o, config));
+      NPUSHARE_RETURN_IF_ERROR(add(std::move(n)));
+    }
+  }
+  return nodes;
+}
+
+Result<std::optional<scheduling::PlacedPod>> PlacedPodFromSpec(const PodSpec& pod,
+                                                               const config::DeviceConfig& config) {
+  auto node = pod.annotations.find(hami::kAssignedNodeAnnotation);
+  if (node == pod.annotations.end())
+    return std::optional<scheduling::PlacedPod>();
+  if (pod.phase == scheduling::PodPhase::kSucceeded || pod.phase == scheduling::PodPhase::kFailed) {
+    return std::optional<scheduling::PlacedPod>();
+  }
+  scheduling::PlacedPod placed;
+  placed.key = pod.Key();
+  placed.node = node->second;
+  placed.init_containers = pod.init_containers.size();
+  for (const auto& chip : config.chips) {
+    auto it = pod.annotations.find(hami::DevicesAllocatedKey(chip.common_word));
+    if (it == pod.annotations.end())
+      continue;
+    auto devices = hami::DecodePodDevices(it->second);
+    if (!devices.ok())
+      return devices.status().WithContext("pod " + pod.Key() + " " + it->first);
+    placed.allocation[chip.common_word] = std::move(*devices);
+  }
+  if (placed.allocation.empty())
+    return std::optional<scheduling::PlacedPod>();
+  return std::optional<scheduling::PlacedPod>(std::move(placed));
+}
+
+}  // namespace npushare::cli

@@ -1,0 +1,143 @@
+// hami-compat: runs HAMi compatibility vectors (shared/compat/hami-vectors.json schema)
+// against npushare and prints one line per failing case, then "N passed, M failed".
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "compat/case_runner.h"
+#include "compat/deviations.h"
+
+#ifndef NPUSHARE_DEFAULT_DEVIATIONS
+#define NPUSHARE_DEFAULT_DEVIATIONS ""
+#endif
+
+namespace npushare::compat {
+namespace {
+
+constexpr std::streamsize kMaxFileBytes = 64 << 20;
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return NotFoundError("cannot open " + path);
+  std::string data;
+  data.resize(static_cast<size_t>(kMaxFileBytes) + 1);
+  in.read(data.data(), kMaxFileBytes + 1);
+  if (in.gcount() > kMaxFileBytes)
+    return OutOfRangeError(path + " is larger than 64 MiB");
+  data.resize(static_cast<size_t>(in.gcount()));
+  return data;
+}
+
+int Run(int argc, char** argv) {
+  CLI::App app{
+      "Runs HAMi compatibility vectors against npushare. Prints one line per failing case\n"
+      "(id, expected, got) and ends with 'N passed, M failed, K skipped'. Cases listed as\n"
+      "deliberate deviations in docs/compat.md are checked against the documented result."};
+  std::string vectors_path, deviations_path = NPUSHARE_DEFAULT_DEVIATIONS, only_category;
+  bool verbose = false;
+  app.add_option("--vectors", vectors_path, "vector file (hami-vectors.json schema)")->required();
+  app.add_option("--deviations", deviations_path,
+                 "markdown file with compat-deviation blocks (default: the repository's "
+                 "docs/compat.md; empty string disables)");
+  app.add_option("--category", only_category, "run only this category");
+  app.add_flag("-v,--verbose", verbose, "print every case, not only failures");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  auto text = ReadFile(vectors_path);
+  if (!text.ok()) {
+    std::cerr << "hami-compat: " << text.status().message() << "\n";
+    return 2;
+  }
+  nlohmann::json doc = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("cases") ||
+      !doc["cases"].is_array()) {
+    std::cerr << "hami-compat: " << vectors_path
+              << ": not a vector file (expected a JSON object with a \"cases\" array)\n";
+    return 2;
+  }
+  DeviationTable deviations;
+  if (!deviations_path.empty()) {
+    auto md = ReadFile(deviations_path);
+    if (!md.ok()) {
+      std::cerr << "hami-compat: deviations: " << md.status().message() << "\n";
+      return 2;
+    }
+    auto parsed = ParseDeviations(*md);
+    if (!parsed.ok()) {
+      std::cerr << "hami-compat: " << deviations_path << ": " << parsed.status().message() << "\n";
+      return 2;
+    }
+    deviations = std::move(*parsed);
+  }
+
+  HandlerTable handlers;
+#ifdef NPUSHARE_HAVE_CODEC_HANDLERS
+  RegisterCodecHandlers(handlers);
+#endif
+  RegisterSchedulingHandlers(handlers);
+  RegisterPluginHandlers(handlers);
+  VectorContext ctx(doc.value("fixtures", nlohmann::json::object()));
+
+  int passed = 0, failed = 0, skipped = 0;
+  std::map<std::string, int> skipped_by_category;
+  for (const auto& c : doc["cases"]) {
+    const std::string id = c.value("id", std::string("<no id>"));
+    const std::string category = c.value("category", std::string());
+    if (!only_category.empty() && category != only_category)
+      continue;
+    auto h = handlers.find(category);
+    CaseOutcome out;
+    if (h == handlers.end()) {
+      out = CaseOutcome::Fail("a handler for category '" + category + "'", "none");
+    } else {
+      auto dev = deviations.find(id);
+      const nlohmann::json& expected =
+          dev != deviations.end() ? dev->second : c.value("expected", nlohmann::json::object());
+      try {
+        out = h->second(c, expected, ctx);
+      } catch (const std::exception& e) {
+        out = CaseOutcome::Fail("no exception", std::string("exception: ") + e.what());
+      }
+      if (dev != deviations.end() && out.kind == CaseOutcome::Kind::kPass && verbose) {
+        std::cout << "DEVIATION " << id << " (checked against docs/compat.md)\n";
+      }
+    }
+    switch (out.kind) {
+      case CaseOutcome::Kind::kPass:
+        ++passed;
+        if (verbose)
+          std::cout << "PASS " << id << "\n";
+        break;
+      case CaseOutcome::Kind::kSkip:
+        ++skipped;
+        ++skipped_by_category[category];
+        if (verbose)
+          std::cout << "SKIP " << id << ": " << out.got << "\n";
+        break;
+      case CaseOutcome::Kind::kFail:
+      default:
+        ++failed;
+        std::cout << "FAIL " << id << " [" << category << "]\n  expected: " << out.expected
+                  << "\n  got:      " << out.got << "\n";
+        break;
+    }
+  }
+  for (const auto& [category, n] : skipped_by_category) {
+    std::cout << "skipped " << n << " " << category << " case(s): component not built yet\n";
+  }
+  std::cout << passed << " passed, " << failed << " failed, " << skipped << " skipped\n";
+  return failed == 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace npushare::compat
+
+int main(int argc, char** argv) {
+  return npushare::compat::Run(argc, argv);
+}

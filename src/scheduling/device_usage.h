@@ -1,0 +1,35 @@
+// File: scheduling/device_usage.h
+//
+// DeviceUsage: the scheduler's view of one registered device on one node: its
+// capacity (from hami.io/node-register-<cw>) plus what pods already placed there
+// use. Fit and scoring read and update it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace npushare::scheduling {
+
+struct DeviceUsage {
+  std::string id;  // device UUID
+  uint32_t index = 0;
+  std::string type;  // registered type (<cw>)
+  int32_t numa = 0;
+  bool health = false;
+  int32_t count = 0;      // slots
+  int32_t used = 0;       // slots used
+  int64_t totalmem = 0;   // MB
+  int64_t usedmem = 0;    // MB
+  int32_t totalcore = 0;  // devcore
+  int32_t usedcores = 0;
+  bool has_custom_info = false;
+  std::optional<double> network_id;
+  // Score of this device for the container being placed (scoring.h); scratch space.
+  float score = 0.0f;
+};
+
+using DeviceUsageList = std::vector<DeviceUsage>;
+
+}  // namespace npushare::scheduling

@@ -1,0 +1,51 @@
+// File: scheduling/node_usage.h
+//
+// NodeState and usage reconstruction: which devices a node registered, and how
+// much of each the pods already placed there use (hami-protocol.md §4.3 "Usage
+// reconstruction"). Per pod and device, app containers add up (each occurrence is
+// one slot) while init containers run one at a time (their maximum, one slot);
+// the pod's effective use is the larger of the two, field by field.
+//
+// Thread safety: plain values and pure functions.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/device_config.h"
+#include "hami/types.h"
+#include "scheduling/device_usage.h"
+
+namespace npushare::scheduling {
+
+// PodAllocation: <cw> -> per container (init containers first) the granted devices.
+using PodAllocation = std::map<std::string, hami::PodDevices, std::less<>>;
+
+// NodeState: a node as the scheduler sees it.
+struct NodeState {
+  std::string name;
+  hami::Annotations annotations;
+  // <cw> -> devices decoded from hami.io/node-register-<cw>, in registration order.
+  std::map<std::string, std::vector<hami::DeviceInfo>, std::less<>> registered;
+};
+
+// PlacedPod: a pod that already holds devices on some node.
+struct PlacedPod {
+  std::string key;  // namespace/name
+  std::string node;
+  size_t init_containers = 0;  // how many leading entries of each PodDevices are init containers
+  PodAllocation allocation;
+};
+
+// NodeDevices: <cw> -> DeviceUsage list (registration order), capacity plus usage.
+using NodeDevices = std::map<std::string, DeviceUsageList, std::less<>>;
+
+// CapacityOf: the node's devices with zero usage.
+NodeDevices CapacityOf(const NodeState& node);
+
+// AddPodUsage: adds one placed pod's effective use to `devices` (devices it names that are
+// not registered on the node are ignored: the pod's view is stale, not ours to invent).
+void AddPodUsage(NodeDevices& devices, const PlacedPod& pod);
+
+}  // namespace npushare::scheduling

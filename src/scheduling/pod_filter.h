@@ -1,0 +1,83 @@
+// File: scheduling/pod_filter.h
+//
+// FilterPod: the scheduler extender's Filter for Ascend chips, as a pure
+// function: evaluates one pod against candidate nodes, scores those that fit and
+// chooses one (hami-protocol.md §4.3-§4.5).
+//
+// Per node: init containers are fitted one at a time against the node's current
+// usage; app containers cumulatively against another copy. For each container and
+// requested chip the node's devices are scored and sorted by the device policy,
+// candidates are the devices whose type EQUALS the requested commonWord (npushare
+// fix: upstream matches a case-insensitive substring, so Ascend910B4 requests could
+// land on Ascend910B4-1 chips), and Fit picks devices.
+//
+// Usage:
+//   FilterOutcome out = FilterPod(config, pod, nodes, usage_by_node, options);
+//   if (out.chosen) { auto& n = out.nodes[*out.chosen]; ... n.allocation ... }
+//
+// Thread safety: pure function; inputs are read only.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "config/device_config.h"
+#include "scheduling/node_usage.h"
+#include "scheduling/pod_spec.h"
+#include "scheduling/scoring.h"
+
+namespace npushare::scheduling {
+
+struct FilterOptions {
+  bool hami_vnpu_core_global = false;             // vnpus.hamiVnpuCore
+  NodePolicy node_policy = NodePolicy::kBinpack;  // --node-scheduler-policy default
+  std::string device_policy = "spread";           // --gpu-scheduler-policy default
+};
+
+// ContainerRequests: per container (init first) <cw> -> request.
+using ContainerRequests =
+    std::vector<std::map<std::string, hami::ContainerDeviceRequest, std::less<>>>;
+
+struct PodRequests {
+  ContainerRequests containers;
+  size_t init_containers = 0;
+  std::vector<std::string> invalid;  // reasons of requests that were dropped as invalid
+  bool Empty() const;
+};
+
+// BuildPodRequests: ParseContainerRequest for every container and chip.
+PodRequests BuildPodRequests(const config::DeviceConfig& config, const PodSpec& pod);
+
+struct NodeEvaluation {
+  std::string node;
+  bool fit = false;
+  std::string reason;                     // GenReason text or a plain upstream reason
+  std::vector<std::string> reason_names;  // distinct reason names, for summaries
+  float score = 0.0f;
+  PodAllocation allocation;  // every <cw> registered on the node (empty lists if unused)
+};
+
+struct FilterOutcome {
+  Status error;                   // e.g. malformed hami.io/device-scoring-weights
+  bool requests_devices = false;  // false: the pod asks for no configured chip
+  PodRequests requests;
+  std::vector<NodeEvaluation> nodes;  // in input order
+  std::optional<size_t> chosen;       // index into nodes
+  NodePolicy node_policy = NodePolicy::kBinpack;
+
+  // Summary: kube-scheduler style "0/3 nodes are available: 2 CardInsufficientMemory,
+  // 1 ModeNotFit." (reason names counted once per node, sorted by name).
+  std::string Summary() const;
+};
+
+// FilterPod: `usage` maps node name -> its devices with current usage (from CapacityOf +
+// AddPodUsage); a node missing from it is reported "node unregistered".
+FilterOutcome FilterPod(const config::DeviceConfig& config, const PodSpec& pod,
+                        const std::vector<const NodeState*>& nodes,
+                        const std::map<std::string, NodeDevices, std::less<>>& usage,
+                        const FilterOptions& options);
+
+}  // namespace npushare::scheduling

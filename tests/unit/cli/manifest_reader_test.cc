@@ -1,0 +1,98 @@
+#include "cli/manifest_reader.h"
+
+#include <gtest/gtest.h>
+
+#include "hami/node_register.h"
+
+namespace npushare::cli {
+namespace {
+
+config::DeviceConfig Config() {
+  config::DeviceConfig cfg;
+  config::ChipConfig c;
+  c.chip_name = "910B3";
+  c.common_word = "Ascend910B3";
+  c.resource_name = "huawei.com/Ascend910B3";
+  c.resource_memory_name = "huawei.com/Ascend910B3-memory";
+  c.memory_allocatable = 65536;
+  c.memory_capacity = 65536;
+  c.ai_core = 20;
+  c.templates = {{"vir05_1c_16g", 16384, 5, 1}};
+  cfg.chips = {c};
+  return cfg;
+}
+
+TEST(ManifestReaderTest, CompactNodeMatchesWhatThePluginWrites) {
+  auto nodes = ReadNodes(
+      "nodes:\n- name: a\n  chip: 910B3\n  count: 6\n  unhealthy: [1]\n  hamiVnpuCore: true\n",
+      Config());
+  ASSERT_TRUE(nodes.ok()) << nodes.status().ToString();
+  const auto& devs = (*nodes)[0].registered.at("Ascend910B3");
+  ASSERT_EQ(devs.size(), 6u);
+  EXPECT_FALSE(devs[1].health);
+  EXPECT_TRUE(devs[0].health);
+  EXPECT_EQ(devs[0].count, 4);      // 65536 / 16384
+  EXPECT_EQ(devs[0].devcore, 100);  // soft slicing registers 100 %
+  EXPECT_EQ(devs[5].network_id, 1.0);
+  EXPECT_EQ((*nodes)[0].annotations.at("hami-vnpu-core"), "true");
+}
+
+TEST(ManifestReaderTest, NodeObjectsAreDecodedFromAnnotations) {
+  std::string reg =
+      R"([{"id":"x","count":2,"devmem":65536,"devcore":20,"type":"Ascend910B3","health":true}])";
+  std::string yaml =
+      "apiVersion: v1\nkind: List\nitems:\n- kind: Node\n  metadata:\n    name: n1\n"
+      "    annotations:\n      hami.io/node-register-Ascend910B3: '" +
+      reg + "'\n";
+  auto nodes = ReadNodes(yaml, Config());
+  ASSERT_TRUE(nodes.ok()) << nodes.status().ToString();
+  ASSERT_EQ(nodes->size(), 1u);
+  EXPECT_EQ((*nodes)[0].registered.at("Ascend910B3")[0].id, "x");
+}
+
+TEST(ManifestReaderTest, BadNodesAreClearErrors) {
+  for (const char* yaml : {
+           "nodes:\n- {name: a, chip: NoSuchChip}\n",
+           "nodes:\n- {chip: 910B3}\n",
+           "nodes:\n- {name: a, chip: 910B3, count: 0}\n",
+           "nodes:\n- {name: a, chip: 910B3, count: 2, unhealthy: [5]}\n",
+           "nodes:\n- {name: a, chip: 910B3}\n- {name: a, chip: 910B3}\n",
+           "kind: Pod\nmetadata: {name: x}\n",
+           "kind: Node\nmetadata:\n  name: n\n  annotations:\n    "
+           "hami.io/node-register-Ascend910B3: 'not json'\n",
+           "nodes: [\n",
+       }) {
+    auto r = ReadNodes(yaml, Config());
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << yaml;
+  }
+}
+
+TEST(ManifestReaderTest, PodFieldsAndPlacedPods) {
+  auto pods = ReadPods(
+      "kind: Pod\nmetadata:\n  name: p\n  namespace: team\n  annotations:\n"
+      "    hami.io/vgpu-node: n1\n    hami.io/Ascend910B3-devices-allocated: "
+      "'u1,Ascend910B3,100,0:;'\n"
+      "spec:\n  initContainers:\n  - name: i\n  containers:\n  - name: c\n"
+      "    resources:\n      limits: {huawei.com/Ascend910B3: 1}\n");
+  ASSERT_TRUE(pods.ok()) << pods.status().ToString();
+  const auto& p = (*pods)[0];
+  EXPECT_EQ(p.Key(), "team/p");
+  EXPECT_EQ(p.init_containers.size(), 1u);
+  EXPECT_EQ(p.containers[0].limits->at("huawei.com/Ascend910B3"), "1");
+  auto placed = PlacedPodFromSpec(p, Config());
+  ASSERT_TRUE(placed.ok());
+  ASSERT_TRUE(placed->has_value());
+  EXPECT_EQ((*placed)->node, "n1");
+  EXPECT_EQ((*placed)->init_containers, 1u);
+}
+
+TEST(ManifestReaderTest, BadPodsAreClearErrors) {
+  for (const char* yaml : {"kind: Pod\nmetadata: {}\n", "kind: Node\nmetadata: {name: n}\n",
+                           "kind: Pod\nmetadata: {name: p}\nspec: {containers: 3}\n",
+                           "kind: Pod\nmetadata: {name: p, annotations: [1]}\n"}) {
+    EXPECT_EQ(ReadPods(yaml).status().code(), StatusCode::kInvalidArgument) << yaml;
+  }
+}
+
+}  // namespace
+}  // namespace npushare::cli
