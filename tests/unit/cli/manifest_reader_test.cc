@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/file_reader.h"
+#include "config/config_loader.h"
 #include "hami/node_register.h"
 
 namespace npushare::cli {
@@ -91,6 +93,51 @@ TEST(ManifestReaderTest, BadPodsAreClearErrors) {
                            "kind: Pod\nmetadata: {name: p}\nspec: {containers: 3}\n",
                            "kind: Pod\nmetadata: {name: p, annotations: [1]}\n"}) {
     EXPECT_EQ(ReadPods(yaml).status().code(), StatusCode::kInvalidArgument) << yaml;
+  }
+}
+
+}  // namespace
+}  // namespace npushare::cli
+
+namespace npushare::cli {
+namespace {
+
+// Every example file is loaded by a test; the two node files must agree device by device.
+TEST(ExampleFilesTest, KubectlAndCompactNodeFilesDescribeTheSameCluster) {
+  auto cfg_text = std::string(NPUSHARE_SOURCE_DIR) + "/deploy/config/device-config.yaml";
+  config::Diagnostics diags;
+  auto cfg = config::LoadDeviceConfigFile(cfg_text, &diags);
+  ASSERT_TRUE(cfg.ok());
+  auto compact =
+      ReadFileLimited(std::string(NPUSHARE_SOURCE_DIR) + "/examples/nodes.yaml", 1 << 20);
+  auto kubectl =
+      ReadFileLimited(std::string(NPUSHARE_SOURCE_DIR) + "/examples/nodes-kubectl.yaml", 1 << 20);
+  ASSERT_TRUE(compact.ok() && kubectl.ok());
+  auto a = ReadNodes(*compact, *cfg);
+  auto b = ReadNodes(*kubectl, *cfg);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_EQ(a->size(), b->size());
+  for (size_t i = 0; i < a->size(); ++i) {
+    const auto& na = (*a)[i];
+    const auto& nb = (*b)[i];
+    EXPECT_EQ(na.name, nb.name);
+    EXPECT_EQ(na.annotations.at("hami-vnpu-core"), nb.annotations.at("hami-vnpu-core"));
+    ASSERT_EQ(na.registered.size(), nb.registered.size());
+    for (const auto& [cw, devs] : na.registered) {
+      const auto& other = nb.registered.at(cw);
+      ASSERT_EQ(devs.size(), other.size());
+      for (size_t k = 0; k < devs.size(); ++k) {
+        EXPECT_EQ(devs[k].id, other[k].id);
+        EXPECT_EQ(devs[k].count, other[k].count);
+        EXPECT_EQ(devs[k].devmem, other[k].devmem);
+        EXPECT_EQ(devs[k].devcore, other[k].devcore);
+        EXPECT_EQ(devs[k].network_id, other[k].network_id);
+        // The exact bytes our encoder writes are the ones in the kubectl file.
+        EXPECT_EQ(na.annotations.at(hami::NodeRegisterKey(cw)),
+                  nb.annotations.at(hami::NodeRegisterKey(cw)));
+      }
+    }
   }
 }
 

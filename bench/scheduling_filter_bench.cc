@@ -1,0 +1,130 @@
+// Filter + score of one pod against N nodes of 8 x 910B3 each, with a realistic mix of
+// used devices (fixed seed): whole cards taken, template slices, soft slices, idle chips.
+// Reports time per pod (the benchmark's time) and per node (the "per_node" counter, seconds with an
+// SI prefix). Goal (issue 2): under 1 ms per pod at 1,000 nodes on one core.
+#include <benchmark/benchmark.h>
+
+#include <random>
+
+#include "scheduling/node_usage.h"
+#include "scheduling/pod_filter.h"
+
+namespace npushare::scheduling {
+namespace {
+
+config::ChipConfig Chip910B3() {
+  config::ChipConfig c;
+  c.chip_name = "910B3";
+  c.common_word = "Ascend910B3";
+  c.resource_name = "huawei.com/Ascend910B3";
+  c.resource_memory_name = "huawei.com/Ascend910B3-memory";
+  c.resource_core_name = "huawei.com/Ascend910B3-core";
+  c.memory_allocatable = 65536;
+  c.memory_capacity = 65536;
+  c.ai_core = 20;
+  c.templates = {{"vir05_1c_16g", 16384, 5, 1}, {"vir10_3c_32g", 32768, 10, 3}};
+  return c;
+}
+
+struct Cluster {
+  config::DeviceConfig config;
+  std::vector<NodeState> nodes;
+  std::vector<const NodeState*> ptrs;
+  std::map<std::string, NodeDevices, std::less<>> usage;
+};
+
+Cluster MakeCluster(int n_nodes) {
+  Cluster c;
+  c.config.chips = {Chip910B3()};
+  std::mt19937 rng(42);
+  c.nodes.reserve(static_cast<size_t>(n_nodes));
+  for (int n = 0; n < n_nodes; ++n) {
+    NodeState node;
+    node.name = "node-" + std::to_string(n);
+    const bool soft = n % 2 == 1;
+    node.annotations["hami-vnpu-core"] = soft ? "true" : "false";
+    for (uint32_t i = 0; i < 8; ++i) {
+      hami::DeviceInfo d;
+      d.id = node.name + "-npu-" + std::to_string(i);
+      d.index = i;
+      d.count = soft ? 8 : 4;
+      d.devmem = 65536;
+      d.devcore = soft ? 100 : 20;
+      d.type = "Ascend910B3";
+      d.health = rng() % 50 != 0;
+      d.has_custom_info = true;
+      d.network_id = i > 3 ? 1 : 0;
+      node.registered["Ascend910B3"].push_back(d);
+    }
+    c.nodes.push_back(std::move(node));
+  }
+  for (const auto& node : c.nodes) {
+    c.ptrs.push_back(&node);
+    NodeDevices devs = CapacityOf(node);
+    for (auto& d : devs["Ascend910B3"]) {
+      switch (rng() % 4) {
+        case 0:
+          d.used = 1, d.usedmem = 65536;
+          break;  // whole card
+        case 1:
+          d.used = 2, d.usedmem = 32768;
+          d.usedcores = 40;
+          break;  // slices
+        case 2:
+          d.used = 1, d.usedmem = 16384;
+          d.usedcores = 10;
+          break;
+        default:
+          break;  // idle
+      }
+    }
+    c.usage[node.name] = std::move(devs);
+  }
+  return c;
+}
+
+PodSpec SlicePod(bool soft) {
+  PodSpec p;
+  p.name = "bench";
+  if (soft)
+    p.annotations[hami::kVnpuModeAnnotation] = hami::kVnpuModeHamiCore;
+  ContainerSpec c;
+  c.name = "main";
+  c.limits = ResourceList{{"huawei.com/Ascend910B3", "1"},
+                          {"huawei.com/Ascend910B3-memory", soft ? "20000" : "16384"}};
+  if (soft)
+    (*c.limits)["huawei.com/Ascend910B3-core"] = "30";
+  p.containers.push_back(c);
+  return p;
+}
+
+void BM_FilterPod(benchmark::State& state, bool soft) {
+  Cluster c = MakeCluster(static_cast<int>(state.range(0)));
+  PodSpec pod = SlicePod(soft);
+  FilterOptions opts;
+  size_t fitting = 0;
+  for (auto _ : state) {
+    FilterOutcome out = FilterPod(c.config, pod, c.ptrs, c.usage, opts);
+    fitting = out.chosen ? 1 : 0;
+    benchmark::DoNotOptimize(out);
+  }
+  // Seconds per node, printed with an SI prefix (e.g. "250n" = 250 ns).
+  state.counters["per_node"] = benchmark::Counter(
+      static_cast<double>(state.range(0)),
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["placed"] = static_cast<double>(fitting);
+}
+
+BENCHMARK_CAPTURE(BM_FilterPod, hard_slice, false)
+    ->Arg(1000)
+    ->Arg(5000)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_FilterPod, soft_slice, true)
+    ->Arg(1000)
+    ->Arg(5000)
+    ->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace npushare::scheduling
+
+BENCHMARK_MAIN();

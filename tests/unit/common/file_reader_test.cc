@@ -1,0 +1,40 @@
+#include "common/file_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+namespace npushare {
+namespace {
+
+class FileReaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/npushare-file-reader-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+  std::string Write(const std::string& name, const std::string& data) {
+    std::string p = dir_ + "/" + name;
+    std::ofstream(p) << data;
+    return p;
+  }
+  std::string dir_;
+};
+
+TEST_F(FileReaderTest, ReadsWithinLimit) {
+  auto r = ReadFileLimited(Write("a", "hello"), 5);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, "hello");
+}
+
+TEST_F(FileReaderTest, RefusesOversizedMissingAndDirectories) {
+  EXPECT_EQ(ReadFileLimited(Write("b", "hello!"), 5).status().code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(ReadFileLimited(dir_ + "/missing", 5).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ReadFileLimited(dir_, 5).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace npushare
