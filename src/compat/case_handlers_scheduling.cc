@@ -88,9 +88,16 @@ void ReadCustomInfo(const json& d, bool& has, std::optional<double>& net) {
 
 DeviceUsage DeviceFromJson(const json& d) {
   DeviceUsage u;
-  u.id = d.value("id", std::string());
+  // Views into the case JSON, which outlives every use of the device.
+  static const std::string kEmpty;
+  auto str = [&](const char* key) -> std::string_view {
+    auto it = d.find(key);
+    return it != d.end() && it->is_string() ? std::string_view(it->get_ref<const std::string&>())
+                                            : std::string_view(kEmpty);
+  };
+  u.id = str("id");
   u.index = d.value("index", 0u);
-  u.type = d.value("type", std::string());
+  u.type = str("type");
   u.numa = d.value("numa", 0);
   u.health = d.value("health", false);
   u.count = d.value("count", 0);

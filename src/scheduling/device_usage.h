@@ -3,19 +3,25 @@
 // DeviceUsage: the scheduler's view of one registered device on one node: its
 // capacity (from hami.io/node-register-<cw>) plus what pods already placed there
 // use. Fit and scoring read and update it.
+//
+// Lifetime: `id` and `type` view strings owned by the node's registration
+// (NodeState::registered), so the struct is trivially copyable: Filter copies
+// device lists for every candidate node, and owning strings made that the
+// dominant cost. A DeviceUsage must not outlive the NodeState it was built from.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace npushare::scheduling {
 
 struct DeviceUsage {
-  std::string id;  // device UUID
+  std::string_view id;  // device UUID
   uint32_t index = 0;
-  std::string type;  // registered type (<cw>)
+  std::string_view type;  // registered type (<cw>)
   int32_t numa = 0;
   bool health = false;
   int32_t count = 0;      // slots

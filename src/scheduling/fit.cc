@@ -15,8 +15,8 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
-AllocatedDevice Accept(const DeviceUsage& d, const std::string& cw, int32_t mem, int32_t cores) {
-  return AllocatedDevice{d.index, d.id, cw, mem, cores};
+AllocatedDevice Accept(const DeviceUsage& d, std::string_view cw, int32_t mem, int32_t cores) {
+  return AllocatedDevice{d.index, d.id, cw, mem, cores, d.has_custom_info, d.network_id};
 }
 
 // PairModules910C: 910C dies come in modules of two (module = index / 2); only complete
@@ -64,7 +64,7 @@ std::vector<AllocatedDevice> BestNetworkCombination(
     std::optional<double> network;
     std::vector<const AllocatedDevice*> members;
   };
-  auto lookup = [&](const std::string& id) -> std::optional<double> {
+  auto lookup = [&](std::string_view id) -> std::optional<double> {
     if (node_devices == nullptr)
       return std::nullopt;
     for (const auto& d : *node_devices) {
@@ -99,6 +99,15 @@ std::vector<AllocatedDevice> BestNetworkCombination(
   }
   return out;
 }
+
+}  // namespace
+
+bool HasUuidRules(const hami::Annotations& pod_annotations, const std::string& cw) {
+  return pod_annotations.count(hami::UseUuidKey(cw)) != 0 ||
+         pod_annotations.count(hami::NoUseUuidKey(cw)) != 0;
+}
+
+namespace {
 
 FitResult Failure(ReasonCounts reasons, int32_t total) {
   FitResult r;
@@ -156,29 +165,66 @@ FitResult Fit(const DeviceUsageList& devices, const FitInput& in) {
 
   int32_t remaining = original;
   int32_t coresreq = in.request.coresreq;
-  ReasonCounts reasons;
+  // Per-device reasons are counted in a fixed array (no allocation on the hot path) and
+  // turned into a ReasonCounts map only when Fit fails.
+  static constexpr const char* kDeviceReasons[] = {kCardNotHealth,
+                                                   kCardTypeMismatch,
+                                                   kCardUuidMismatch,
+                                                   kCardTimeSlicingExhausted,
+                                                   kExclusiveDeviceAllocateConflict,
+                                                   kCardInsufficientMemory,
+                                                   kCardInsufficientCore,
+                                                   kCardComputeUnitsExhausted};
+  enum : size_t {
+    kNotHealth,
+    kTypeMismatch,
+    kUuidMismatch,
+    kSlicesExhausted,
+    kExclusive,
+    kNoMemory,
+    kNoCore,
+    kUnitsExhausted,
+    kNumDeviceReasons
+  };
+  int32_t counts[kNumDeviceReasons] = {};
+  auto reason_map = [&] {
+    ReasonCounts r;
+    for (size_t k = 0; k < kNumDeviceReasons; ++k) {
+      if (counts[k] != 0)
+        r[kDeviceReasons[k]] += counts[k];
+    }
+    return r;
+  };
+  // Decided once per call, not per device: CheckUuid only matters when the pod has a
+  // use/no-use list for this chip.
+  const bool uuid_rules = in.uuid_rules.has_value()
+                              ? *in.uuid_rules
+                              : HasUuidRules(*in.pod_annotations, chip.common_word);
   std::vector<AllocatedDevice> collected;
+  collected.reserve(devices.size());
+  // Upstream compares the request with the backend's commonWord, not with the device.
+  const bool type_matches = in.request.type == chip.common_word;
 
   for (auto it = devices.rbegin(); it != devices.rend(); ++it) {
     const DeviceUsage& d = *it;
     if (!d.health) {
-      ++reasons[kCardNotHealth];
+      ++counts[kNotHealth];
       continue;
     }
-    if (in.request.type != chip.common_word) {
-      ++reasons[kCardTypeMismatch];
+    if (!type_matches) {
+      ++counts[kTypeMismatch];
       continue;
     }
-    if (!hami::CheckUuid(*in.pod_annotations, chip.common_word, d.id)) {
-      ++reasons[kCardUuidMismatch];
+    if (uuid_rules && !hami::CheckUuid(*in.pod_annotations, chip.common_word, d.id)) {
+      ++counts[kUuidMismatch];
       continue;
     }
     if (d.count <= d.used) {
-      ++reasons[kCardTimeSlicingExhausted];
+      ++counts[kSlicesExhausted];
       continue;
     }
     if (in.mutex_policy && d.used > 0) {
-      ++reasons[kExclusiveDeviceAllocateConflict];
+      ++counts[kExclusive];
       continue;
     }
     if (coresreq > 100)
@@ -190,20 +236,20 @@ FitResult Fit(const DeviceUsageList& devices, const FitInput& in) {
       memreq = d.totalmem * in.request.mem_percentage_req / 100;
     }
     if (d.totalmem - d.usedmem < memreq) {
-      ++reasons[kCardInsufficientMemory];
+      ++counts[kNoMemory];
       continue;
     }
     const int32_t eff_total = in.pod_hami_core ? 100 : d.totalcore;
     if (eff_total - d.usedcores < coresreq) {
-      ++reasons[kCardInsufficientCore];
+      ++counts[kNoCore];
       continue;
     }
     if (eff_total == 100 && coresreq == 100 && d.used > 0) {
-      ++reasons[kExclusiveDeviceAllocateConflict];
+      ++counts[kExclusive];
       continue;
     }
     if (eff_total != 0 && d.usedcores == eff_total && coresreq == 0) {
-      ++reasons[kCardComputeUnitsExhausted];
+      ++counts[kUnitsExhausted];
       continue;
     }
     collected.push_back(Accept(d, chip.common_word, static_cast<int32_t>(memreq), coresreq));
@@ -213,6 +259,7 @@ FitResult Fit(const DeviceUsageList& devices, const FitInput& in) {
     }
   }
 
+  ReasonCounts reasons = reason_map();
   if (pair_910c) {
     std::vector<AllocatedDevice> best = PairModules910C(collected, original);
     if (static_cast<int32_t>(best.size()) != original) {

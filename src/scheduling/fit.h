@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,12 +50,16 @@ using ReasonCounts = std::map<std::string, int32_t, std::less<>>;
 std::string GenReason(const ReasonCounts& reasons, int32_t total);
 
 // AllocatedDevice: one device Fit picked (upstream ContainerDevice plus Idx).
+// `uuid` views the DeviceUsage's id, `type` the chip's commonWord (same lifetimes).
 struct AllocatedDevice {
   uint32_t idx = 0;
-  std::string uuid;
-  std::string type;
+  std::string_view uuid;
+  std::string_view type;
   int32_t usedmem = 0;
   int32_t usedcores = 0;
+  // Copied from the device, for the topology score.
+  bool has_custom_info = false;
+  std::optional<double> network_id;
 };
 
 struct FitInput {
@@ -64,6 +69,9 @@ struct FitInput {
   bool pod_hami_core = false;
   bool node_supports_hami_core = false;  // NodeSupportsHamiCore()
   bool mutex_policy = false;             // device policy contains "mutex"
+  // Whether the pod carries hami.io/use-<cw>-uuid or no-use-<cw>-uuid. Callers that place
+  // one pod on many nodes compute it once; nullopt lets Fit look it up.
+  std::optional<bool> uuid_rules;
   // Registered devices of the node (for the NetworkID lookup of topology grouping).
   const std::vector<hami::DeviceInfo>* node_devices = nullptr;  // may be null
 };
@@ -77,6 +85,9 @@ struct FitResult {
 
 // Fit: see file comment. `devices` is the node's list after the policy sort.
 FitResult Fit(const DeviceUsageList& devices, const FitInput& in);
+
+// HasUuidRules: the pod has a use/no-use UUID list for chip `cw` (annotation present).
+bool HasUuidRules(const hami::Annotations& pod_annotations, const std::string& cw);
 
 // NodeSupportsHamiCore: the global vnpus.hamiVnpuCore, overridden by the node annotation
 // hami-vnpu-core when present ("true" -> true, anything else -> false).

@@ -41,7 +41,7 @@ void AddPodUsage(NodeDevices& devices, const PlacedPod& pod) {
     auto it = devices.find(cw);
     if (it == devices.end())
       continue;
-    std::map<std::string, Use> init_max, app_sum;
+    std::map<std::string, Use, std::less<>> init_max, app_sum;
     for (size_t i = 0; i < containers.size(); ++i) {
       const bool init = i < pod.init_containers;
       for (const auto& dev : containers[i]) {

@@ -42,6 +42,7 @@ struct PlacedPod {
 using NodeDevices = std::map<std::string, DeviceUsageList, std::less<>>;
 
 // CapacityOf: the node's devices with zero usage.
+// The result views strings of `node` (see device_usage.h): keep `node` alive and unmoved.
 NodeDevices CapacityOf(const NodeState& node);
 
 // AddPodUsage: adds one placed pod's effective use to `devices` (devices it names that are

@@ -1,7 +1,10 @@
 #include "scheduling/pod_filter.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <iterator>
 #include <set>
+#include <span>
 
 #include "hami/scheduler_policy.h"
 #include "scheduling/fit.h"
@@ -40,58 +43,70 @@ struct PodContext {
   DevicePolicy device_policy;
   bool numa_bind = false;
   bool hami_core_global = false;
+  bool pod_hami_core = false;
+  // Per requested <cw>: its chip config and whether UUID lists apply (looked up once per pod).
+  struct ChipInfo {
+    const config::ChipConfig* chip = nullptr;
+    bool uuid_rules = false;
+  };
+  std::map<std::string, ChipInfo, std::less<>> chips;
+  // Per container, its requests as a list (what DeviceScore takes); built once per pod.
+  std::vector<std::vector<hami::ContainerDeviceRequest>> score_requests;
 };
 
-// FitContainer: fits one container's requests on `devices` (updated on success).
-// Returns false and fills `eval` reasons on failure.
-bool FitContainer(const PodContext& ctx, const NodeState& node, NodeDevices& devices,
-                  size_t container_index, NodeEvaluation& eval) {
+// FitContainer: fits one container's requests against `devices`. When `record` is not
+// null (it then points at `devices`), the chosen devices' usage is added so that later
+// containers see it. Returns false and fills `eval` reasons on failure.
+bool FitContainer(const PodContext& ctx, const NodeState& node, const NodeDevices& devices,
+                  NodeDevices* record, size_t container_index, NodeEvaluation& eval) {
   const auto& reqs = ctx.requests->containers[container_index];
   for (const auto& [cw, request] : reqs) {
-    const config::ChipConfig* chip = ctx.config->FindByCommonWord(cw);
+    const PodContext::ChipInfo& info = ctx.chips.at(cw);
+    const config::ChipConfig* chip = info.chip;
     auto dev_it = devices.find(cw);
     if (chip == nullptr || dev_it == devices.end()) {
       eval.reason = kNodeInsufficientDevice;
       eval.reason_names = {kNodeInsufficientDevice};
       return false;
     }
-    DeviceUsageList& list = dev_it->second;
-    std::vector<hami::ContainerDeviceRequest> score_reqs;
-    for (const auto& [_, r] : reqs)
-      score_reqs.push_back(r);
+    const DeviceUsageList& list = dev_it->second;
     DeviceUsageList candidates;
+    candidates.reserve(list.size());
     for (const auto& d : list) {
-      if (d.type == request.type)
+      if (d.type == request.type) {
         candidates.push_back(d);
+      }
     }
     if (request.nums > static_cast<int32_t>(candidates.size())) {
       eval.reason = kNodeInsufficientDevice;
       eval.reason_names = {kNodeInsufficientDevice};
       return false;
     }
-    SortDevices(candidates, score_reqs, ctx.weights, ctx.device_policy, ctx.numa_bind);
+    SortDevices(candidates, ctx.score_requests[container_index], ctx.weights, ctx.device_policy,
+                ctx.numa_bind);
     FitInput in;
     in.chip = chip;
     in.request = request;
     in.pod_annotations = &ctx.pod->annotations;
-    in.pod_hami_core = ctx.pod->IsHamiCore();
+    in.pod_hami_core = ctx.pod_hami_core;
     in.node_supports_hami_core = NodeSupportsHamiCore(ctx.hami_core_global, node.annotations);
     in.mutex_policy = hami::HasMutex(ctx.device_policy);
+    in.uuid_rules = info.uuid_rules;
     auto reg = node.registered.find(cw);
     in.node_devices = reg == node.registered.end() ? nullptr : &reg->second;
     FitResult r = Fit(candidates, in);
     if (!r.fit) {
       eval.reason = r.reason;
       eval.reason_names.clear();
-      for (const auto& [name, _] : r.reasons)
+      for (const auto& [name, _] : r.reasons) {
         eval.reason_names.push_back(name);
+      }
       return false;
     }
-    AddUsage(list, r.devices);
-    auto& slot = eval.allocation[cw][container_index];
-    for (const auto& a : r.devices) {
-      slot.push_back(hami::ContainerDevice{a.uuid, a.type, a.usedmem, a.usedcores});
-    }
+    if (record != nullptr)
+      AddUsage(record->at(cw), r.devices);
+    for (const auto& a : r.devices)
+      eval.chosen.emplace_back(container_index, a);
   }
   return true;
 }
@@ -101,51 +116,77 @@ NodeEvaluation EvaluateNode(const PodContext& ctx, const NodeState& node,
   NodeEvaluation eval;
   eval.node = node.name;
   const size_t n_containers = ctx.requests->containers.size();
-  for (const auto& [cw, _] : current)
-    eval.allocation[cw].assign(n_containers, {});
+  const size_t n_init = ctx.requests->init_containers;
 
-  // Init containers one at a time against the current usage; keep their per-device peak.
-  NodeDevices peak = current;
-  for (size_t i = 0; i < ctx.requests->init_containers; ++i) {
-    NodeDevices scratch = current;
-    if (!FitContainer(ctx, node, scratch, i, eval))
+  // Init containers run one at a time: each is fitted alone against the current usage.
+  // (The pod's resulting usage, init peak vs. app sum, is AddPodUsage's business.)
+  for (size_t i = 0; i < n_init; ++i) {
+    if (!FitContainer(ctx, node, current, nullptr, i, eval))
       return eval;
-    for (auto& [cw, list] : peak) {
-      const auto& s = scratch[cw];
-      for (size_t k = 0; k < list.size(); ++k) {
-        list[k].used = std::max(list[k].used, s[k].used);
-        list[k].usedmem = std::max(list[k].usedmem, s[k].usedmem);
-        list[k].usedcores = std::max(list[k].usedcores, s[k].usedcores);
-      }
-    }
   }
-  NodeDevices apps = current;
-  for (size_t i = ctx.requests->init_containers; i < n_containers; ++i) {
-    if (!FitContainer(ctx, node, apps, i, eval))
+  // App containers run together: each must see the devices the earlier ones took. Copying
+  // the node's usage for that is only needed when more than one app container asks.
+  size_t requesting_apps = 0;
+  for (size_t i = n_init; i < n_containers; ++i) {
+    requesting_apps += ctx.requests->containers[i].empty() ? 0 : 1;
+  }
+  std::optional<NodeDevices> apps;
+  if (requesting_apps > 1)
+    apps = current;
+  for (size_t i = n_init; i < n_containers; ++i) {
+    if (ctx.requests->containers[i].empty())
+      continue;
+    const NodeDevices& view = apps ? *apps : current;
+    if (!FitContainer(ctx, node, view, apps ? &*apps : nullptr, i, eval))
       return eval;
   }
   eval.fit = true;
 
   // Score: usage before this pod, plus the topology bonus of what it would get.
-  DeviceUsageList all;
-  for (const auto& [_, list] : current)
-    all.insert(all.end(), list.begin(), list.end());
-  const float usage_score = NodeUsageScore(SumDevices(all));
+  NodeCapacitySums sums;
+  for (const auto& [_, list] : current) {
+    const NodeCapacitySums s = SumDevices(list);
+    sums.used += s.used;
+    sums.count += s.count;
+    sums.usedcores += s.usedcores;
+    sums.totalcore += s.totalcore;
+    sums.usedmem += s.usedmem;
+    sums.totalmem += s.totalmem;
+  }
+  const float usage_score = NodeUsageScore(sums);
+  // Topology bonus per chip type (TopologyScore's rule on the flat `chosen` list, where each
+  // (container, chip type) run is contiguous), without building nested vectors per node.
   float bonus = 0.0f;
-  for (const auto& [cw, containers] : eval.allocation) {
-    const auto& list = current.at(cw);
-    std::vector<std::vector<TopologyDevice>> topo;
-    for (const auto& c : containers) {
-      std::vector<TopologyDevice> devs;
-      for (const auto& d : c) {
-        auto it = std::find_if(list.begin(), list.end(),
-                               [&](const DeviceUsage& u) { return u.id == d.uuid; });
-        if (it != list.end())
-          devs.push_back({it->has_custom_info, it->network_id});
+  for (const auto& [cw, _] : current) {
+    if (cw.rfind("Ascend910", 0) != 0)
+      continue;
+    float sum = 0.0f;
+    bool valid = true;
+    TopologyDevice run[64];
+    size_t n = 0;
+    size_t run_container = SIZE_MAX;
+    auto flush = [&] {
+      if (n == 0)
+        return;
+      std::optional<float> share = TopologyShare(std::span<const TopologyDevice>(run, n));
+      if (!share)
+        valid = false;
+      sum += share.value_or(0.0f);
+      n = 0;
+    };
+    for (const auto& [container, dev] : eval.chosen) {
+      if (dev.type != cw)
+        continue;
+      if (container != run_container) {
+        flush();
+        run_container = container;
       }
-      topo.push_back(std::move(devs));
+      if (n < std::size(run))
+        run[n++] = {dev.has_custom_info, dev.network_id};
     }
-    bonus += TopologyScore(cw, topo);
+    flush();
+    if (valid)
+      bonus += 10.0f * sum;
   }
   eval.score = CombineNodeScore(usage_score, bonus, policy);
   return eval;
@@ -219,6 +260,17 @@ FilterOutcome FilterPod(const config::DeviceConfig& config, const PodSpec& pod,
   ctx.pod = &pod;
   ctx.requests = &out.requests;
   ctx.hami_core_global = options.hami_vnpu_core_global;
+  ctx.pod_hami_core = pod.IsHamiCore();
+  for (const auto& c : out.requests.containers) {
+    for (const auto& [cw, _] : c) {
+      ctx.chips[cw] = {config.FindByCommonWord(cw), HasUuidRules(pod.annotations, cw)};
+    }
+  }
+  for (const auto& c : out.requests.containers) {
+    auto& list = ctx.score_requests.emplace_back();
+    for (const auto& [_, r] : c)
+      list.push_back(r);
+  }
   ctx.device_policy =
       hami::ParseDevicePolicy(Annotation(pod.annotations, hami::kGpuSchedulerPolicyAnnotation)
                                   .value_or(std::string_view(options.device_policy)));
@@ -237,6 +289,9 @@ FilterOutcome FilterPod(const config::DeviceConfig& config, const PodSpec& pod,
 
   std::vector<ScoredNode> fitting;
   std::vector<size_t> fitting_index;
+  out.nodes.reserve(nodes.size());
+  fitting.reserve(nodes.size());
+  fitting_index.reserve(nodes.size());
   for (const NodeState* node : nodes) {
     auto u = usage.find(node->name);
     if (u == usage.end()) {
@@ -253,8 +308,21 @@ FilterOutcome FilterPod(const config::DeviceConfig& config, const PodSpec& pod,
       fitting_index.push_back(out.nodes.size() - 1);
     }
   }
-  if (auto best = SelectNode(fitting, out.node_policy))
+  if (auto best = SelectNode(fitting, out.node_policy)) {
     out.chosen = fitting_index[*best];
+    NodeEvaluation& eval = out.nodes[*out.chosen];
+    const size_t n_containers = out.requests.containers.size();
+    for (const NodeState* node : nodes) {
+      if (node->name != eval.node)
+        continue;
+      for (const auto& [cw, _] : node->registered)
+        eval.allocation[cw].resize(n_containers);
+    }
+    for (const auto& [container, a] : eval.chosen) {
+      eval.allocation[std::string(a.type)][container].push_back(
+          hami::ContainerDevice{std::string(a.uuid), std::string(a.type), a.usedmem, a.usedcores});
+    }
+  }
   return out;
 }
 

@@ -25,6 +25,7 @@
 
 #include "common/status.h"
 #include "config/device_config.h"
+#include "scheduling/fit.h"
 #include "scheduling/node_usage.h"
 #include "scheduling/pod_spec.h"
 #include "scheduling/scoring.h"
@@ -57,7 +58,12 @@ struct NodeEvaluation {
   std::string reason;                     // GenReason text or a plain upstream reason
   std::vector<std::string> reason_names;  // distinct reason names, for summaries
   float score = 0.0f;
-  PodAllocation allocation;  // every <cw> registered on the node (empty lists if unused)
+  // Filled for the CHOSEN node only (building it for every candidate was the dominant cost
+  // of Filter): every <cw> registered on the node, per container, empty lists if unused.
+  PodAllocation allocation;
+  // What Fit picked, for any fitting node: (container index, device), in allocation order.
+  // Views strings of the NodeState and the config (see device_usage.h).
+  std::vector<std::pair<size_t, AllocatedDevice>> chosen;
 };
 
 struct FilterOutcome {

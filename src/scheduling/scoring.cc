@@ -103,9 +103,17 @@ void SortDevices(DeviceUsageList& devices,
                  const hami::ScoringWeights& weights, const DevicePolicy& policy, bool numa_bind) {
   for (auto& d : devices)
     d.score = DeviceScore(d, requests, weights);
-  std::stable_sort(devices.begin(), devices.end(), [&](const DeviceUsage& a, const DeviceUsage& b) {
-    return DeviceLess(a, b, policy, numa_bind);
-  });
+  // A node has a handful of chips: a stable insertion sort beats std::stable_sort, which
+  // allocates a buffer on every call (this runs for every candidate node of every pod).
+  for (size_t i = 1; i < devices.size(); ++i) {
+    DeviceUsage key = devices[i];
+    size_t j = i;
+    while (j > 0 && DeviceLess(key, devices[j - 1], policy, numa_bind)) {
+      devices[j] = devices[j - 1];
+      --j;
+    }
+    devices[j] = key;
+  }
 }
 
 NodeCapacitySums SumDevices(const DeviceUsageList& devices) {
@@ -130,24 +138,31 @@ float NodeUsageScore(const NodeCapacitySums& s) {
   return 10.0f * v;
 }
 
+std::optional<float> TopologyShare(std::span<const TopologyDevice> devices) {
+  if (devices.empty())
+    return 0.0f;
+  int best = 0;
+  for (size_t i = 0; i < devices.size(); ++i) {
+    if (!devices[i].has_custom_info || !devices[i].network_id)
+      return std::nullopt;
+    int same = 0;
+    for (const auto& other : devices)
+      same += other.network_id == devices[i].network_id ? 1 : 0;
+    best = std::max(best, same);
+  }
+  return static_cast<float>(best) / static_cast<float>(devices.size());
+}
+
 float TopologyScore(std::string_view cw,
                     const std::vector<std::vector<TopologyDevice>>& containers) {
   if (cw.substr(0, 9) != "Ascend910")
     return 0.0f;
   float sum = 0.0f;
   for (const auto& devs : containers) {
-    if (devs.empty())
-      continue;
-    std::map<double, int> per_network;
-    for (const auto& d : devs) {
-      if (!d.has_custom_info || !d.network_id)
-        return 0.0f;
-      ++per_network[*d.network_id];
-    }
-    int best = 0;
-    for (const auto& [net, n] : per_network)
-      best = std::max(best, n);
-    sum += static_cast<float>(best) / static_cast<float>(devs.size());
+    std::optional<float> share = TopologyShare(devs);
+    if (!share)
+      return 0.0f;
+    sum += *share;
   }
   return 10.0f * sum;
 }

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,10 @@ struct TopologyDevice {
 // TopologyScore: Ascend ScoreNode. `containers`: per container, its allocated devices of `cw`.
 float TopologyScore(std::string_view cw,
                     const std::vector<std::vector<TopologyDevice>>& containers);
+
+// TopologyShare: the largest same-NetworkID share of one container's devices (0 for an
+// empty list); nullopt when a device lacks custominfo or NetworkID (the whole score is 0).
+std::optional<float> TopologyShare(std::span<const TopologyDevice> devices);
 
 float CombineNodeScore(float usage_score, float topology_bonus, NodePolicy policy);
 

@@ -9,9 +9,10 @@ namespace {
 
 using testing::Chip910B3;
 
-DeviceUsage Dev(std::string id, uint32_t index, int32_t used = 0, int64_t usedmem = 0) {
+// `id` must outlive the device (DeviceUsage views it): pass literals.
+DeviceUsage Dev(std::string_view id, uint32_t index, int32_t used = 0, int64_t usedmem = 0) {
   DeviceUsage d;
-  d.id = std::move(id);
+  d.id = id;
   d.index = index;
   d.type = "Ascend910B3";
   d.health = true;
@@ -117,8 +118,9 @@ TEST_F(FitTest, Pairs910CDiesIntoModules) {
   config::ChipConfig c910 = chip_;
   c910.common_word = "Ascend910C";
   DeviceUsageList devs;
+  static const std::string kIds[] = {"d0", "d1", "d2", "d3", "d4", "d5"};
   for (uint32_t i : {0u, 2u, 3u, 5u}) {
-    DeviceUsage d = Dev("d" + std::to_string(i), i);
+    DeviceUsage d = Dev(kIds[i], i);
     d.type = "Ascend910C";
     devs.push_back(d);
   }

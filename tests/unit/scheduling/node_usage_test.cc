@@ -20,7 +20,8 @@ NodeState OneChip() {
 }
 
 TEST(NodeUsageTest, AppContainersAddUpInitContainersTakeTheMax) {
-  NodeDevices devs = CapacityOf(OneChip());
+  const NodeState node = OneChip();  // owns the ids the usage views
+  NodeDevices devs = CapacityOf(node);
   PlacedPod pod;
   pod.node = "a";
   pod.init_containers = 2;
@@ -38,7 +39,8 @@ TEST(NodeUsageTest, AppContainersAddUpInitContainersTakeTheMax) {
 }
 
 TEST(NodeUsageTest, UnknownDevicesAndChipsAreIgnored) {
-  NodeDevices devs = CapacityOf(OneChip());
+  const NodeState node = OneChip();  // owns the ids the usage views
+  NodeDevices devs = CapacityOf(node);
   PlacedPod pod;
   pod.allocation["Ascend910B3"] = {{{"other", "Ascend910B3", 100, 0}}};
   pod.allocation["Ascend310P"] = {{{"u1", "Ascend310P", 100, 0}}};
