@@ -1,0 +1,125 @@
+// File: sim/kube/api_server.h
+//
+// LocalApiServer: a small Kubernetes API server for tests and the local demo (NOT a
+// production API server: no authentication, no admission, no OpenAPI, no server-side apply).
+// It speaks the real wire protocol over HTTP on loopback so that kubectl and our client can
+// use it: discovery, CRUD, LIST with selectors and paging, WATCH with resourceVersion
+// semantics and bookmarks, the three PATCH types, pods/binding, graceful pod deletion.
+// See docs/kube-local.md for the exact behaviour and its deviations from kube-apiserver.
+//
+// Usage:
+//   auto store = std::make_shared<ObjectStore>();
+//   LocalApiServer server({}, store);
+//   NPUSHARE_ASSIGN_OR_RETURN(int port, server.Start("127.0.0.1", 0));
+//   ... clients use server.url() ...
+//   server.Stop();   // the store (and its history) survives; a new server may reuse it
+//
+// Thread safety: Start/Stop from one controlling thread; request handling is internal.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "sim/kube/object_api.h"
+#include "sim/kube/object_store.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace npushare::kube_local {
+
+// InjectedResponse: what a fault hook wants sent instead of the real answer.
+struct InjectedResponse {
+  int status = 500;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct LocalApiServerOptions {
+  // --- correctness ---
+  // persist_path: when set, the store is loaded from it at Start() (if it exists) and saved
+  // to it every persist_interval while dirty and at Stop().
+  std::string persist_path;
+  // gone_as_http_status: answer a too-old watch with HTTP 410 instead of the default 200 +
+  // ERROR event (kube-apiserver does both, depending on the path taken).
+  bool gone_as_http_status = false;
+  // fault_hook: called first for every request with (method, target). It may block (a slow
+  // server) or return a response to send instead (429, 500, garbage). Test-only.
+  std::function<std::optional<InjectedResponse>(const std::string& method,
+                                                const std::string& target)>
+      fault_hook;
+  // request_observer: called for every request with (method, target, Authorization header).
+  // Test-only.
+  std::function<void(const std::string& method, const std::string& target,
+                     const std::string& authorization)>
+      request_observer;
+  // --- parameters that affect performance ---
+  std::chrono::milliseconds bookmark_interval{5000};
+  int default_watch_timeout_seconds = 1800;
+  std::chrono::milliseconds persist_interval{500};
+  // keep_alive_timeout: idle keep-alive connections are closed after this; Stop() may wait
+  // this long for idle client connections. Default 1 s.
+  std::chrono::seconds keep_alive_timeout{1};
+  // threads: concurrent connections served (each open watch holds one). Default 64.
+  size_t threads = 64;
+  // max_body_bytes: larger request bodies get 413. Default 8 MiB.
+  size_t max_body_bytes = size_t{8} << 20;
+};
+
+class LocalApiServer {
+ public:
+  // LocalApiServer: uses `store` when given (so a restarted server keeps state and history),
+  // else a fresh one.
+  explicit LocalApiServer(LocalApiServerOptions options,
+                          std::shared_ptr<ObjectStore> store = nullptr);
+  ~LocalApiServer();
+  LocalApiServer(const LocalApiServer&) = delete;
+  LocalApiServer& operator=(const LocalApiServer&) = delete;
+
+  // Start: binds address:port (port 0 picks a free one) and serves on background threads.
+  // @return the bound port; kUnavailable if binding fails; kFailedPrecondition/kInvalidArgument
+  //   if the persist file cannot be loaded. REQUIRES: not started.
+  Result<int> Start(const std::string& address, int port);
+  // Stop: ends open watches, stops serving, saves the persist file. Idempotent.
+  void Stop();
+
+  // url: "http://<address>:<port>" once started.
+  std::string url() const { return url_; }
+  ObjectStore& store() { return *store_; }
+  ObjectApi& api() { return api_; }
+
+ private:
+  void Route(const void* request, void* response);
+  void ServeWatch(const ResourceInfo& info, const std::string& ns, const void* request,
+                  void* response);
+  void ReaperLoop();
+  void PersistLoop();
+
+  const LocalApiServerOptions options_;
+  std::shared_ptr<ObjectStore> store_;
+  ObjectApi api_;
+  std::unique_ptr<httplib::Server> http_;
+  std::thread listen_thread_;
+  std::thread reaper_thread_;
+  std::thread persist_thread_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;  // wakes the reaper/persist loops on Stop()
+  std::string url_;
+  std::string address_;
+  bool started_ = false;
+};
+
+}  // namespace npushare::kube_local

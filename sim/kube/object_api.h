@@ -1,0 +1,90 @@
+// File: sim/kube/object_api.h
+//
+// ObjectApi: the REST semantics of the local API server, independent of HTTP: create / get /
+// list / update / patch / delete / bind on an ObjectStore, with the API server's metadata
+// rules (uid, creationTimestamp, generation, resourceVersion preconditions -> 409, name and
+// namespace checks, status subresources, graceful pod deletion) and Status error bodies.
+//
+// Every method returns an ApiResult: the HTTP code and the JSON body (the object, a List, or
+// a `Status` object on failure). Bodies are parsed defensively; nothing here throws.
+//
+// Thread safety: safe for concurrent use (all state is in the ObjectStore).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "sim/kube/object_store.h"
+#include "sim/kube/resource_registry.h"
+
+namespace npushare::kube_local {
+
+struct ApiResult {
+  int code = 200;
+  // body: the object, List or Status. A JSON *string* body holds pre-serialized JSON text
+  // (used for large lists) and is sent verbatim.
+  nlohmann::json body;
+};
+
+struct ListQuery {
+  std::string label_selector;
+  std::string field_selector;
+  int64_t limit = 0;
+  std::string continue_token;
+};
+
+// MakeStatusBody: a metav1.Status for `status` (HTTP code and reason from api_error.h's
+// mapping, or `code_override` when non-zero).
+ApiResult ErrorResult(const Status& status, const std::string& name = {},
+                      const std::string& kind = {}, int code_override = 0);
+
+class ObjectApi {
+ public:
+  // ObjectApi: REQUIRES: store outlives this.
+  explicit ObjectApi(ObjectStore& store) : store_(store) {}
+
+  // EnsureDefaultNamespaces: creates default, kube-system, kube-public, kube-node-lease.
+  void EnsureDefaultNamespaces();
+
+  ApiResult Get(const ResourceInfo& info, const std::string& ns, const std::string& name) const;
+  ApiResult List(const ResourceInfo& info, const std::string& ns, const ListQuery& q) const;
+  // ListObjects: the page List() would serialize. On error, `error` holds the Status answer.
+  struct ListPageResult {
+    std::optional<ApiResult> error;
+    std::vector<ObjectPtr> items;
+    std::string resource_version;
+    std::string continue_token;
+  };
+  ListPageResult ListObjects(const ResourceInfo& info, const std::string& ns,
+                             const ListQuery& q) const;
+  ApiResult Create(const ResourceInfo& info, const std::string& ns, const std::string& body);
+  ApiResult Update(const ResourceInfo& info, const std::string& ns, const std::string& name,
+                   const std::string& subresource, const std::string& body);
+  ApiResult Patch(const ResourceInfo& info, const std::string& ns, const std::string& name,
+                  const std::string& subresource, const std::string& content_type,
+                  const std::string& body);
+  // Delete: `grace_query` is the gracePeriodSeconds query parameter, if any.
+  ApiResult Delete(const ResourceInfo& info, const std::string& ns, const std::string& name,
+                   const std::string& body, std::optional<int64_t> grace_query);
+  ApiResult Bind(const std::string& ns, const std::string& name, const std::string& body);
+
+  // ReapExpiredPods: deletes pods whose graceful deletion deadline is <= now. Returns the
+  // earliest remaining deadline, if any (the server's reaper sleeps until then).
+  std::optional<std::chrono::system_clock::time_point> ReapExpiredPods(
+      std::chrono::system_clock::time_point now);
+
+  static std::string Key(const ResourceInfo& info, const std::string& ns, const std::string& name);
+
+ private:
+  ObjectStore& store_;
+};
+
+// ParseContinueToken: {rv, last key} of a token made by List(); kInvalidArgument if malformed.
+Result<std::pair<int64_t, std::string>> ParseContinueToken(const std::string& token);
+
+}  // namespace npushare::kube_local

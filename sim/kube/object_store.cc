@@ -1,0 +1,240 @@
+#include "sim/kube/object_store.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace npushare::kube_local {
+
+using nlohmann::json;
+
+ObjectStore::ObjectStore(StoreOptions options) : options_(options) {}
+
+void ObjectStore::AppendLocked(const std::string& resource, StoredEvent ev) {
+  History& h = history_[resource];
+  h.events.push_back(std::move(ev));
+  while (h.events.size() > options_.history_limit) {
+    h.compacted_rv = h.events.front().rv;
+    h.events.pop_front();
+  }
+  dirty_.store(true);
+}
+
+Result<ObjectPtr> ObjectStore::Write(const std::string& resource, const std::string& key,
+                                     const Mutator& mutate) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto& objs = objects_[resource];
+  auto it = objs.find(key);
+  ObjectPtr current = it == objs.end() ? nullptr : it->second;
+  Result<ObjectPtr> next = mutate(current);
+  if (!next.ok())
+    return next.status();
+  if (*next == current)
+    return current;  // no-op update: no new RV, no event
+  auto stored = std::make_shared<json>(**next);
+  int64_t rv = ++rv_;
+  (*stored)["metadata"]["resourceVersion"] = std::to_string(rv);
+  ObjectPtr frozen = stored;
+  objs[key] = frozen;
+  AppendLocked(resource, StoredEvent{rv, current ? EventType::kModified : EventType::kAdded, frozen,
+                                     current});
+  lock.unlock();
+  cv_.notify_all();
+  return frozen;
+}
+
+Result<ObjectPtr> ObjectStore::Remove(const std::string& resource, const std::string& key,
+                                      const std::function<Status(const json&)>& precondition) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto& objs = objects_[resource];
+  auto it = objs.find(key);
+  if (it == objs.end())
+    return NotFoundError(key + " not found");
+  if (precondition) {
+    Status st = precondition(*it->second);
+    if (!st.ok())
+      return st;
+  }
+  ObjectPtr prev = it->second;
+  objs.erase(it);
+  int64_t rv = ++rv_;
+  auto last = std::make_shared<json>(*prev);
+  (*last)["metadata"]["resourceVersion"] = std::to_string(rv);
+  ObjectPtr frozen = last;
+  AppendLocked(resource, StoredEvent{rv, EventType::kDeleted, frozen, prev});
+  lock.unlock();
+  cv_.notify_all();
+  return frozen;
+}
+
+ObjectPtr ObjectStore::Get(const std::string& resource, const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto r = objects_.find(resource);
+  if (r == objects_.end())
+    return nullptr;
+  auto it = r->second.find(key);
+  return it == r->second.end() ? nullptr : it->second;
+}
+
+ObjectStore::Page ObjectStore::ListPage(const std::string& resource, const std::string& prefix,
+                                        const std::string& after_key, size_t limit,
+                                        const std::function<bool(const json&)>& filter) const {
+  Page page;
+  std::lock_guard<std::mutex> lock(mu_);
+  page.rv = rv_;
+  auto r = objects_.find(resource);
+  if (r == objects_.end())
+    return page;
+  const auto& objs = r->second;
+  auto it = after_key.empty() ? objs.lower_bound(prefix) : objs.upper_bound(after_key);
+  for (; it != objs.end(); ++it) {
+    if (it->first.compare(0, prefix.size(), prefix) != 0)
+      break;
+    if (filter && !filter(*it->second))
+      continue;
+    if (limit > 0 && page.items.size() == limit) {
+      page.more = true;
+      break;
+    }
+    page.items.push_back(it->second);
+    page.last_key = it->first;
+  }
+  return page;
+}
+
+bool ObjectStore::IsGoneLocked(const std::string& resource, int64_t after_rv) const {
+  if (after_rv > rv_ || after_rv < base_rv_)
+    return true;
+  auto h = history_.find(resource);
+  return h != history_.end() && after_rv < h->second.compacted_rv;
+}
+
+bool ObjectStore::IsGone(const std::string& resource, int64_t after_rv) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return IsGoneLocked(resource, after_rv);
+}
+
+ObjectStore::WatchBatch ObjectStore::WaitEvents(const std::string& resource, int64_t after_rv,
+                                                std::chrono::steady_clock::time_point deadline,
+                                                const std::atomic<bool>* stop) const {
+  WatchBatch batch;
+  std::unique_lock<std::mutex> lock(mu_);
+  auto has_events = [&] {
+    auto h = history_.find(resource);
+    return h != history_.end() && !h->second.events.empty() &&
+           h->second.events.back().rv > after_rv;
+  };
+  cv_.wait_until(lock, deadline, [&] {
+    return (stop != nullptr && stop->load()) || IsGoneLocked(resource, after_rv) || has_events();
+  });
+  if (IsGoneLocked(resource, after_rv)) {
+    batch.gone = true;
+    return batch;
+  }
+  batch.through_rv = rv_;
+  auto h = history_.find(resource);
+  if (h != history_.end()) {
+    const auto& evs = h->second.events;
+    auto first = std::upper_bound(evs.begin(), evs.end(), after_rv,
+                                  [](int64_t v, const StoredEvent& e) { return v < e.rv; });
+    batch.events.assign(first, evs.end());
+  }
+  return batch;
+}
+
+void ObjectStore::NotifyAll() const {
+  { std::lock_guard<std::mutex> lock(mu_); }
+  cv_.notify_all();
+}
+
+int64_t ObjectStore::CurrentRv() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return rv_;
+}
+
+size_t ObjectStore::Count(const std::string& resource) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto r = objects_.find(resource);
+  return r == objects_.end() ? 0 : r->second.size();
+}
+
+void ObjectStore::CompactForTest() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [res, h] : history_) {
+    h.events.clear();
+    h.compacted_rv = rv_;
+  }
+  base_rv_ = rv_;
+  cv_.notify_all();
+}
+
+Status ObjectStore::Save(const std::string& path) const {
+  json doc;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dirty_.store(false);
+    doc["resourceVersion"] = rv_;
+    json& res = doc["resources"] = json::object();
+    for (const auto& [name, objs] : objects_) {
+      json arr = json::array();
+      for (const auto& [key, obj] : objs)
+        arr.push_back(*obj);
+      res[name] = std::move(arr);
+    }
+  }
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out)
+      return FailedPreconditionError("cannot write " + tmp);
+    out << doc.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (!out.good())
+      return FailedPreconditionError("write failed for " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return FailedPreconditionError("cannot rename " + tmp + " to " + path);
+  }
+  return OkStatus();
+}
+
+Status ObjectStore::Load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return FailedPreconditionError("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  json doc = json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object() || !doc.contains("resourceVersion") ||
+      !doc["resourceVersion"].is_number_integer() || !doc.contains("resources") ||
+      !doc["resources"].is_object()) {
+    return InvalidArgumentError("malformed store file " + path);
+  }
+  std::map<std::string, std::map<std::string, ObjectPtr>> objects;
+  for (auto it = doc["resources"].begin(); it != doc["resources"].end(); ++it) {
+    if (!it.value().is_array())
+      return InvalidArgumentError("malformed resource list in " + path);
+    for (auto& obj : it.value()) {
+      if (!obj.is_object() || !obj.contains("metadata") || !obj["metadata"].is_object() ||
+          !obj["metadata"].contains("name") || !obj["metadata"]["name"].is_string()) {
+        return InvalidArgumentError("object without metadata.name in " + path);
+      }
+      const json& m = obj["metadata"];
+      std::string key = m["name"].get<std::string>();
+      if (m.contains("namespace") && m["namespace"].is_string() &&
+          !m["namespace"].get_ref<const std::string&>().empty()) {
+        key = m["namespace"].get<std::string>() + "/" + key;
+      }
+      objects[it.key()][key] = std::make_shared<const json>(std::move(obj));
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  objects_ = std::move(objects);
+  history_.clear();
+  rv_ = std::max<int64_t>(1, doc["resourceVersion"].get<int64_t>());
+  base_rv_ = rv_;
+  dirty_.store(false);
+  return OkStatus();
+}
+
+}  // namespace npushare::kube_local

@@ -1,0 +1,368 @@
+#include "kube/http_transport_impl.h"
+
+#include <curl/curl.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace npushare::kube {
+namespace {
+
+constexpr size_t kMaxBodyBytes = size_t{1} << 30;  // refuse absurd responses (1 GiB)
+constexpr size_t kMaxIdleHandles = 16;
+
+void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+// MapCurlError: the one place a CURLcode becomes a Status (see http_transport.h for codes).
+Status MapCurlError(CURLcode rc, const char* errbuf) {
+  std::string msg = std::string(curl_easy_strerror(rc));
+  if (errbuf != nullptr && errbuf[0] != '\0')
+    msg += std::string(": ") + errbuf;
+  switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_SSL_CONNECT_ERROR:
+      return UnavailableError(msg);
+    case CURLE_OPERATION_TIMEDOUT:
+      return Status(StatusCode::kDeadlineExceeded, msg);
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return InvalidArgumentError(msg);
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+      return FailedPreconditionError(msg);
+    default:
+      return AbortedError(msg);
+  }
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' '))
+    s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+// Call: per-request state shared with libcurl callbacks.
+struct CurlTransport::Call {
+  CURL* easy = nullptr;
+  HttpResponse response;
+  curl_slist* headers = nullptr;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  bool body_too_large = false;
+  // Streaming state.
+  const LineHandler* on_line = nullptr;
+  size_t max_line_bytes = 0;
+  std::string pending;
+  bool stopped_by_handler = false;
+  bool line_too_long = false;
+
+  ~Call() {
+    if (headers != nullptr)
+      curl_slist_free_all(headers);
+  }
+
+  bool IsSuccess() {
+    long code = 0;  // NOLINT(google-runtime-int): libcurl's type
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+    return code >= 200 && code <= 299;
+  }
+
+  static size_t OnHeader(char* data, size_t size, size_t n, void* user) {
+    auto* call = static_cast<Call*>(user);
+    std::string_view line(data, size * n);
+    if (line.rfind("HTTP/", 0) == 0) {
+      call->response.headers.clear();  // a new response (after 100-continue or redirect)
+      return size * n;
+    }
+    auto colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      std::string name(line.substr(0, colon));
+      for (auto& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string value(line.substr(colon + 1));
+      while (!value.empty() && (value.front() == ' '))
+        value.erase(0, 1);
+      value = Trim(value);
+      call->response.headers.emplace_back(std::move(name), std::move(value));
+    }
+    return size * n;
+  }
+
+  static size_t OnBody(char* data, size_t size, size_t n, void* user) {
+    auto* call = static_cast<Call*>(user);
+    size_t len = size * n;
+    if (call->on_line == nullptr || !call->IsSuccess()) {
+      if (call->response.body.size() + len > kMaxBodyBytes) {
+        call->body_too_large = true;
+        return 0;
+      }
+      call->response.body.append(data, len);
+      return len;
+    }
+    // Streamed body: split on '\n'; chunk boundaries are unrelated to event boundaries.
+    std::string_view chunk(data, len);
+    while (!chunk.empty()) {
+      auto nl = chunk.find('\n');
+      if (nl == std::string_view::npos) {
+        call->pending.append(chunk);
+        if (call->pending.size() > call->max_line_bytes) {
+          call->line_too_long = true;
+          return 0;
+        }
+        break;
+      }
+      call->pending.append(chunk.substr(0, nl));
+      chunk.remove_prefix(nl + 1);
+      if (call->pending.size() > call->max_line_bytes) {
+        call->line_too_long = true;
+        return 0;
+      }
+      bool more = call->pending.empty() || (*call->on_line)(call->pending);
+      call->pending.clear();
+      if (!more) {
+        call->stopped_by_handler = true;
+        return 0;
+      }
+    }
+    return len;
+  }
+};
+
+CurlTransport::CurlTransport(RestConfig config, Clock& clock)
+    : config_(std::move(config)), clock_(clock) {
+  GlobalInit();
+  token_ = config_.bearer_token;
+}
+
+CurlTransport::~CurlTransport() {
+  for (void* h : idle_handles_)
+    curl_easy_cleanup(static_cast<CURL*>(h));
+}
+
+void* CurlTransport::AcquireHandle() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_handles_.empty()) {
+      void* h = idle_handles_.back();
+      idle_handles_.pop_back();
+      curl_easy_reset(static_cast<CURL*>(h));  // keeps the handle's live connections
+      return h;
+    }
+  }
+  return curl_easy_init();
+}
+
+void CurlTransport::ReleaseHandle(void* handle) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (idle_handles_.size() < kMaxIdleHandles) {
+    idle_handles_.push_back(handle);
+  } else {
+    curl_easy_cleanup(static_cast<CURL*>(handle));
+  }
+}
+
+std::string CurlTransport::CurrentToken() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (config_.bearer_token_file.empty())
+    return token_;
+  auto now = clock_.Now();
+  if (token_.empty() || now - token_read_at_ >= config_.token_reload_period) {
+    std::ifstream in(config_.bearer_token_file);
+    if (in) {
+      std::stringstream ss;
+      ss << in.rdbuf();
+      std::string t = Trim(ss.str());
+      if (!t.empty())
+        token_ = t;  // keep the previous token if the file is briefly empty
+    }
+    token_read_at_ = now;
+  }
+  return token_;
+}
+
+Status CurlTransport::Configure(void* handle, Call& call, const HttpRequest& request,
+                                bool streaming) {
+  CURL* easy = static_cast<CURL*>(handle);
+  call.easy = easy;
+  if (request.target.empty() || request.target.front() != '/') {
+    return InvalidArgumentError("request target must start with '/'");
+  }
+  std::string url = config_.server + request.target;
+  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, call.errbuf);
+  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(config_.connect_timeout.count()));
+  if (!streaming) {
+    auto t = request.timeout.count() > 0 ? request.timeout : config_.request_timeout;
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(t.count()));
+  }
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, config_.user_agent.c_str());
+  // TLS.
+  if (!config_.ca_file.empty())
+    curl_easy_setopt(easy, CURLOPT_CAINFO, config_.ca_file.c_str());
+  if (!config_.ca_data.empty()) {
+    curl_blob blob{const_cast<char*>(config_.ca_data.data()), config_.ca_data.size(),
+                   CURL_BLOB_COPY};
+    curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob);
+  }
+  if (!config_.client_cert_file.empty()) {
+    curl_easy_setopt(easy, CURLOPT_SSLCERT, config_.client_cert_file.c_str());
+  }
+  if (!config_.client_cert_data.empty()) {
+    curl_blob blob{const_cast<char*>(config_.client_cert_data.data()),
+                   config_.client_cert_data.size(), CURL_BLOB_COPY};
+    curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &blob);
+  }
+  if (!config_.client_key_file.empty()) {
+    curl_easy_setopt(easy, CURLOPT_SSLKEY, config_.client_key_file.c_str());
+  }
+  if (!config_.client_key_data.empty()) {
+    curl_blob blob{const_cast<char*>(config_.client_key_data.data()),
+                   config_.client_key_data.size(), CURL_BLOB_COPY};
+    curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &blob);
+  }
+  if (config_.insecure_skip_tls_verify) {
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (!config_.username.empty()) {
+    curl_easy_setopt(easy, CURLOPT_USERNAME, config_.username.c_str());
+    curl_easy_setopt(easy, CURLOPT_PASSWORD, config_.password.c_str());
+  }
+  // Method and body.
+  if (request.method == "GET") {
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.c_str());
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
+  }
+  // Headers. "Expect:" disables 100-continue round trips for larger bodies.
+  call.headers = curl_slist_append(call.headers, "Expect:");
+  std::string token = CurrentToken();
+  if (!token.empty()) {
+    call.headers = curl_slist_append(call.headers, ("Authorization: Bearer " + token).c_str());
+  }
+  for (const auto& [k, v] : request.headers) {
+    if (k.find_first_of("\r\n:") != std::string::npos ||
+        v.find_first_of("\r\n") != std::string::npos) {
+      return InvalidArgumentError("invalid header " + k);
+    }
+    call.headers = curl_slist_append(call.headers, (k + ": " + v).c_str());
+  }
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, call.headers);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Call::OnHeader);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &call);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Call::OnBody);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &call);
+  return OkStatus();
+}
+
+Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
+  void* handle = AcquireHandle();
+  if (handle == nullptr)
+    return InternalError("curl_easy_init failed");
+  Call call;
+  Status st = Configure(handle, call, request, /*streaming=*/false);
+  if (!st.ok()) {
+    ReleaseHandle(handle);
+    return st;
+  }
+  CURLcode rc = curl_easy_perform(static_cast<CURL*>(handle));
+  long code = 0;  // NOLINT(google-runtime-int)
+  curl_easy_getinfo(static_cast<CURL*>(handle), CURLINFO_RESPONSE_CODE, &code);
+  curl_easy_setopt(static_cast<CURL*>(handle), CURLOPT_HTTPHEADER, nullptr);
+  ReleaseHandle(handle);
+  if (call.body_too_large)
+    return ResourceExhaustedError("response body too large");
+  if (rc != CURLE_OK)
+    return MapCurlError(rc, call.errbuf);
+  call.response.status_code = static_cast<int>(code);
+  return std::move(call.response);
+}
+
+Result<HttpResponse> CurlTransport::Stream(const HttpRequest& request, const LineHandler& on_line,
+                                           StreamCancel* cancel, size_t max_line_bytes) {
+  CURL* easy = curl_easy_init();
+  CURLM* multi = curl_multi_init();
+  if (easy == nullptr || multi == nullptr) {
+    if (easy != nullptr)
+      curl_easy_cleanup(easy);
+    if (multi != nullptr)
+      curl_multi_cleanup(multi);
+    return InternalError("curl init failed");
+  }
+  Call call;
+  call.on_line = &on_line;
+  call.max_line_bytes = max_line_bytes;
+  Status st = Configure(easy, call, request, /*streaming=*/true);
+  Result<HttpResponse> result = InternalError("stream did not finish");
+  if (st.ok()) {
+    curl_multi_add_handle(multi, easy);
+    if (cancel != nullptr)
+      cancel->SetWaker([multi] { curl_multi_wakeup(multi); });
+    CURLcode done_rc = CURLE_OK;
+    bool done = false;
+    while (!done) {
+      if (cancel != nullptr && cancel->cancelled())
+        break;
+      int running = 0;
+      CURLMcode mc = curl_multi_perform(multi, &running);
+      if (mc != CURLM_OK) {
+        done_rc = CURLE_RECV_ERROR;
+        done = true;
+        break;
+      }
+      int queued = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+        if (msg->msg == CURLMSG_DONE) {
+          done_rc = msg->data.result;
+          done = true;
+        }
+      }
+      if (done || running == 0) {
+        done = true;
+        break;
+      }
+      curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+    }
+    if (cancel != nullptr)
+      cancel->SetWaker({});
+    long code = 0;  // NOLINT(google-runtime-int)
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+    curl_multi_remove_handle(multi, easy);
+    if (!done) {
+      result = Status(StatusCode::kCancelled, "stream cancelled");
+    } else if (call.line_too_long) {
+      result = ResourceExhaustedError("stream line exceeds limit");
+    } else if (call.body_too_large) {
+      result = ResourceExhaustedError("response body too large");
+    } else if (done_rc != CURLE_OK && !call.stopped_by_handler) {
+      result = MapCurlError(done_rc, call.errbuf);
+    } else {
+      if (!call.pending.empty() && !call.stopped_by_handler && code >= 200 && code <= 299) {
+        on_line(call.pending);
+      }
+      call.response.status_code = static_cast<int>(code);
+      result = std::move(call.response);
+    }
+  } else {
+    result = st;
+  }
+  curl_easy_cleanup(easy);
+  curl_multi_cleanup(multi);
+  return result;
+}
+
+}  // namespace npushare::kube

@@ -1,0 +1,152 @@
+// File: kube/informer.h
+//
+// Informer: keeps a thread-safe local cache of one resource type in sync with the API server
+// (client-go's Reflector + Indexer + handlers), and tells handlers about changes.
+//
+// Loop: LIST (paged) -> replace the cache -> WATCH from the list's resourceVersion with
+// bookmarks -> on a normal close re-watch from the last RV seen (bookmarks included) -> on 410
+// Gone (HTTP status or ERROR event) clear state and relist with a consistent read -> on other
+// errors back off (exponential with jitter) and re-watch.
+//
+// No lost or duplicated notifications across a relist or a resumed watch: a relist is diffed
+// against the cache (added / updated when the RV changed / deleted), and a watch event whose
+// RV equals the cached object's RV is dropped.
+//
+// Handlers run on the informer's threads, one at a time (never concurrently), without the
+// cache lock held: they may call Get()/List(), and must not call Stop().
+//
+// Usage:
+//   InformerOptions opts;
+//   opts.field_selector = "spec.nodeName=node-a";
+//   Informer pods(client, kPods, opts);
+//   InformerHandlers handlers;
+//   handlers.on_add = [](const nlohmann::json& p) { ... };
+//   pods.AddHandlers(handlers);
+//   pods.Start();
+//   if (!pods.WaitForSync(std::chrono::seconds(30))) ...
+//
+// Thread safety: safe for concurrent use; AddHandlers() only before Start().
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "kube/http_transport.h"
+#include "kube/kube_client.h"
+#include "kube/resource.h"
+
+namespace npushare::kube {
+
+struct InformerOptions {
+  // --- correctness ---
+  std::string namespace_name;  // "" = all namespaces (or cluster-scoped)
+  std::string label_selector;
+  std::string field_selector;
+  // resync_period: every period each cached object is re-delivered to on_update(obj, obj);
+  // 0 disables resync. Default 0.
+  std::chrono::milliseconds resync_period{0};
+  // --- parameters that affect performance ---
+  int64_t page_size = 500;  // LIST page size
+  // watch_timeout_seconds: server-side watch duration, randomized x[1,2) like client-go.
+  int watch_timeout_seconds = 300;
+  std::chrono::milliseconds min_backoff{100};
+  std::chrono::milliseconds max_backoff{10000};
+  // compact: keep cached objects as serialized JSON text instead of parsed trees. Several times
+  // less memory per object; Get()/List() then parse on every call. Default false.
+  bool compact = false;
+};
+
+struct InformerHandlers {
+  std::function<void(const nlohmann::json& obj)> on_add;
+  std::function<void(const nlohmann::json& old_obj, const nlohmann::json& new_obj)> on_update;
+  std::function<void(const nlohmann::json& last_state)> on_delete;
+};
+
+// InformerStats: counters for tests and metrics.
+struct InformerStats {
+  uint64_t lists = 0;         // successful (re)lists
+  uint64_t watches = 0;       // watch streams opened
+  uint64_t gone = 0;          // 410 answers that forced a relist
+  uint64_t watch_errors = 0;  // other watch failures (backed off)
+  uint64_t events = 0;        // watch events applied (bookmarks excluded)
+  uint64_t duplicates = 0;    // events dropped because the cache already had that RV
+};
+
+class Informer {
+ public:
+  using ObjectPtr = std::shared_ptr<const nlohmann::json>;
+
+  // Informer: REQUIRES: client outlives this.
+  Informer(KubeClient& client, const ResourceType& type, InformerOptions options);
+  // ~Informer: Stop()s.
+  ~Informer();
+  Informer(const Informer&) = delete;
+  Informer& operator=(const Informer&) = delete;
+
+  // AddHandlers: REQUIRES: called before Start().
+  void AddHandlers(InformerHandlers handlers);
+  // Start: launches the threads. REQUIRES: called at most once.
+  void Start();
+  // Stop: ends the watch and joins the threads; idempotent. Handlers are not called after it
+  // returns.
+  void Stop();
+
+  // HasSynced: true once the first LIST has been applied.
+  bool HasSynced() const;
+  // WaitForSync: waits until synced or `timeout`; returns HasSynced().
+  bool WaitForSync(std::chrono::milliseconds timeout) const;
+
+  // Get: the cached object under ObjectKey ("ns/name" or "name"), or null.
+  ObjectPtr Get(const std::string& key) const;
+  // List: a snapshot of every cached object (in no particular order).
+  std::vector<ObjectPtr> List() const;
+  size_t Size() const;
+  // LastResourceVersion: the RV the next watch would resume from ("" before the first list).
+  std::string LastResourceVersion() const;
+  InformerStats Stats() const;
+
+ private:
+  void Run();
+  void ResyncLoop();
+  // Entry: one cached object, parsed (object) or, in compact mode, as JSON text.
+  struct Entry {
+    ObjectPtr object;
+    std::string text;
+    std::string rv;
+  };
+  Entry MakeEntry(const ObjectPtr& obj) const;
+  static ObjectPtr Materialize(const Entry& e);
+  Status ListAndReplace(const std::string& rv);
+  bool ApplyEvent(WatchEvent&& ev);
+  bool WaitBackoff(std::chrono::milliseconds d);  // false when stopping
+
+  KubeClient& client_;
+  const ResourceType type_;
+  const InformerOptions options_;
+  InformerHandlers handlers_;
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::unordered_map<std::string, Entry> cache_;  // guarded by mu_
+  std::string last_rv_;                           // guarded by mu_
+  bool synced_ = false;                           // guarded by mu_
+  bool stopping_ = false;                         // guarded by mu_
+  InformerStats stats_;                           // guarded by mu_
+
+  std::mutex handler_mu_;  // serializes handler calls between the watch and resync threads
+  StreamCancel cancel_;
+  std::thread run_thread_;
+  std::thread resync_thread_;
+  std::atomic<bool> started_{false};
+};
+
+}  // namespace npushare::kube
