@@ -27,10 +27,16 @@ int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
                    "the compact `nodes:` list")
       ->required();
   schedule->add_option("--pods", sa.pods_path, "Pod manifests (multi-document YAML)")->required();
-  schedule->add_option("--policy", sa.node_policy, "node policy default (pods may override)")
+  schedule
+      ->add_option("--policy", sa.node_policy,
+                   "node policy default (pods override with hami.io/node-scheduler-policy)")
       ->check(CLI::IsMember({"binpack", "spread"}))
       ->capture_default_str();
-  schedule->add_option("--device-policy", sa.device_policy, "device policy default")
+  schedule
+      ->add_option(
+          "--device-policy", sa.device_policy,
+          "device policy default (pods override with hami.io/gpu-scheduler-policy): spread, "
+          "binpack, mutex, numa, topology-aware, or a comma list such as numa,binpack")
       ->capture_default_str();
   schedule->add_option("--output,-o", sa.output, "output format")
       ->check(CLI::IsMember({"table", "json"}))
