@@ -98,6 +98,43 @@ struct WatchState {
   }
 };
 
+// ConfigureTls: loads the certificate chain, key and client CAs into `ctx`, checking each step
+// (cpp-httplib's path-based constructor ignores a client CA file it cannot read, which would
+// silently turn client-certificate checking off). On failure sets `error` and returns false.
+bool ConfigureTls(const TlsServerOptions& tls, SSL_CTX& ctx, std::string& error) {
+  SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+  if (SSL_CTX_use_certificate_chain_file(&ctx, tls.cert_file.c_str()) != 1) {
+    error = "cannot load TLS certificate " + tls.cert_file;
+  } else if (SSL_CTX_use_PrivateKey_file(&ctx, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+             SSL_CTX_check_private_key(&ctx) != 1) {
+    error = "cannot load TLS key " + tls.key_file + " (or it does not match the certificate)";
+  } else if (!tls.client_ca_file.empty()) {
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca_file.c_str());
+    if (names == nullptr ||
+        SSL_CTX_load_verify_locations(&ctx, tls.client_ca_file.c_str(), nullptr) != 1) {
+      if (names != nullptr)
+        sk_X509_NAME_pop_free(names, X509_NAME_free);
+      error = "cannot load client CA file " + tls.client_ca_file;
+    } else {
+      SSL_CTX_set_client_CA_list(&ctx, names);  // takes ownership of `names`
+      // Ask for a certificate but let the handshake finish whatever the outcome; Route() then
+      // answers 401 when it is missing or did not verify. Failing the handshake instead (a TLS
+      // alert) races with the client's first write under TLS 1.3: the client may see a broken
+      // pipe rather than the alert, so its error would not be deterministic.
+      SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
+    }
+  }
+  ERR_clear_error();  // leave no stale errors for the next OpenSSL user on this thread
+  return error.empty();
+}
+
+// ClientCertificateVerified: whether the connection presented a client certificate that
+// verified against the client CAs (the verify callback above records but ignores failures).
+bool ClientCertificateVerified(const SSL* ssl) {
+  return ssl != nullptr && SSL_get0_peer_certificate(ssl) != nullptr &&
+         SSL_get_verify_result(ssl) == X509_V_OK;
+}
+
 }  // namespace
 
 LocalApiServer::LocalApiServer(LocalApiServerOptions options, std::shared_ptr<ObjectStore> store)
@@ -115,8 +152,22 @@ Result<int> LocalApiServer::Start(const std::string& address, int port) {
   if (!options_.persist_path.empty() && std::filesystem::exists(options_.persist_path)) {
     NPUSHARE_RETURN_IF_ERROR(store_->Load(options_.persist_path));
   }
+  const TlsServerOptions& tls = options_.tls;
+  if (tls.cert_file.empty()) {
+    if (!tls.key_file.empty() || !tls.client_ca_file.empty())
+      return InvalidArgumentError("TLS key or client CA given without a certificate");
+    http_ = std::make_unique<httplib::Server>();
+  } else {
+    if (tls.key_file.empty())
+      return InvalidArgumentError("TLS certificate given without a private key");
+    std::string tls_error;
+    auto ssl = std::make_unique<httplib::SSLServer>(
+        [&tls, &tls_error](SSL_CTX& ctx) { return ConfigureTls(tls, ctx, tls_error); });
+    if (!ssl->is_valid())
+      return InvalidArgumentError(tls_error.empty() ? "cannot set up TLS" : tls_error);
+    http_ = std::move(ssl);
+  }
   api_.EnsureDefaultNamespaces();
-  http_ = std::make_unique<httplib::Server>();
   size_t threads = options_.threads;
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http_->set_payload_max_length(options_.max_body_bytes);
@@ -144,7 +195,7 @@ Result<int> LocalApiServer::Start(const std::string& address, int port) {
     return UnavailableError("cannot bind " + address + ":" + std::to_string(port));
   }
   address_ = address;
-  url_ = "http://" + address + ":" + std::to_string(bound);
+  url_ = (tls.cert_file.empty() ? "http://" : "https://") + address + ":" + std::to_string(bound);
   stopping_.store(false);
   started_ = true;
   listen_thread_ = std::thread([this] { http_->listen_after_bind(); });
@@ -218,6 +269,12 @@ void LocalApiServer::Route(const void* request, void* response) {
   auto& res = *static_cast<httplib::Response*>(response);
   if (options_.request_observer) {
     options_.request_observer(req.method, req.target, req.get_header_value("Authorization"));
+  }
+  if (!options_.tls.client_ca_file.empty() && !ClientCertificateVerified(req.ssl)) {
+    // kube-apiserver with --client-ca-file and anonymous auth off: no identity, 401.
+    return Send(res, ErrorResult(Status(StatusCode::kUnauthenticated,
+                                        "a client certificate signed by the client CA is "
+                                        "required")));
   }
   if (options_.fault_hook) {
     if (auto injected = options_.fault_hook(req.method, req.target)) {

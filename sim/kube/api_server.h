@@ -2,10 +2,11 @@
 //
 // LocalApiServer: a small Kubernetes API server for tests and the local demo (NOT a
 // production API server: no authentication, no admission, no OpenAPI, no server-side apply).
-// It speaks the real wire protocol over HTTP on loopback so that kubectl and our client can
-// use it: discovery, CRUD, LIST with selectors and paging, WATCH with resourceVersion
-// semantics and bookmarks, the three PATCH types, pods/binding, graceful pod deletion.
-// See docs/kube-local.md for the exact behaviour and its deviations from kube-apiserver.
+// It speaks the real wire protocol over HTTP or HTTPS (optionally requiring client
+// certificates) on loopback so that kubectl and our client can use it: discovery, CRUD, LIST with
+// selectors and paging, WATCH with resourceVersion semantics and bookmarks, the three PATCH types,
+// pods/binding, graceful pod deletion. See docs/kube-local.md for the exact behaviour and its
+// deviations from kube-apiserver.
 //
 // Usage:
 //   auto store = std::make_shared<ObjectStore>();
@@ -47,8 +48,25 @@ struct InjectedResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// TlsServerOptions: HTTPS settings. All paths name PEM files.
+struct TlsServerOptions {
+  // cert_file / key_file: the server certificate (chain) and its private key. HTTPS is on when
+  // cert_file is set; key_file is then required. Default: both empty, plain HTTP.
+  std::string cert_file;
+  std::string key_file;
+  // client_ca_file: when set, every request must come over a connection that presented a
+  // certificate signed by one of these CAs, else it is answered 401 Unauthorized (as
+  // kube-apiserver with --client-ca-file and --anonymous-auth=false; it would fail the TLS
+  // handshake for a certificate from an unknown CA, kube-local answers 401 for that too so
+  // that clients see a deterministic error). A verified certificate is all it checks: there
+  // is no user mapping or authorization.
+  std::string client_ca_file;
+};
+
 struct LocalApiServerOptions {
   // --- correctness ---
+  // tls: HTTPS instead of HTTP when tls.cert_file is set. Default: plain HTTP.
+  TlsServerOptions tls;
   // persist_path: when set, the store is loaded from it at Start() (if it exists) and saved
   // to it every persist_interval while dirty and at Stop().
   std::string persist_path;
@@ -90,12 +108,14 @@ class LocalApiServer {
 
   // Start: binds address:port (port 0 picks a free one) and serves on background threads.
   // @return the bound port; kUnavailable if binding fails; kFailedPrecondition/kInvalidArgument
-  //   if the persist file cannot be loaded. REQUIRES: not started.
+  //   if the persist file cannot be loaded; kInvalidArgument when tls.key_file is missing or
+  //   the certificate, key or client CA cannot be loaded (unreadable, malformed, mismatched).
+  //   REQUIRES: not started.
   Result<int> Start(const std::string& address, int port);
   // Stop: ends open watches, stops serving, saves the persist file. Idempotent.
   void Stop();
 
-  // url: "http://<address>:<port>" once started.
+  // url: "http://<address>:<port>" (or "https://…" with TLS) once started.
   std::string url() const { return url_; }
   ObjectStore& store() { return *store_; }
   ObjectApi& api() { return api_; }

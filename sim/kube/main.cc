@@ -1,6 +1,8 @@
 // kube-local: the local Kubernetes API server for tests and the demo (see docs/kube-local.md).
 //   kube-local --address 127.0.0.1 --port 0 [--persist FILE]
-// prints "http://127.0.0.1:NNNNN" as its first line, then serves until SIGINT/SIGTERM.
+//              [--tls-cert-file CRT --tls-private-key-file KEY [--client-ca-file CA]]
+// prints "http://127.0.0.1:NNNNN" (or "https://…" with TLS) as its first line, then serves
+// until SIGINT/SIGTERM.
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
@@ -16,11 +18,21 @@ int RunKubeLocal(int argc, char** argv) {
   int port = 0;
   std::string persist;
   int bookmark_ms = 5000;
+  npushare::kube_local::TlsServerOptions tls;
   app.add_option("--address", address, "listen address (default 127.0.0.1)");
   app.add_option("--port", port, "listen port; 0 picks a free one")->check(CLI::Range(0, 65535));
   app.add_option("--persist", persist, "load state from FILE and save it there while running");
   app.add_option("--bookmark-interval-ms", bookmark_ms, "watch bookmark period (default 5000)")
       ->check(CLI::Range(10, 3600000));
+  auto* cert = app.add_option("--tls-cert-file", tls.cert_file,
+                              "serve HTTPS with this PEM certificate (chain)");
+  auto* key =
+      app.add_option("--tls-private-key-file", tls.key_file, "PEM private key for --tls-cert-file");
+  app.add_option("--client-ca-file", tls.client_ca_file,
+                 "require client certificates signed by a CA in this PEM bundle")
+      ->needs(cert);
+  cert->needs(key);
+  key->needs(cert);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -36,6 +48,7 @@ int RunKubeLocal(int argc, char** argv) {
   npushare::kube_local::LocalApiServerOptions options;
   options.persist_path = persist;
   options.bookmark_interval = std::chrono::milliseconds(bookmark_ms);
+  options.tls = tls;
   npushare::kube_local::LocalApiServer server(options);
   auto bound = server.Start(address, port);
   if (!bound.ok()) {

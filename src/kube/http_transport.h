@@ -18,6 +18,11 @@
 //   kDeadlineExceeded  the per-request timeout expired; the request may have been processed.
 //   kCancelled         StreamCancel::Cancel() was called.
 //   kInvalidArgument   the request could not be built (bad header, bad URL).
+//   kFailedPrecondition TLS cannot work as configured: the server certificate does not verify
+//                      against the configured CA (or the system store), or our own CA file,
+//                      client certificate or key cannot be used. Do not retry until fixed.
+//   kUnauthenticated   the server refused our client certificate (missing, or not signed by a
+//                      CA it trusts) during the TLS handshake. Do not retry until fixed.
 // An HTTP error status is NOT a transport error: it comes back as an HttpResponse.
 //
 // Thread safety: implementations are safe for concurrent use without external synchronization.

@@ -16,11 +16,37 @@ void GlobalInit() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+// kRejectedCredentialAlerts: OpenSSL's reason strings for TLS alerts a server sends when it
+// refuses our client certificate. With TLS 1.3 the server checks the certificate after the
+// client considers the handshake done, so libcurl 7.88 reports the alert only as a generic
+// receive/send error and its text is the one place the cause is visible. These strings are
+// OpenSSL's stable SSL_R_* reason names. Best effort: under TLS 1.3 the client's first write
+// can also fail with a broken pipe before the alert is read, which stays kAborted.
+// (kube-apiserver answers a missing certificate with HTTP 401, not with an alert.)
+constexpr const char* kRejectedCredentialAlerts[] = {
+    "alert certificate required", "alert unknown ca",          "alert bad certificate",
+    "alert certificate unknown",  "alert certificate revoked", "alert certificate expired",
+    "alert access denied",
+};
+
+bool IsRejectedCredentialAlert(const std::string& curl_message) {
+  for (const char* alert : kRejectedCredentialAlerts) {
+    if (curl_message.find(alert) != std::string::npos)
+      return true;
+  }
+  return false;
+}
+
 // MapCurlError: the one place a CURLcode becomes a Status (see http_transport.h for codes).
 Status MapCurlError(CURLcode rc, const char* errbuf) {
   std::string msg = std::string(curl_easy_strerror(rc));
   if (errbuf != nullptr && errbuf[0] != '\0')
     msg += std::string(": ") + errbuf;
+  if (rc == CURLE_SSL_CLIENTCERT ||
+      ((rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_SSL_CONNECT_ERROR) &&
+       IsRejectedCredentialAlert(msg))) {
+    return Status(StatusCode::kUnauthenticated, msg);
+  }
   switch (rc) {
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:

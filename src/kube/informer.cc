@@ -9,6 +9,19 @@ namespace npushare::kube {
 
 using nlohmann::json;
 
+namespace {
+
+// Prune: applies the options' transforms to an object before it is cached.
+void Prune(const InformerOptions& options, json& obj) {
+  if (!options.strip_managed_fields)
+    return;
+  auto m = obj.find("metadata");
+  if (m != obj.end() && m->is_object())
+    m->erase("managedFields");
+}
+
+}  // namespace
+
 Informer::Informer(KubeClient& client, const ResourceType& type, InformerOptions options)
     : client_(client), type_(type), options_(std::move(options)) {}
 
@@ -146,6 +159,7 @@ Status Informer::ListAndReplace(const std::string& rv) {
       item["kind"] = type_.kind;
     if (!item.contains("apiVersion"))
       item["apiVersion"] = ApiVersion(type_);
+    Prune(options_, item);
     auto obj = std::make_shared<const json>(std::move(item));
     fresh.emplace(key, MakeEntry(obj));
     if (want_objects)
@@ -209,6 +223,7 @@ bool Informer::ApplyEvent(WatchEvent&& ev) {
   std::string key = ObjectKey(ev.object);
   if (key.empty())
     return true;  // nothing we could index; keep watching
+  Prune(options_, ev.object);
   auto obj = std::make_shared<const json>(std::move(ev.object));
   Entry entry = MakeEntry(obj);
   ObjectPtr old;

@@ -163,6 +163,84 @@ TEST(InformerTest, ResyncRedeliversCachedObjects) {
   inf.Stop();
 }
 
+// A pod carrying managedFields, as kube-apiserver would serve it.
+json PodWithManagedFields(const std::string& name) {
+  json pod = MakePod(name, "node-a");
+  pod["metadata"]["managedFields"] =
+      json::array({{{"manager", "kubectl"}, {"operation", "Update"}, {"fieldsType", "FieldsV1"}}});
+  return pod;
+}
+
+TEST(InformerTest, StripsManagedFieldsByDefaultFromCacheAndHandlers) {
+  ServerAndClient env;
+  ASSERT_TRUE(env.client().Create(kPods, "default", PodWithManagedFields("listed")).ok());
+  for (bool strip : {true, false}) {
+    InformerOptions io;
+    if (!strip)
+      io.strip_managed_fields = false;
+    Informer inf(env.client(), kPods, io);
+    Waitable seen;  // "<name> <has managedFields>" per add/update handler call
+    InformerHandlers h;
+    h.on_add = [&seen](const json& o) {
+      seen.Add(o["metadata"]["name"].get<std::string>() + " " +
+               (o["metadata"].contains("managedFields") ? "mf" : "-"));
+    };
+    inf.AddHandlers(h);
+    inf.Start();
+    ASSERT_TRUE(inf.WaitForSync(std::chrono::seconds(20)));
+    std::string watched = strip ? "watched-strip" : "watched-keep";
+    ASSERT_TRUE(env.client().Create(kPods, "default", PodWithManagedFields(watched)).ok());
+    const std::string mark = strip ? "-" : "mf";
+    ASSERT_TRUE(seen.WaitFor([&](const std::vector<std::string>& v) {
+      return std::find(v.begin(), v.end(), watched + " " + mark) != v.end();
+    })) << ::testing::PrintToString(seen.items());
+    inf.Stop();
+    EXPECT_EQ(CountOf(seen.items(), "listed " + mark), 1u) << strip;
+    for (const auto& key : {std::string("default/listed"), "default/" + watched}) {
+      auto obj = inf.Get(key);
+      ASSERT_NE(obj, nullptr) << key;
+      EXPECT_EQ((*obj)["metadata"].contains("managedFields"), !strip) << key;
+      EXPECT_EQ((*obj)["spec"]["nodeName"], "node-a") << key;
+    }
+  }
+}
+
+TEST(InformerTest, ParsedAndCompactCachesHoldTheSameObjects) {
+  ServerAndClient env;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(
+        env.client().Create(kPods, "default", MakePod("same" + std::to_string(i), "n")).ok());
+  }
+  InformerOptions parsed_opts;
+  parsed_opts.compact = false;
+  Informer compact(env.client(), kPods, {});
+  Informer parsed(env.client(), kPods, parsed_opts);
+  Waitable adds;
+  InformerHandlers hc;
+  hc.on_add = [&adds](const json& o) { adds.Add("compact " + ObjectKey(o)); };
+  InformerHandlers hp;
+  hp.on_add = [&adds](const json& o) { adds.Add("parsed " + ObjectKey(o)); };
+  compact.AddHandlers(hc);
+  parsed.AddHandlers(hp);
+  compact.Start();
+  parsed.Start();
+  ASSERT_TRUE(compact.WaitForSync(std::chrono::seconds(20)));
+  ASSERT_TRUE(parsed.WaitForSync(std::chrono::seconds(20)));
+  ASSERT_TRUE(env.client().Create(kPods, "default", MakePod("late", "n")).ok());
+  ASSERT_TRUE(adds.WaitFor([](const std::vector<std::string>& v) {
+    return CountOf(v, "compact default/late") == 1 && CountOf(v, "parsed default/late") == 1;
+  }));
+  compact.Stop();
+  parsed.Stop();
+  ASSERT_EQ(compact.Size(), 6u);
+  ASSERT_EQ(parsed.Size(), 6u);
+  for (const auto& obj : parsed.List()) {
+    auto other = compact.Get(ObjectKey(*obj));
+    ASSERT_NE(other, nullptr) << ObjectKey(*obj);
+    EXPECT_EQ(*other, *obj);
+  }
+}
+
 TEST(InformerTest, StopIsPromptWhileWatchIsIdle) {
   ServerAndClient env;
   Informer inf(env.client(), kNodes, {});

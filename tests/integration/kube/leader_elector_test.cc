@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "integration/kube/test_server.h"
-#include "unit/kube/fakes.h"
+#include "mocks/kube/fake_clock.h"
 
 namespace npushare::kube {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "integration/kube/test_server.h"
 #include "kube/http_transport_impl.h"
-#include "unit/kube/fakes.h"
+#include "mocks/kube/fake_clock.h"
 
 namespace npushare::kube {
 namespace {

@@ -5,7 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "kube/api_error.h"
-#include "unit/kube/fakes.h"
+#include "mocks/kube/fake_clock.h"
+#include "mocks/kube/scripted_transport.h"
 
 namespace npushare::kube {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "unit/kube/fakes.h"
+#include "mocks/kube/fake_clock.h"
 
 namespace npushare::kube {
 namespace {

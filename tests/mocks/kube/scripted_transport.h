@@ -1,49 +1,22 @@
-// Fakes for the kube seams (Clock, HttpTransport), shared by the kube unit tests.
-// (They belong in tests/mocks/kube/ once that directory exists.)
+// File: mocks/kube/scripted_transport.h
+//
+// ScriptedTransport: the test double of kube::HttpTransport (src/kube/http_transport.h). It
+// answers each Send()/Stream() with the next canned result pushed by the test and records
+// every request for later assertions; an exhausted script answers kInternal.
+//
+// Thread safety: safe for concurrent use without external synchronization.
 #pragma once
 
 #include <deque>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
-#include "kube/clock.h"
 #include "kube/http_transport.h"
 
 namespace npushare::kube::testing {
-
-// FakeClock: time moves only when SleepFor() or Advance() is called; sleeps are recorded.
-class FakeClock final : public Clock {
- public:
-  std::chrono::steady_clock::time_point Now() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return now_;
-  }
-  std::chrono::system_clock::time_point WallNow() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return wall_ + (now_ - std::chrono::steady_clock::time_point{});
-  }
-  void SleepFor(std::chrono::nanoseconds d) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    sleeps_.push_back(d);
-    now_ += d;
-  }
-  void Advance(std::chrono::nanoseconds d) {
-    std::lock_guard<std::mutex> lock(mu_);
-    now_ += d;
-  }
-  std::vector<std::chrono::nanoseconds> sleeps() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return sleeps_;
-  }
-
- private:
-  std::mutex mu_;
-  std::chrono::steady_clock::time_point now_{};
-  std::chrono::system_clock::time_point wall_ =
-      std::chrono::system_clock::from_time_t(1714557600);  // 2024-05-01T10:00:00Z
-  std::vector<std::chrono::nanoseconds> sleeps_;
-};
 
 // ScriptedTransport: answers requests from a queue of canned results and records requests.
 class ScriptedTransport final : public HttpTransport {

@@ -1,0 +1,66 @@
+// File: softslice/arbiter/arbiter.h
+//
+// Arbiter: one tick of npushare-arbiter. Reads every tenant's demand, advances one
+// ChipScheduler per chip, publishes grant changes and the heartbeat in the grant page, and
+// writes a metrics file. The daemon (main.cc) calls Tick once per tick period; tests call it
+// with chosen timestamps.
+//
+// Restart: nothing authoritative lives only in this object. A new arbiter reuses the grant
+// page, re-adopts the tenants from their pages, and starts every tenant at vt 0.
+//
+// Thread safety: not thread-safe; one thread.
+#pragma once
+
+#include <stdint.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "softslice/arbiter/chip_scheduler.h"
+#include "softslice/arbiter/grant_page_writer.h"
+#include "softslice/arbiter/tenant_registry.h"
+
+namespace npushare::softslice {
+
+struct ArbiterOptions {
+  std::string grant_dir;    // holds grants.v1 (mounted read-only into containers)
+  std::string tenants_dir;  // holds one directory per soft-sliced container
+  uint64_t slice_ns = 10'000'000;
+  uint64_t demand_window_ns = 2'000'000;          // a slow path this recent counts as demand
+  uint64_t rescan_ns = 20'000'000;                // how often new/removed tenants are noticed
+  uint64_t max_overrun_per_tick_ns = 50'000'000;  // clamp on reported overrun
+};
+
+class Arbiter {
+ public:
+  // Create: opens the grant page (see GrantPageWriter::Open for errors).
+  static Result<std::unique_ptr<Arbiter>> Create(ArbiterOptions options);
+
+  // Tick: one scheduling step at `now_ns` (CLOCK_MONOTONIC). REQUIRES: non-decreasing.
+  void Tick(uint64_t now_ns);
+
+  // MetricsText: one line per tenant and device, documented in docs/softslice.md:
+  //   tenant=<name> index=<i> dev=<d> chip=<c> weight=<w> granted_ns=<n> charged_ns=<n>
+  std::string MetricsText() const;
+
+  const GrantPageWriter& grants() const { return *grants_; }
+  const ChipScheduler& scheduler(uint32_t chip) const { return schedulers_[chip]; }
+
+ private:
+  Arbiter(ArbiterOptions options, std::unique_ptr<GrantPageWriter> grants);
+
+  ArbiterOptions options_;
+  std::unique_ptr<GrantPageWriter> grants_;
+  TenantRegistry registry_;
+  std::vector<ChipScheduler> schedulers_;  // one per chip
+  uint64_t next_rescan_ns_ = 0;
+  // Last reported cumulative overrun per tenant and device (to charge deltas).
+  std::array<std::array<uint64_t, VNPU_MAX_DEVICES>, VNPU_MAX_TENANTS> last_overrun_{};
+  std::array<TenantSnapshot, VNPU_MAX_TENANTS> snapshots_{};
+  std::array<bool, VNPU_MAX_TENANTS> snapshot_ok_{};
+};
+
+}  // namespace npushare::softslice

@@ -1,0 +1,147 @@
+// File: softslice/arbiter/grant_page_writer.cc
+#include "softslice/arbiter/grant_page_writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "softslice/interceptor/compute_pages.h"
+
+namespace npushare::softslice {
+namespace {
+
+template <typename T>
+void Store(T& field, T value) {
+  __atomic_store_n(&field, value, __ATOMIC_RELEASE);
+}
+
+Status Errno(const std::string& what) {
+  return InternalError(what + ": " + strerror(errno));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<GrantPageWriter>> GrantPageWriter::Open(const std::string& dir) {
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return Errno("mkdir " + dir);
+  }
+  struct stat st;
+  if (lstat(dir.c_str(), &st) != 0) {
+    return Errno("stat " + dir);
+  }
+  if (!S_ISDIR(st.st_mode) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
+      (st.st_uid != geteuid() && st.st_uid != 0)) {
+    return FailedPreconditionError(dir +
+                                   " must be a directory owned by us or root and not "
+                                   "group/world-writable");
+  }
+  std::string path = dir + "/" VNPU_GRANT_FILE_NAME;
+  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  bool reuse = false;
+  if (fd >= 0) {
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        static_cast<uint64_t>(st.st_size) == sizeof(VnpuGrantPage)) {
+      reuse = true;
+    } else {
+      close(fd);
+      fd = -1;
+    }
+  }
+  if (fd < 0) {
+    // Build a fresh page beside it and rename it into place, so a tenant never maps half a
+    // header.
+    std::string tmp = path + ".tmp";
+    unlink(tmp.c_str());
+    fd = open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+      return Errno("create " + tmp);
+    }
+    if (fchmod(fd, 0644) != 0 || ftruncate(fd, sizeof(VnpuGrantPage)) != 0) {
+      close(fd);
+      return Errno("size " + tmp);
+    }
+    if (rename(tmp.c_str(), path.c_str()) != 0) {
+      close(fd);
+      return Errno("rename " + tmp);
+    }
+  }
+  void* p = mmap(nullptr, sizeof(VnpuGrantPage), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED) {
+    return Errno("mmap " + path);
+  }
+  auto* page = static_cast<VnpuGrantPage*>(p);
+  if (!reuse || !vnpu::ValidGrantHeader(page)) {
+    memset(page, 0, sizeof(*page));
+    page->version = VNPU_GRANT_VERSION;
+    page->header_size = offsetof(VnpuGrantPage, chips);
+    page->file_size = sizeof(VnpuGrantPage);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    memcpy(page->magic, VNPU_GRANT_MAGIC, 8);
+  }
+  page->arbiter_pid = static_cast<uint64_t>(getpid());
+  std::unique_ptr<GrantPageWriter> w(new GrantPageWriter(page));
+  for (uint32_t i = 0; i < VNPU_MAX_TENANTS; ++i) {
+    Store<uint64_t>(page->tenants[i].tenant_id, 0);
+  }
+  for (uint32_t c = 0; c < VNPU_MAX_CHIPS; ++c) {
+    w->Grant(c, -1, 0, 0);
+  }
+  Store<uint64_t>(page->generation, page->generation + 1);
+  return w;
+}
+
+GrantPageWriter::~GrantPageWriter() {
+  munmap(page_, sizeof(VnpuGrantPage));
+}
+
+void GrantPageWriter::SetTenant(uint32_t index, uint64_t tenant_id) {
+  if (index >= VNPU_MAX_TENANTS) {
+    return;
+  }
+  Store(page_->tenants[index].tenant_id, tenant_id);
+  if (tenant_id == 0) {
+    for (uint32_t d = 0; d < VNPU_MAX_DEVICES; ++d) {
+      Store<uint64_t>(page_->tenants[index].granted_ns[d], 0);
+      Store<uint64_t>(page_->tenants[index].charged_ns[d], 0);
+    }
+  }
+  Store<uint64_t>(page_->generation, page_->generation + 1);
+}
+
+void GrantPageWriter::Grant(uint32_t chip, int32_t owner, uint64_t now_ns, uint64_t slice_end_ns) {
+  if (chip >= VNPU_MAX_CHIPS) {
+    return;
+  }
+  VnpuGrantChip& c = page_->chips[chip];
+  uint64_t epoch = (c.grant_word >> 16) + 1;
+  uint64_t owner_field = owner >= 0 ? static_cast<uint64_t>(owner) + 1 : 0;
+  Store(c.epoch_start_ns[epoch % 4], now_ns);  // before the grant word that publishes it
+  Store(c.granted_at_ns, now_ns);
+  Store(c.slice_end_ns, slice_end_ns);
+  Store(c.grant_word, (epoch << 16) | owner_field);
+  Store(c.seq, c.seq + 1);
+  syscall(SYS_futex, &c.seq, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+}
+
+void GrantPageWriter::Heartbeat(uint64_t now_ns) {
+  Store(page_->heartbeat_ns, now_ns);
+}
+
+void GrantPageWriter::AddUsage(uint32_t index, uint32_t dev, uint64_t granted_ns,
+                               uint64_t charged_ns) {
+  if (index >= VNPU_MAX_TENANTS || dev >= VNPU_MAX_DEVICES) {
+    return;
+  }
+  __atomic_fetch_add(&page_->tenants[index].granted_ns[dev], granted_ns, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&page_->tenants[index].charged_ns[dev], charged_ns, __ATOMIC_RELAXED);
+}
+
+}  // namespace npushare::softslice

@@ -1,0 +1,54 @@
+// File: softslice/arbiter/grant_page_writer.h
+//
+// GrantPageWriter: the arbiter's read-write mapping of the node's grant page
+// (`<dir>/grants.v1`, softslice/shared_state.h). Tenants map it read-only. The file is mode
+// 0644 in a directory that is not group/world-writable; an existing valid page is reused in
+// place (tenants keep their mappings across arbiter restarts), anything else is replaced.
+//
+// Thread safety: one writer thread. Tenants read concurrently; every field they read is
+// written with an atomic store, grant changes are published with release order and a futex
+// wake.
+#pragma once
+
+#include <stdint.h>
+
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "softslice/shared_state.h"
+
+namespace npushare::softslice {
+
+class GrantPageWriter {
+ public:
+  // Open: creates or reuses the page. On reuse every chip's owner is reset to none (epochs keep
+  // counting) and the generation is bumped, so tenants re-resolve their index.
+  // Errors: kFailedPrecondition for an unsafe directory, kInternal for system call failures.
+  static Result<std::unique_ptr<GrantPageWriter>> Open(const std::string& dir);
+
+  ~GrantPageWriter();
+  GrantPageWriter(const GrantPageWriter&) = delete;
+  GrantPageWriter& operator=(const GrantPageWriter&) = delete;
+
+  // SetTenant: publishes `tenant_id` (0 = unused) at `index` and bumps the generation.
+  void SetTenant(uint32_t index, uint64_t tenant_id);
+
+  // Grant: makes `owner` (tenant index, -1 = none) the owner of `chip` from `now_ns` until
+  // `slice_end_ns`, with a new epoch; wakes tenants waiting on the chip.
+  void Grant(uint32_t chip, int32_t owner, uint64_t now_ns, uint64_t slice_end_ns);
+
+  // Heartbeat: tells tenants the arbiter is alive.
+  void Heartbeat(uint64_t now_ns);
+
+  // AddUsage: adds granted and charged time of tenant `index` on its logical device `dev`.
+  void AddUsage(uint32_t index, uint32_t dev, uint64_t granted_ns, uint64_t charged_ns);
+
+  const VnpuGrantPage& page() const { return *page_; }
+
+ private:
+  explicit GrantPageWriter(VnpuGrantPage* page) : page_(page) {}
+  VnpuGrantPage* page_;
+};
+
+}  // namespace npushare::softslice

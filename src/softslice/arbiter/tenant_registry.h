@@ -1,0 +1,70 @@
+// File: softslice/arbiter/tenant_registry.h
+//
+// TenantRegistry: the soft-sliced containers on this node, found as
+// `<tenants_dir>/<name>/tenant.v1` (one directory per container, bind-mounted into it as its
+// NPUSHARE_VNPU_STATE_DIR). Tenant pages are written by the containers, so the arbiter never
+// maps them: it reads each one with pread (a container that truncates its file cannot make
+// the arbiter fault) and validates every field before use.
+//
+// Indices: a tenant keeps its index (0..VNPU_MAX_TENANTS-1) while its page exists; the index
+// is what the grant page and the schedulers use.
+//
+// Thread safety: not thread-safe; owned by the arbiter thread.
+#pragma once
+
+#include <stdint.h>
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "softslice/shared_state.h"
+
+namespace npushare::softslice {
+
+// TenantSnapshot: the validated view of one tenant page at one instant.
+struct TenantSnapshot {
+  uint64_t tenant_id = 0;
+  struct Device {
+    int32_t chip = -1;        // -1: no such device (or an invalid chip id in the page)
+    uint32_t weight = 1;      // core percent clamped to 1..100 (0 = best effort = 1)
+    bool demand = false;      // waiters, synchronising threads or a recent slow path
+    bool hard_cap = false;    // never more than weight percent
+    uint64_t overrun_ns = 0;  // cumulative, as reported
+  };
+  std::array<Device, VNPU_MAX_DEVICES> devices;
+};
+
+class TenantRegistry {
+ public:
+  explicit TenantRegistry(std::string tenants_dir);
+  ~TenantRegistry();
+  TenantRegistry(const TenantRegistry&) = delete;
+  TenantRegistry& operator=(const TenantRegistry&) = delete;
+
+  // Rescan: adopts new tenant pages with a valid header and an id not already adopted, and
+  // drops tenants whose page vanished or was replaced. Appends the indices to *added/*removed.
+  void Rescan(std::vector<int32_t>* added, std::vector<int32_t>* removed);
+
+  // Read: a validated snapshot of tenant `index` at `now_ns`; false (snapshot unspecified)
+  // when the index is unused or the page is no longer valid (e.g. overwritten with garbage).
+  // `demand_window_ns`: how recent a slow path counts as demand.
+  bool Read(int32_t index, uint64_t now_ns, uint64_t demand_window_ns, TenantSnapshot* out) const;
+
+  // Indices: the adopted indices, ascending.
+  std::vector<int32_t> Indices() const;
+  uint64_t tenant_id(int32_t index) const;
+  const std::string& name(int32_t index) const;
+
+ private:
+  struct Entry {
+    int fd = -1;
+    uint64_t tenant_id = 0;
+    uint64_t inode = 0;
+    std::string name;
+  };
+  std::string dir_;
+  std::array<Entry, VNPU_MAX_TENANTS> entries_;
+};
+
+}  // namespace npushare::softslice

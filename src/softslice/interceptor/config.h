@@ -1,0 +1,61 @@
+// File: softslice/interceptor/config.h
+//
+// libvnpu.so configuration, read once from the process environment (never from files the
+// container controls other than its own environment). Variables (docs/softslice.md §Config):
+//   NPUSHARE_VNPU_MEM_MB    per-device memory quota in MiB: "4096" (every device) or
+//                           "4096,8192" (logical devices 0,1,...); 0 = unlimited.
+//   NPUSHARE_VNPU_CORE_PCT  per-device compute share in percent, same syntax (0 = best effort).
+//   NPUSHARE_VNPU_STATE_DIR directory holding the container's ledger and tenant page.
+//   NPUSHARE_VNPU_ARBITER_DIR directory holding the node's grant page (read-only is enough).
+//   ASCEND_VISIBLE_DEVICES  physical chip ids ("0,2", "0-3", "Ascend910-1") of logical devices
+//                           0,1,...; identity when absent or unparseable.
+//   NPUSHARE_VNPU_CORE_CAP  "1": the core shares are hard caps (never exceeded, even when the
+//                           chip is idle); "0" or absent: work-conserving shares.
+//   NPU_MEM_QUOTA           hami-vnpu-core: MiB; used for every device when NPUSHARE_VNPU_MEM_MB
+//                           is absent.
+//   NPU_PRIORITY            hami-vnpu-core: compute percent (HAMi sets it from `-core`); used
+//                           for every device when NPUSHARE_VNPU_CORE_PCT is absent.
+// Malformed values are ignored with a log line (the variable is treated as absent), so a typo
+// can never turn into a smaller-than-intended quota.
+//
+// Thread safety: ParseConfig is pure and reentrant. It does not allocate.
+#pragma once
+
+#include <stdint.h>
+
+#include "softslice/shared_state.h"
+
+namespace npushare::vnpu {
+
+inline constexpr uint64_t kMaxQuotaMb = uint64_t{1} << 24;  // 16 TiB per device
+inline constexpr uint32_t kStateDirMax = 256;
+inline constexpr const char kDefaultStateDir[] = "/tmp/npushare-vnpu";
+inline constexpr const char kDefaultArbiterDir[] = "/run/npushare/arbiter";
+
+struct Config {
+  bool limited;          // some memory quota or core share is configured
+  bool compute_limited;  // some core share is configured: launches go through the gate
+  bool hard_cap;         // NPUSHARE_VNPU_CORE_CAP=1
+  uint64_t mem_quota_bytes[VNPU_MAX_DEVICES];  // 0 = unlimited
+  uint32_t core_percent[VNPU_MAX_DEVICES];     // 0 = best effort
+  char state_dir[kStateDirMax];                // NUL-terminated, absolute
+  char arbiter_dir[kStateDirMax];              // NUL-terminated, absolute
+  int32_t chip_of_device[VNPU_MAX_DEVICES];    // physical chip per logical device
+};
+
+// ParseConfig: fills *out from `envp` (a NULL-terminated "K=V" array such as environ).
+// Returns the number of malformed variables that were ignored (0 when all were fine). *out is
+// always fully written; out->limited is false when nothing limits the process (pass-through).
+// REQUIRES: out != nullptr.
+int ParseConfig(const char* const* envp, Config* out);
+
+// ParseVisibleDevices: "0,2", "0-3", "Ascend910-1,Ascend910-3" into chips[] (in list order);
+// returns the count, or -1 when malformed (chips unspecified). At most max_entries.
+int ParseVisibleDevices(const char* text, int32_t* chips, uint32_t max_entries);
+
+// ParseUnsignedList: parses "N" or "N,N,..." (decimal, at most `max_entries`, each <= max).
+// A single value is replicated to all `max_entries`. Returns false (and leaves `values`
+// unspecified) on any malformed or out-of-range entry.
+bool ParseUnsignedList(const char* text, uint64_t max, uint64_t* values, uint32_t max_entries);
+
+}  // namespace npushare::vnpu

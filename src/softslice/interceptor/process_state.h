@@ -1,0 +1,77 @@
+// File: softslice/interceptor/process_state.h
+//
+// The per-process state of libvnpu.so: configuration, the real runtime functions and the
+// container ledger, set up in two steps so that a process that never touches the NPU pays
+// nothing and creates no file:
+//   1. Setup (the library constructor, or the first hook if another constructor calls the
+//      runtime before ours ran): reads the environment, registers the fork handler.
+//   2. Attach (the first memory hook of a limited process): opens the ledger and claims a
+//      process slot.
+// Teardown (library destructor) releases the slot; hooks called afterwards pass straight
+// through.
+//
+// Thread safety: every function may be called from any thread at any time.
+#pragma once
+
+#include <stdint.h>
+
+#include "softslice/interceptor/config.h"
+#include "softslice/interceptor/ledger.h"
+
+namespace npushare::vnpu {
+
+// Hooked or used runtime entry points, resolved lazily with dlsym(RTLD_NEXT) so that a runtime
+// dlopen'ed after start is found on first use.
+enum class Fn : uint8_t {
+  kRtGetDevice,
+  kRtMalloc,
+  kRtMallocCached,
+  kRtsMalloc,
+  kRtMemAllocManaged,
+  kRtMallocPhysical,
+  kRtFree,
+  kRtsFree,
+  kRtMemFreeManaged,
+  kRtFreePhysical,
+  kRtMemGetInfoEx,
+  kRtMemGetInfo,
+  kRtSetDevice,
+  kRtKernelLaunch,
+  kRtKernelLaunchWithFlag,
+  kRtKernelLaunchWithFlagV2,
+  kRtKernelLaunchWithHandle,
+  kRtKernelLaunchWithHandleV2,
+  kRtLaunchKernelByFuncHandleV3,
+  kRtCpuKernelLaunchWithFlag,
+  kRtAicpuKernelLaunchWithFlag,
+  kRtAicpuKernelLaunchExWithArgs,
+  kRtModelExecute,
+  kRtStreamSynchronize,
+  kRtEventSynchronize,
+  kRtDeviceSynchronize,
+  kCount,
+};
+
+// RealFn: the next definition of `fn` after libvnpu.so, or nullptr when none is loaded.
+void* RealFn(Fn fn);
+
+// FnName: the symbol name of `fn`.
+const char* FnName(Fn fn);
+
+// GlibcDlsym: glibc's dlsym, found with dlvsym so that our exported dlsym is skipped; nullptr
+// if no known version exists.
+using DlsymFn = void* (*)(void*, const char*);
+DlsymFn GlibcDlsym();
+
+// EnsureSetup: step 1 (idempotent). Returns the configuration.
+const Config& EnsureSetup();
+
+// AttachedLedger: the ledger with a claimed slot when this process is limited and attached
+// (step 2 is done on first call), else nullptr (pass-through). *deny_limited is set when the
+// process is limited but could not get a slot: allocations on limited devices must then fail.
+Ledger* AttachedLedger(bool* deny_limited);
+
+// Teardown: releases the slot; later hooks pass through.
+void Teardown();
+
+}  // namespace npushare::vnpu

@@ -1,0 +1,175 @@
+// Arbiter ticks over real tenant and grant page files, with chosen timestamps.
+#include "softslice/arbiter/arbiter.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "softslice/interceptor/compute_pages.h"
+#include "softslice/interceptor/log.h"
+
+namespace npushare::softslice {
+namespace {
+
+constexpr uint64_t kMs = 1'000'000;
+
+class ArbiterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    vnpu::SetLogQuiet(true);
+    const char* tmp = getenv("TMPDIR");
+    std::string tmpl = std::string(tmp != nullptr ? tmp : "/tmp") + "/vnpu-arbiter-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    root_ = tmpl;
+    options_.grant_dir = root_ + "/grants";
+    options_.tenants_dir = root_ + "/tenants";
+    ASSERT_EQ(mkdir(options_.tenants_dir.c_str(), 0700), 0);
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(root_, ignored);
+  }
+
+  // Tenant: creates a tenant page as libvnpu would, with `pct` on device 0 mapped to chip 0.
+  VnpuTenantPage* Tenant(const std::string& name, uint32_t pct) {
+    vnpu::Config cfg = {};
+    for (uint32_t d = 0; d < VNPU_MAX_DEVICES; ++d) {
+      cfg.core_percent[d] = pct;
+      cfg.chip_of_device[d] = static_cast<int32_t>(d);
+    }
+    VnpuTenantPage* page = nullptr;
+    EXPECT_EQ(vnpu::OpenTenantPage((options_.tenants_dir + "/" + name).c_str(), cfg, &page),
+              vnpu::PageError::kOk);
+    page->devices[0].chip = 0;
+    return page;
+  }
+
+  std::string File(const std::string& name) const {
+    return options_.tenants_dir + "/" + name + "/" VNPU_TENANT_FILE_NAME;
+  }
+
+  static int32_t Owner(const VnpuGrantPage& g, uint32_t chip) {
+    return static_cast<int32_t>(g.chips[chip].grant_word & 0xffff) - 1;
+  }
+  static int32_t IndexOf(const VnpuGrantPage& g, const VnpuTenantPage* t) {
+    for (uint32_t i = 0; i < VNPU_MAX_TENANTS; ++i) {
+      if (g.tenants[i].tenant_id == t->tenant_id) {
+        return static_cast<int32_t>(i);
+      }
+    }
+    return -1;
+  }
+
+  std::string root_;
+  ArbiterOptions options_;
+};
+
+TEST_F(ArbiterTest, AdoptsTenantsAndGrantsTheOneWithDemand) {
+  VnpuTenantPage* a = Tenant("a", 40);
+  VnpuTenantPage* b = Tenant("b", 60);
+  auto arb = Arbiter::Create(options_);
+  ASSERT_TRUE(arb.ok()) << arb.status().ToString();
+  (*arb)->Tick(100 * kMs);
+  const VnpuGrantPage& g = (*arb)->grants().page();
+  int32_t ia = IndexOf(g, a);
+  int32_t ib = IndexOf(g, b);
+  ASSERT_GE(ia, 0);
+  ASSERT_GE(ib, 0);
+  EXPECT_NE(ia, ib);
+  EXPECT_EQ(Owner(g, 0), -1);  // nobody asked
+  uint32_t seq = g.chips[0].seq;
+  b->devices[0].waiters = 1;
+  (*arb)->Tick(101 * kMs);
+  EXPECT_EQ(Owner(g, 0), ib);
+  EXPECT_GT(g.chips[0].seq, seq);
+  EXPECT_EQ(g.chips[0].granted_at_ns, 101 * kMs);
+  EXPECT_EQ(g.heartbeat_ns, 101 * kMs);
+  // a starts waiting too; after b's slice the chip alternates by weight.
+  a->devices[0].waiters = 1;
+  for (uint64_t t = 102; t < 1102; ++t) {
+    (*arb)->Tick(t * kMs);
+  }
+  double ga = static_cast<double>(g.tenants[ia].granted_ns[0]);
+  double gb = static_cast<double>(g.tenants[ib].granted_ns[0]);
+  EXPECT_NEAR(ga / (ga + gb), 0.40, 0.02);
+  std::string metrics = (*arb)->MetricsText();
+  EXPECT_NE(metrics.find("tenant=a "), std::string::npos);
+  EXPECT_NE(metrics.find("weight=60"), std::string::npos);
+}
+
+TEST_F(ArbiterTest, GarbageOrTruncatedTenantPagesAreIgnored) {
+  VnpuTenantPage* a = Tenant("a", 50);
+  VnpuTenantPage* b = Tenant("b", 50);
+  auto arb = Arbiter::Create(options_);
+  ASSERT_TRUE(arb.ok());
+  (*arb)->Tick(100 * kMs);
+  const VnpuGrantPage& g = (*arb)->grants().page();
+  int32_t ia = IndexOf(g, a);
+  b->devices[0].waiters = 1;
+  memset(b, 0xA5, sizeof(*b));  // b scribbles over its own page (demand included)
+  a->devices[0].waiters = 1;
+  for (uint64_t t = 101; t < 200; ++t) {
+    (*arb)->Tick(t * kMs);
+    ASSERT_EQ(Owner(g, 0), ia) << "b's garbage never wins the chip";
+  }
+  ASSERT_EQ(truncate(File("b").c_str(), 10), 0);  // and then truncates it
+  (*arb)->Tick(300 * kMs);
+  EXPECT_EQ(Owner(g, 0), ia);
+}
+
+TEST_F(ArbiterTest, RemovedTenantIsForgottenAndOverrunIsClamped) {
+  VnpuTenantPage* a = Tenant("a", 50);
+  Tenant("b", 50);
+  auto arb = Arbiter::Create(options_);
+  ASSERT_TRUE(arb.ok());
+  (*arb)->Tick(100 * kMs);
+  const VnpuGrantPage& g = (*arb)->grants().page();
+  int32_t ia = IndexOf(g, a);
+  a->devices[0].overrun_ns = 1'000'000'000'000ull;  // a lies about a huge overrun
+  (*arb)->Tick(101 * kMs);
+  EXPECT_LE(g.tenants[ia].charged_ns[0] - g.tenants[ia].granted_ns[0],
+            ArbiterOptions().max_overrun_per_tick_ns);
+  uint64_t gen = g.generation;
+  ASSERT_EQ(unlink(File("a").c_str()), 0);
+  (*arb)->Tick(200 * kMs);
+  EXPECT_EQ(g.tenants[ia].tenant_id, 0u);
+  EXPECT_GT(g.generation, gen);
+}
+
+TEST_F(ArbiterTest, RestartedArbiterReusesThePageTenantsHaveMapped) {
+  VnpuTenantPage* a = Tenant("a", 50);
+  {
+    auto arb = Arbiter::Create(options_);
+    ASSERT_TRUE(arb.ok());
+    (*arb)->Tick(100 * kMs);
+  }
+  const VnpuGrantPage* tenant_view = nullptr;
+  ASSERT_EQ(vnpu::OpenGrantPage(options_.grant_dir.c_str(), &tenant_view), vnpu::PageError::kOk);
+  uint64_t gen = tenant_view->generation;
+  auto arb = Arbiter::Create(options_);  // "restart"
+  ASSERT_TRUE(arb.ok());
+  a->devices[0].waiters = 1;
+  (*arb)->Tick(500 * kMs);
+  EXPECT_EQ(tenant_view->heartbeat_ns, 500 * kMs);
+  EXPECT_GT(tenant_view->generation, gen);
+  EXPECT_EQ(Owner(*tenant_view, 0), IndexOf(*tenant_view, a));
+  struct stat st;
+  ASSERT_EQ(stat((options_.grant_dir + "/" VNPU_GRANT_FILE_NAME).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+}
+
+TEST_F(ArbiterTest, RefusesAWorldWritableGrantDirectory) {
+  ASSERT_EQ(mkdir(options_.grant_dir.c_str(), 0755), 0);
+  ASSERT_EQ(chmod(options_.grant_dir.c_str(), 0777), 0);
+  auto arb = Arbiter::Create(options_);
+  ASSERT_FALSE(arb.ok());
+  EXPECT_EQ(arb.status().code(), StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace npushare::softslice
