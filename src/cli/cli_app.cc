@@ -59,10 +59,12 @@ int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e, out, err);
   }
-  if (schedule->parsed())
+  if (schedule->parsed()) {
     return RunSchedule(sa, out, err);
-  if (validate->parsed())
+  }
+  if (validate->parsed()) {
     return config::ValidateConfigFiles(files, out);
+  }
   return 2;
 }
 

@@ -11,8 +11,9 @@ using scheduling::PodSpec;
 DryRunScheduler::DryRunScheduler(const config::DeviceConfig& config,
                                  std::vector<scheduling::NodeState> nodes, DryRunOptions options)
     : config_(config), nodes_(std::move(nodes)), options_(std::move(options)) {
-  for (const auto& n : nodes_)
+  for (const auto& n : nodes_) {
     usage_[n.name] = scheduling::CapacityOf(n);
+  }
 }
 
 Status DryRunScheduler::AddPlaced(const scheduling::PlacedPod& pod) {
@@ -35,8 +36,9 @@ PodDecision DryRunScheduler::Schedule(PodSpec pod) {
   if (adm.error.ok() && adm.found) {
     for (const auto* list : {&pod.init_containers, &pod.containers}) {
       for (const auto& c : *list) {
-        if (c.privileged)
+        if (c.privileged) {
           adm.error = InvalidArgumentError("container " + c.name + " is privileged");
+        }
       }
     }
     if (adm.error.ok() && !pod.node_name.empty()) {
@@ -51,8 +53,9 @@ PodDecision DryRunScheduler::Schedule(PodSpec pod) {
   }
 
   std::vector<const scheduling::NodeState*> candidates;
-  for (const auto& n : nodes_)
+  for (const auto& n : nodes_) {
     candidates.push_back(&n);
+  }
   scheduling::FilterOutcome out =
       scheduling::FilterPod(config_, pod, candidates, usage_, options_.filter);
   d.warnings = out.requests.invalid;
@@ -68,8 +71,9 @@ PodDecision DryRunScheduler::Schedule(PodSpec pod) {
   if (!out.chosen) {
     d.outcome = PodDecision::Outcome::kUnschedulable;
     d.reasons = out.Summary();
-    for (const auto& n : out.nodes)
+    for (const auto& n : out.nodes) {
       d.node_reasons.emplace_back(n.node, n.reason);
+    }
     return d;
   }
 
@@ -80,8 +84,9 @@ PodDecision DryRunScheduler::Schedule(PodSpec pod) {
                                                 chosen.allocation, options_.now_unix_seconds);
   const scheduling::NodeState* node = nullptr;
   for (const auto& n : nodes_) {
-    if (n.name == chosen.node)
+    if (n.name == chosen.node) {
       node = &n;
+    }
   }
   const size_t n_init = pod.init_containers.size();
   for (const auto& [cw, containers] : chosen.allocation) {
@@ -98,14 +103,16 @@ PodDecision DryRunScheduler::Schedule(PodSpec pod) {
         p.cores = dev.usedcores;
         if (node != nullptr) {
           for (const auto& info : node->registered.at(cw)) {
-            if (info.id == dev.uuid)
+            if (info.id == dev.uuid) {
               p.index = info.index;
+            }
           }
         }
         if (!d.hami_core && chip != nullptr) {
           std::string t = scheduling::TrimMemory(*chip, dev.usedmem).template_name;
-          if (!t.empty())
+          if (!t.empty()) {
             p.template_name = t;
+          }
         }
         d.devices.push_back(std::move(p));
       }

@@ -18,18 +18,21 @@ constexpr size_t kMaxChipsPerNode = 1024;
 
 std::string StringOr(const json& obj, const char* key, std::string fallback = "") {
   auto it = obj.find(key);
-  if (it == obj.end() || !it->is_string())
+  if (it == obj.end() || !it->is_string()) {
     return fallback;
+  }
   return it->get<std::string>();
 }
 
 Status ReadStringMap(const json& obj, const char* key, hami::Annotations& out,
                      const std::string& where) {
   auto it = obj.find(key);
-  if (it == obj.end() || it->is_null())
+  if (it == obj.end() || it->is_null()) {
     return OkStatus();
-  if (!it->is_object())
+  }
+  if (!it->is_object()) {
     return InvalidArgumentError(where + "." + key + " must be a map");
+  }
   for (auto kv = it->begin(); kv != it->end(); ++kv) {
     if (kv->is_string()) {
       out[kv.key()] = kv->get<std::string>();
@@ -45,10 +48,12 @@ Status ReadStringMap(const json& obj, const char* key, hami::Annotations& out,
 Result<std::optional<scheduling::ResourceList>> ReadResources(const json& res, const char* key,
                                                               const std::string& where) {
   auto it = res.find(key);
-  if (it == res.end() || it->is_null())
+  if (it == res.end() || it->is_null()) {
     return std::optional<scheduling::ResourceList>();
-  if (!it->is_object())
+  }
+  if (!it->is_object()) {
     return InvalidArgumentError(where + "." + key + " must be a map");
+  }
   scheduling::ResourceList list;
   for (auto kv = it->begin(); kv != it->end(); ++kv) {
     if (kv->is_string()) {
@@ -68,15 +73,18 @@ Result<std::vector<ContainerSpec>> ReadContainers(const json& spec, const char* 
                                                   const std::string& where) {
   std::vector<ContainerSpec> out;
   auto it = spec.find(key);
-  if (it == spec.end() || it->is_null())
+  if (it == spec.end() || it->is_null()) {
     return out;
-  if (!it->is_array())
+  }
+  if (!it->is_array()) {
     return InvalidArgumentError(where + "." + key + " must be a list");
+  }
   for (size_t i = 0; i < it->size(); ++i) {
     const json& c = (*it)[i];
     const std::string at = where + "." + key + "[" + std::to_string(i) + "]";
-    if (!c.is_object())
+    if (!c.is_object()) {
       return InvalidArgumentError(at + " must be a map");
+    }
     ContainerSpec cs;
     cs.name = StringOr(c, "name", "container-" + std::to_string(i));
     if (auto r = c.find("resources"); r != c.end() && r->is_object()) {
@@ -88,8 +96,9 @@ Result<std::vector<ContainerSpec>> ReadContainers(const json& spec, const char* 
     }
     if (auto env = c.find("env"); env != c.end() && env->is_array()) {
       for (const auto& e : *env) {
-        if (e.is_object())
+        if (e.is_object()) {
           cs.env.push_back({StringOr(e, "name"), StringOr(e, "value")});
+        }
       }
     }
     out.push_back(std::move(cs));
@@ -98,14 +107,18 @@ Result<std::vector<ContainerSpec>> ReadContainers(const json& spec, const char* 
 }
 
 scheduling::PodPhase PhaseOf(const std::string& s) {
-  if (s == "Running")
+  if (s == "Running") {
     return scheduling::PodPhase::kRunning;
-  if (s == "Succeeded")
+  }
+  if (s == "Succeeded") {
     return scheduling::PodPhase::kSucceeded;
-  if (s == "Failed")
+  }
+  if (s == "Failed") {
     return scheduling::PodPhase::kFailed;
-  if (s == "Unknown")
+  }
+  if (s == "Unknown") {
     return scheduling::PodPhase::kUnknown;
+  }
   return scheduling::PodPhase::kPending;
 }
 
@@ -114,34 +127,39 @@ void Unwrap(const json& doc, std::vector<const json*>& out) {
   const std::string kind = StringOr(doc, "kind");
   if (kind.size() >= 4 && kind.compare(kind.size() - 4, 4, "List") == 0 && doc.contains("items") &&
       doc["items"].is_array()) {
-    for (const auto& item : doc["items"])
+    for (const auto& item : doc["items"]) {
       out.push_back(&item);
+    }
     return;
   }
   out.push_back(&doc);
 }
 
 const config::ChipConfig* FindChip(const config::DeviceConfig& config, const std::string& name) {
-  if (const auto* c = config.FindByCommonWord(name))
+  if (const auto* c = config.FindByCommonWord(name)) {
     return c;
+  }
   return config.FindByChipName(name);
 }
 
 // DerivedVDeviceCount: what the device plugin registers as slots per chip (hami-protocol §5.1).
 int32_t DerivedVDeviceCount(const config::ChipConfig& chip) {
-  if (chip.templates.empty() || chip.templates.front().memory_mb <= 0)
+  if (chip.templates.empty() || chip.templates.front().memory_mb <= 0) {
     return 1;
+  }
   return static_cast<int32_t>(chip.memory_allocatable / chip.templates.front().memory_mb);
 }
 
 Result<NodeState> CompactNode(const json& n, size_t i, const config::DeviceConfig& config) {
   const std::string at = "nodes[" + std::to_string(i) + "]";
-  if (!n.is_object())
+  if (!n.is_object()) {
     return InvalidArgumentError(at + " must be a map");
+  }
   NodeState node;
   node.name = StringOr(n, "name");
-  if (node.name.empty())
+  if (node.name.empty()) {
     return InvalidArgumentError(at + ".name is required");
+  }
   const std::string chip_name = StringOr(n, "chip");
   const config::ChipConfig* chip = FindChip(config, chip_name);
   if (chip == nullptr) {
@@ -156,8 +174,9 @@ Result<NodeState> CompactNode(const json& n, size_t i, const config::DeviceConfi
   }
   const auto count = count_j.get<uint32_t>();
   const json core_j = n.value("hamiVnpuCore", json(false));
-  if (!core_j.is_boolean())
+  if (!core_j.is_boolean()) {
     return InvalidArgumentError(at + ".hamiVnpuCore must be true/false");
+  }
   const bool hami_core = core_j.get<bool>();
   int32_t vcount = DerivedVDeviceCount(*chip);
   if (n.contains("vDeviceCount")) {
@@ -169,8 +188,9 @@ Result<NodeState> CompactNode(const json& n, size_t i, const config::DeviceConfi
   }
   std::set<uint32_t> unhealthy;
   if (n.contains("unhealthy")) {
-    if (!n["unhealthy"].is_array())
+    if (!n["unhealthy"].is_array()) {
       return InvalidArgumentError(at + ".unhealthy must be a list");
+    }
     for (const auto& u : n["unhealthy"]) {
       if (!u.is_number_integer() || u.get<int64_t>() < 0 || u.get<int64_t>() >= count) {
         return InvalidArgumentError(at + ".unhealthy entries must be chip indexes below count");
@@ -185,8 +205,9 @@ Result<NodeState> CompactNode(const json& n, size_t i, const config::DeviceConfi
       return InvalidArgumentError(at + ".networkIds must list one integer per chip");
     }
     for (const auto& v : ids) {
-      if (!v.is_number_integer())
+      if (!v.is_number_integer()) {
         return InvalidArgumentError(at + ".networkIds must be integers");
+      }
       network_ids.push_back(v.get<int32_t>());
     }
   }
@@ -221,14 +242,16 @@ Result<NodeState> NodeObject(const json& obj, const config::DeviceConfig& config
   NodeState node;
   const json meta = obj.value("metadata", json::object());
   node.name = StringOr(meta, "name");
-  if (node.name.empty())
+  if (node.name.empty()) {
     return InvalidArgumentError("Node without metadata.name");
+  }
   NPUSHARE_RETURN_IF_ERROR(
       ReadStringMap(meta, "annotations", node.annotations, "node " + node.name + " metadata"));
   for (const auto& chip : config.chips) {
     auto it = node.annotations.find(hami::NodeRegisterKey(chip.common_word));
-    if (it == node.annotations.end())
+    if (it == node.annotations.end()) {
       continue;
+    }
     auto devices = hami::DecodeNodeRegister(it->second, chip.common_word);
     if (!devices.ok()) {
       return devices.status().WithContext("node " + node.name + " annotation " + it->first);
@@ -241,23 +264,27 @@ Result<NodeState> NodeObject(const json& obj, const config::DeviceConfig& config
 }  // namespace
 
 Result<PodSpec> PodFromJson(const json& obj) {
-  if (!obj.is_object())
+  if (!obj.is_object()) {
     return InvalidArgumentError("pod manifest must be a map");
+  }
   PodSpec pod;
   const json meta = obj.value("metadata", json::object());
-  if (!meta.is_object())
+  if (!meta.is_object()) {
     return InvalidArgumentError("metadata must be a map");
+  }
   pod.name = StringOr(meta, "name");
-  if (pod.name.empty())
+  if (pod.name.empty()) {
     return InvalidArgumentError("pod without metadata.name");
+  }
   pod.ns = StringOr(meta, "namespace", "default");
   pod.uid = StringOr(meta, "uid");
   const std::string where = "pod " + pod.Key() + " metadata";
   NPUSHARE_RETURN_IF_ERROR(ReadStringMap(meta, "annotations", pod.annotations, where));
   NPUSHARE_RETURN_IF_ERROR(ReadStringMap(meta, "labels", pod.labels, where));
   const json spec = obj.value("spec", json::object());
-  if (!spec.is_object())
+  if (!spec.is_object()) {
     return InvalidArgumentError("pod " + pod.Key() + " spec must be a map");
+  }
   const std::string at = "pod " + pod.Key() + " spec";
   NPUSHARE_ASSIGN_OR_RETURN(pod.init_containers, ReadContainers(spec, "initContainers", at));
   NPUSHARE_ASSIGN_OR_RETURN(pod.containers, ReadContainers(spec, "containers", at));
@@ -273,8 +300,9 @@ Result<PodSpec> PodFromJson(const json& obj) {
 Result<std::vector<PodSpec>> ReadPods(std::string_view yaml_text) {
   NPUSHARE_ASSIGN_OR_RETURN(auto docs, ParseYamlDocuments(yaml_text));
   std::vector<const json*> objs;
-  for (const auto& d : docs)
+  for (const auto& d : docs) {
     Unwrap(d, objs);
+  }
   std::vector<PodSpec> pods;
   for (size_t i = 0; i < objs.size(); ++i) {
     const std::string kind = StringOr(*objs[i], "kind", "Pod");
@@ -283,8 +311,9 @@ Result<std::vector<PodSpec>> ReadPods(std::string_view yaml_text) {
                                   ", expected Pod");
     }
     auto pod = PodFromJson(*objs[i]);
-    if (!pod.ok())
+    if (!pod.ok()) {
       return pod.status().WithContext("object " + std::to_string(i + 1));
+    }
     pods.push_back(std::move(*pod));
   }
   return pods;
@@ -296,15 +325,17 @@ Result<std::vector<NodeState>> ReadNodes(std::string_view yaml_text,
   std::vector<NodeState> nodes;
   std::set<std::string> names;
   auto add = [&](NodeState n) -> Status {
-    if (!names.insert(n.name).second)
+    if (!names.insert(n.name).second) {
       return InvalidArgumentError("duplicate node " + n.name);
+    }
     nodes.push_back(std::move(n));
     return OkStatus();
   };
   for (const auto& doc : docs) {
     if (doc.is_object() && doc.contains("nodes") && !doc.contains("kind")) {
-      if (!doc["nodes"].is_array())
+      if (!doc["nodes"].is_array()) {
         return InvalidArgumentError("nodes must be a list");
+      }
       for (size_t i = 0; i < doc["nodes"].size(); ++i) {
         NPUSHARE_ASSIGN_OR_RETURN(NodeState n, CompactNode(doc["nodes"][i], i, config));
         NPUSHARE_RETURN_IF_ERROR(add(std::move(n)));
@@ -329,8 +360,9 @@ Result<std::vector<NodeState>> ReadNodes(std::string_view yaml_text,
 Result<std::optional<scheduling::PlacedPod>> PlacedPodFromSpec(const PodSpec& pod,
                                                                const config::DeviceConfig& config) {
   auto node = pod.annotations.find(hami::kAssignedNodeAnnotation);
-  if (node == pod.annotations.end())
+  if (node == pod.annotations.end()) {
     return std::optional<scheduling::PlacedPod>();
+  }
   if (pod.phase == scheduling::PodPhase::kSucceeded || pod.phase == scheduling::PodPhase::kFailed) {
     return std::optional<scheduling::PlacedPod>();
   }
@@ -340,15 +372,18 @@ Result<std::optional<scheduling::PlacedPod>> PlacedPodFromSpec(const PodSpec& po
   placed.init_containers = pod.init_containers.size();
   for (const auto& chip : config.chips) {
     auto it = pod.annotations.find(hami::DevicesAllocatedKey(chip.common_word));
-    if (it == pod.annotations.end())
+    if (it == pod.annotations.end()) {
       continue;
+    }
     auto devices = hami::DecodePodDevices(it->second);
-    if (!devices.ok())
+    if (!devices.ok()) {
       return devices.status().WithContext("pod " + pod.Key() + " " + it->first);
+    }
     placed.allocation[chip.common_word] = std::move(*devices);
   }
-  if (placed.allocation.empty())
+  if (placed.allocation.empty()) {
     return std::optional<scheduling::PlacedPod>();
+  }
   return std::optional<scheduling::PlacedPod>(std::move(placed));
 }
 

@@ -35,38 +35,45 @@ std::string OutcomeText(const PodDecision& d) {
 }
 
 std::string MemoryText(const PodDecision& d) {
-  if (d.devices.empty())
+  if (d.devices.empty()) {
     return "-";
+  }
   std::string s;
   for (const auto& dev : d.devices) {
-    if (!s.empty())
+    if (!s.empty()) {
       s += ",";
+    }
     s += std::to_string(dev.memory);
-    if (dev.template_name)
+    if (dev.template_name) {
       s += "(" + *dev.template_name + ")";
+    }
   }
   return s + " MB";
 }
 
 std::string CoresText(const PodDecision& d) {
-  if (d.devices.empty() || !d.hami_core)
+  if (d.devices.empty() || !d.hami_core) {
     return "-";
+  }
   std::string s;
   for (const auto& dev : d.devices) {
-    if (!s.empty())
+    if (!s.empty()) {
       s += ",";
+    }
     s += std::to_string(dev.cores) + "%";
   }
   return s;
 }
 
 std::string ChipsText(const PodDecision& d) {
-  if (d.devices.empty())
+  if (d.devices.empty()) {
     return "-";
+  }
   std::string s;
   for (const auto& dev : d.devices) {
-    if (!s.empty())
+    if (!s.empty()) {
       s += ",";
+    }
     s += std::to_string(dev.index);
   }
   return s;
@@ -87,43 +94,52 @@ void RenderTable(const std::vector<PodDecision>& decisions, std::ostream& out) {
   std::vector<size_t> w(6, 0);
   for (const auto& r : rows) {
     const std::string* f[] = {&r.pod, &r.node, &r.chips, &r.memory, &r.cores, &r.result};
-    for (size_t i = 0; i < 6; ++i)
+    for (size_t i = 0; i < 6; ++i) {
       w[i] = std::max(w[i], f[i]->size());
+    }
   }
   for (const auto& r : rows) {
     const std::string* f[] = {&r.pod, &r.node, &r.chips, &r.memory, &r.cores, &r.result};
     for (size_t i = 0; i < 6; ++i) {
       out << *f[i];
-      if (i + 1 < 6)
+      if (i + 1 < 6) {
         out << std::string(w[i] - f[i]->size() + 2, ' ');
+      }
     }
     out << "\n";
   }
   bool header = false;
   for (const auto& d : decisions) {
-    if (d.outcome == PodDecision::Outcome::kScheduled && d.warnings.empty())
+    if (d.outcome == PodDecision::Outcome::kScheduled && d.warnings.empty()) {
       continue;
-    if (d.outcome == PodDecision::Outcome::kNoNpuRequest && d.warnings.empty())
+    }
+    if (d.outcome == PodDecision::Outcome::kNoNpuRequest && d.warnings.empty()) {
       continue;
+    }
     if (!header) {
       out << "\nDetails:\n";
       header = true;
     }
     out << "  " << d.ns << "/" << d.name << ": ";
-    if (d.admission_error)
+    if (d.admission_error) {
       out << "admission rejected the pod: " << *d.admission_error;
-    if (d.reasons)
+    }
+    if (d.reasons) {
       out << *d.reasons;
-    if (d.outcome == PodDecision::Outcome::kScheduled)
+    }
+    if (d.outcome == PodDecision::Outcome::kScheduled) {
       out << "scheduled";
-    if (d.outcome == PodDecision::Outcome::kNoNpuRequest)
+    }
+    if (d.outcome == PodDecision::Outcome::kNoNpuRequest) {
       out << "no valid NPU request";
+    }
     out << "\n";
     for (const auto& [node, reason] : d.node_reasons) {
       out << "      " << node << ": " << reason << "\n";
     }
-    for (const auto& w2 : d.warnings)
+    for (const auto& w2 : d.warnings) {
       out << "      warning: request ignored: " << w2 << "\n";
+    }
   }
 }
 
@@ -142,11 +158,13 @@ void RenderJson(const std::vector<PodDecision>& decisions, std::ostream& out) {
                          {"container", dev.container}});
     }
     json annotations = json::object();
-    for (const auto& [k, v] : d.annotations)
+    for (const auto& [k, v] : d.annotations) {
       annotations[k] = v;
+    }
     json node_reasons = json::object();
-    for (const auto& [n, r] : d.node_reasons)
+    for (const auto& [n, r] : d.node_reasons) {
       node_reasons[n] = r;
+    }
     pods.push_back({{"name", d.name},
                     {"namespace", d.ns},
                     {"admitted", d.admitted},
@@ -164,8 +182,9 @@ void RenderJson(const std::vector<PodDecision>& decisions, std::ostream& out) {
 int RunSchedule(const ScheduleArgs& args, std::ostream& out, std::ostream& err) {
   config::Diagnostics diags;
   auto cfg = config::LoadDeviceConfigFile(args.config_path, &diags);
-  for (const auto& d : diags)
+  for (const auto& d : diags) {
     err << config::FormatDiagnostic(d) << "\n";
+  }
   if (!cfg.ok()) {
     err << "npushare schedule: " << cfg.status().message() << "\n";
     return 1;

@@ -44,8 +44,9 @@ std::string_view StatusCodeName(StatusCode code) {
 }
 
 Status Status::WithContext(std::string_view context) const {
-  if (ok())
+  if (ok()) {
     return *this;
+  }
   std::string m(context);
   m += ": ";
   m += message_;
@@ -53,8 +54,9 @@ Status Status::WithContext(std::string_view context) const {
 }
 
 std::string Status::ToString() const {
-  if (ok())
+  if (ok()) {
     return "OK";
+  }
   std::string s(StatusCodeName(code_));
   s += ": ";
   s += message_;

@@ -12,11 +12,13 @@ namespace {
 // [-+]?[0-9]+
 bool IsDecimalInteger(std::string_view s) {
   size_t i = (!s.empty() && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
-  if (i == s.size())
+  if (i == s.size()) {
     return false;
+  }
   for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9')
+    if (s[i] < '0' || s[i] > '9') {
       return false;
+    }
   }
   return true;
 }
@@ -25,25 +27,33 @@ bool IsDecimalInteger(std::string_view s) {
 bool IsDecimalFloat(std::string_view s) {
   size_t i = (!s.empty() && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
   size_t int_digits = 0, frac_digits = 0;
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9')
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
     ++i, ++int_digits;
-  if (i == s.size() || s[i] != '.')
+  }
+  if (i == s.size() || s[i] != '.') {
     return false;
+  }
   ++i;
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9')
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
     ++i, ++frac_digits;
-  if (int_digits + frac_digits == 0)
+  }
+  if (int_digits + frac_digits == 0) {
     return false;
-  if (i == s.size())
+  }
+  if (i == s.size()) {
     return true;
-  if (s[i] != 'e' && s[i] != 'E')
+  }
+  if (s[i] != 'e' && s[i] != 'E') {
     return false;
+  }
   ++i;
-  if (i < s.size() && (s[i] == '-' || s[i] == '+'))
+  if (i < s.size() && (s[i] == '-' || s[i] == '+')) {
     ++i;
+  }
   size_t exp_digits = 0;
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9')
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
     ++i, ++exp_digits;
+  }
   return exp_digits > 0 && i == s.size();
 }
 
@@ -79,8 +89,9 @@ class Converter {
       case YAML::NodeType::Map:
         out = nlohmann::json::object();
         for (const auto& kv : node) {
-          if (!kv.first.IsScalar())
+          if (!kv.first.IsScalar()) {
             return InvalidArgumentError("YAML map key is not a scalar");
+          }
           nlohmann::json c;
           NPUSHARE_RETURN_IF_ERROR(Convert(kv.second, c, depth + 1));
           out[kv.first.Scalar()] = std::move(c);
@@ -94,22 +105,28 @@ class Converter {
  private:
   static nlohmann::json Scalar(const YAML::Node& node) {
     const std::string& s = node.Scalar();
-    if (node.Tag() == "!")
+    if (node.Tag() == "!") {
       return s;  // quoted: always a string
-    if (s == "null" || s == "Null" || s == "NULL" || s == "~" || s.empty())
+    }
+    if (s == "null" || s == "Null" || s == "NULL" || s == "~" || s.empty()) {
       return nullptr;
-    if (s == "true" || s == "True" || s == "TRUE")
+    }
+    if (s == "true" || s == "True" || s == "TRUE") {
       return true;
-    if (s == "false" || s == "False" || s == "FALSE")
+    }
+    if (s == "false" || s == "False" || s == "FALSE") {
       return false;
+    }
     if (s.size() <= 19 && IsDecimalInteger(s)) {
       errno = 0;
       long long v = std::strtoll(s.c_str(), nullptr, 10);
-      if (errno == 0)
+      if (errno == 0) {
         return v;
+      }
     }
-    if (s.size() <= 64 && IsDecimalFloat(s))
+    if (s.size() <= 64 && IsDecimalFloat(s)) {
       return std::strtod(s.c_str(), nullptr);
+    }
     return s;
   }
 
@@ -133,8 +150,9 @@ Result<std::vector<nlohmann::json>> ParseYamlDocuments(std::string_view text,
   std::vector<nlohmann::json> out;
   Converter conv(limits);
   for (const auto& d : docs) {
-    if (d.IsNull() || !d.IsDefined())
+    if (d.IsNull() || !d.IsDefined()) {
       continue;
+    }
     nlohmann::json j;
     try {
       NPUSHARE_RETURN_IF_ERROR(conv.Convert(d, j, 0));

@@ -18,8 +18,9 @@ using nlohmann::json;
 using namespace npushare::scheduling;
 
 CaseOutcome Compare(const json& expected, const json& got) {
-  if (JsonEquals(expected, got))
+  if (JsonEquals(expected, got)) {
     return CaseOutcome::Pass();
+  }
   return CaseOutcome::Fail(expected.dump(), got.dump());
 }
 
@@ -34,8 +35,9 @@ hami::Annotations ToAnnotations(const json& j) {
   hami::Annotations a;
   if (j.is_object()) {
     for (auto it = j.begin(); it != j.end(); ++it) {
-      if (it->is_string())
+      if (it->is_string()) {
         a[it.key()] = it->get<std::string>();
+      }
     }
   }
   return a;
@@ -43,8 +45,9 @@ hami::Annotations ToAnnotations(const json& j) {
 
 // Quantity values in vectors are strings; tolerate JSON numbers as YAML would give them.
 std::optional<ResourceList> ToResourceList(const json& j) {
-  if (j.is_null())
+  if (j.is_null()) {
     return std::nullopt;
+  }
   ResourceList r;
   for (auto it = j.begin(); it != j.end(); ++it) {
     r[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
@@ -140,11 +143,13 @@ CaseOutcome MutateAdmissionCase(const json& c, const json& expected, const Vecto
   json want = {{"found", expected.value("found", false)},
                {"error", expected.value("error", json(nullptr))}};
   auto to_json = [](const std::optional<ResourceList>& l) {
-    if (!l)
+    if (!l) {
       return json(nullptr);
+    }
     json j = json::object();
-    for (const auto& [k, v] : *l)
+    for (const auto& [k, v] : *l) {
       j[k] = v;
+    }
     return j;
   };
   if (expected.contains("limits_after")) {
@@ -157,8 +162,9 @@ CaseOutcome MutateAdmissionCase(const json& c, const json& expected, const Vecto
   }
   auto count_of = [&](const std::optional<ResourceList>& l) -> json {
     const std::string* v = FindResource(l, chip.resource_name);
-    if (v == nullptr)
+    if (v == nullptr) {
       return nullptr;
+    }
     try {
       return std::stoll(*v);
     } catch (const std::exception&) {
@@ -176,8 +182,9 @@ CaseOutcome MutateAdmissionCase(const json& c, const json& expected, const Vecto
   if (expected.contains("env_added")) {
     want["env_added"] = expected["env_added"];
     json env = json::array();
-    for (const auto& e : container.env)
+    for (const auto& e : container.env) {
       env.push_back({{"name", e.name}, {"value", e.value}});
+    }
     got["env_added"] = env;
   }
   if (expected.contains("runtimeClassName")) {
@@ -205,8 +212,9 @@ CaseOutcome FitCase(const json& c, const json& expected, const VectorContext& ct
   const json& in = c["input"];
   COMPAT_ASSIGN_CONFIG(chip, ctx, in["config"]);
   DeviceUsageList devices;
-  for (const auto& d : in["devices"])
+  for (const auto& d : in["devices"]) {
     devices.push_back(DeviceFromJson(d));
+  }
   std::vector<hami::DeviceInfo> node_devices;
   for (const auto& d : in.value("node_info_devices", json::array())) {
     hami::DeviceInfo info;
@@ -235,8 +243,9 @@ CaseOutcome FitCase(const json& c, const json& expected, const VectorContext& ct
   if (c.contains("expected_any_of") && expected.value("allocated", json()).is_null()) {
     for (const auto& alt : c["expected_any_of"]) {
       json want = {{"fit", expected["fit"]}, {"allocated", alt}, {"reason", expected["reason"]}};
-      if (JsonEquals(want, got))
+      if (JsonEquals(want, got)) {
         return CaseOutcome::Pass();
+      }
     }
     return CaseOutcome::Fail("any of " + c["expected_any_of"].dump(), got.dump());
   }
@@ -267,8 +276,9 @@ CaseOutcome DeviceScoreCase(const json& c, const json& expected, const VectorCon
   const json& in = c["input"];
   DeviceUsage d = DeviceFromJson(in["device"]);
   std::vector<hami::ContainerDeviceRequest> reqs;
-  for (const auto& r : in["requests"])
+  for (const auto& r : in["requests"]) {
     reqs.push_back(RequestFromJson(r));
+  }
   hami::ScoringWeights w;
   w.slot = in["weights"].value("slot", 1);
   w.core = in["weights"].value("core", 1);
@@ -278,8 +288,9 @@ CaseOutcome DeviceScoreCase(const json& c, const json& expected, const VectorCon
 
 CaseOutcome NodeDefaultScoreCase(const json& c, const json& expected, const VectorContext&) {
   DeviceUsageList devices;
-  for (const auto& d : c["input"]["devices"])
+  for (const auto& d : c["input"]["devices"]) {
     devices.push_back(DeviceFromJson(d));
+  }
   return Compare(expected, json{{"score", NodeUsageScore(SumDevices(devices))}});
 }
 
@@ -340,11 +351,13 @@ CaseOutcome RuntimeInfoCase(const json& c, const json& expected, const VectorCon
   hami::Annotations got =
       ChipAllocationAnnotations(chip, hami_core, devices ? &*devices : nullptr, 1700000000);
   json got_json = json::object();
-  for (const auto& [k, v] : got)
+  for (const auto& [k, v] : got) {
     got_json[k] = v;
+  }
   const json& want = expected.value("annotations", json::object());
-  if (want.empty() != got.empty())
+  if (want.empty() != got.empty()) {
     return CaseOutcome::Fail(want.dump(), got_json.dump());
+  }
   for (auto it = want.begin(); it != want.end(); ++it) {
     auto g = got.find(it.key());
     if (g == got.end() || !AnnotationValueMatches(it->get<std::string>(), g->second)) {

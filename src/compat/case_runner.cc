@@ -11,8 +11,9 @@ using nlohmann::json;
 template <typename T>
 Status ReadField(const json& obj, const char* key, T& out) {
   auto it = obj.find(key);
-  if (it == obj.end() || it->is_null())
+  if (it == obj.end() || it->is_null()) {
     return OkStatus();
+  }
   try {
     out = it->get<T>();
   } catch (const json::exception& e) {
@@ -33,8 +34,9 @@ Result<config::ChipConfig> VectorContext::ResolveChipConfig(const json& ref) con
     }
     obj = &(*configs)[ref.get<std::string>()];
   }
-  if (!obj->is_object())
+  if (!obj->is_object()) {
     return InvalidArgumentError("config is neither a name nor an object");
+  }
   config::ChipConfig c;
   NPUSHARE_RETURN_IF_ERROR(ReadField(*obj, "chipName", c.chip_name));
   NPUSHARE_RETURN_IF_ERROR(ReadField(*obj, "commonWord", c.common_word));
@@ -81,24 +83,29 @@ bool JsonEquals(const json& a, const json& b) {
   if (a.is_number() && b.is_number()) {
     return std::fabs(a.get<double>() - b.get<double>()) <= 1e-6;
   }
-  if (a.type() != b.type())
+  if (a.type() != b.type()) {
     return false;
+  }
   if (a.is_object()) {
-    if (a.size() != b.size())
+    if (a.size() != b.size()) {
       return false;
+    }
     for (auto it = a.begin(); it != a.end(); ++it) {
       auto jt = b.find(it.key());
-      if (jt == b.end() || !JsonEquals(*it, *jt))
+      if (jt == b.end() || !JsonEquals(*it, *jt)) {
         return false;
+      }
     }
     return true;
   }
   if (a.is_array()) {
-    if (a.size() != b.size())
+    if (a.size() != b.size()) {
       return false;
+    }
     for (size_t i = 0; i < a.size(); ++i) {
-      if (!JsonEquals(a[i], b[i]))
+      if (!JsonEquals(a[i], b[i])) {
         return false;
+      }
     }
     return true;
   }
@@ -109,8 +116,9 @@ void RegisterPluginHandlers(HandlerTable& table) {
   // These belong to the device plugin and webhook issues; reported as skipped until then.
   for (const char* category : {"plugin_find_pod", "plugin_container_response", "plugin_allocate",
                                "plugin_api_devices", "plugin_vdevice_count", "webhook_decision"}) {
-    if (table.count(category) != 0)
+    if (table.count(category) != 0) {
       continue;
+    }
     table[category] = [category](const json&, const json&, const VectorContext&) {
       return CaseOutcome::Skip(std::string(category) + " belongs to a component not built yet");
     };

@@ -9,13 +9,15 @@ Result<DeviationTable> ParseDeviations(std::string_view markdown) {
   size_t pos = 0;
   while (pos <= markdown.size()) {
     size_t end = markdown.find('\n', pos);
-    if (end == std::string_view::npos)
+    if (end == std::string_view::npos) {
       end = markdown.size();
+    }
     std::string_view line = markdown.substr(pos, end - pos);
     pos = end + 1;
     ++line_no;
-    if (!line.empty() && line.back() == '\r')
+    if (!line.empty() && line.back() == '\r') {
       line.remove_suffix(1);
+    }
     if (!in_block) {
       in_block = line == "```compat-deviation";
       continue;
@@ -24,8 +26,9 @@ Result<DeviationTable> ParseDeviations(std::string_view markdown) {
       in_block = false;
       continue;
     }
-    if (line.find_first_not_of(" \t") == std::string_view::npos)
+    if (line.find_first_not_of(" \t") == std::string_view::npos) {
       continue;
+    }
     nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object() || !j.contains("id") || !j["id"].is_string() || !j.contains("expected") ||
         !j["expected"].is_object()) {

@@ -19,13 +19,15 @@ constexpr std::streamsize kMaxFileBytes = 64 << 20;
 
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in)
+  if (!in) {
     return NotFoundError("cannot open " + path);
+  }
   std::string data;
   data.resize(static_cast<size_t>(kMaxFileBytes) + 1);
   in.read(data.data(), kMaxFileBytes + 1);
-  if (in.gcount() > kMaxFileBytes)
+  if (in.gcount() > kMaxFileBytes) {
     return OutOfRangeError(path + " is larger than 64 MiB");
+  }
   data.resize(static_cast<size_t>(in.gcount()));
   return data;
 }
@@ -89,8 +91,9 @@ int Run(int argc, char** argv) {
   for (const auto& c : doc["cases"]) {
     const std::string id = c.value("id", std::string("<no id>"));
     const std::string category = c.value("category", std::string());
-    if (!only_category.empty() && category != only_category)
+    if (!only_category.empty() && category != only_category) {
       continue;
+    }
     auto h = handlers.find(category);
     CaseOutcome out;
     if (h == handlers.end()) {
@@ -111,14 +114,16 @@ int Run(int argc, char** argv) {
     switch (out.kind) {
       case CaseOutcome::Kind::kPass:
         ++passed;
-        if (verbose)
+        if (verbose) {
           std::cout << "PASS " << id << "\n";
+        }
         break;
       case CaseOutcome::Kind::kSkip:
         ++skipped;
         ++skipped_by_category[category];
-        if (verbose)
+        if (verbose) {
           std::cout << "SKIP " << id << ": " << out.got << "\n";
+        }
         break;
       case CaseOutcome::Kind::kFail:
       default:

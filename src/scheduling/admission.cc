@@ -26,8 +26,9 @@ Result<int64_t> ValidateMemoryText(const std::string& resource, const std::strin
     return InvalidArgumentError(resource + " " + text +
                                 " is not a valid quantity: " + q.status().message());
   }
-  if (q->IsNegative())
+  if (q->IsNegative()) {
     return InvalidArgumentError(resource + " " + text + " is negative");
+  }
   const bool bytes_like = HasBinarySuffix(text) || q->Value() > kInt32Max;
   if (bytes_like) {
     std::string hint;
@@ -55,15 +56,17 @@ ContainerAdmission MutateContainer(const config::ChipConfig& chip, ContainerSpec
   ContainerAdmission out;
   const std::string* count_text = FindResource(container.limits, chip.resource_name);
   if (count_text == nullptr) {
-    if (chip.overwrite_env)
+    if (chip.overwrite_env) {
       AppendEmptyVisibleDevices(container);
+    }
     return out;
   }
   auto count_q = Quantity::Parse(*count_text);
   if (count_q.ok() && count_q->IsZero()) {
     // An explicit 0 asks for nothing; treat it like an absent resource.
-    if (chip.overwrite_env)
+    if (chip.overwrite_env) {
       AppendEmptyVisibleDevices(container);
+    }
     return out;
   }
   if (!count_q.ok() || !count_q->AsInt64() || *count_q->AsInt64() <= 0 ||
@@ -92,8 +95,9 @@ ContainerAdmission MutateContainer(const config::ChipConfig& chip, ContainerSpec
   // 3. -core guard.
   if (!hami_core && !chip.resource_core_name.empty()) {
     const std::string* core_text = FindResource(container.limits, chip.resource_core_name);
-    if (core_text == nullptr)
+    if (core_text == nullptr) {
       core_text = FindResource(container.requests, chip.resource_core_name);
+    }
     if (core_text != nullptr) {
       auto core_q = Quantity::Parse(*core_text);
       if (!core_q.ok() || core_q->Value() > 0) {
@@ -130,8 +134,9 @@ ContainerAdmission MutateContainer(const config::ChipConfig& chip, ContainerSpec
   // 6. Explicit memory amount on both limits and requests.
   if (!chip.resource_memory_name.empty()) {
     (*container.limits)[chip.resource_memory_name] = std::to_string(trimmed);
-    if (!container.requests)
+    if (!container.requests) {
       container.requests.emplace();
+    }
     (*container.requests)[chip.resource_memory_name] = std::to_string(trimmed);
   }
 
@@ -157,8 +162,9 @@ PodAdmission MutatePod(const config::DeviceConfig& config, PodSpec& pod) {
     }
     return true;
   };
-  if (run(pod.init_containers))
+  if (run(pod.init_containers)) {
     run(pod.containers);
+  }
   return out;
 }
 

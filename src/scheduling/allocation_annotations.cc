@@ -10,8 +10,9 @@ hami::Annotations ChipAllocationAnnotations(const config::ChipConfig& chip, bool
                                             const hami::PodDevices* devices,
                                             int64_t now_unix_seconds) {
   hami::Annotations out;
-  if (devices == nullptr)
+  if (devices == nullptr) {
     return out;
+  }
   const std::string text = hami::EncodePodDevices(*devices);
   const std::string& cw = chip.common_word;
   out[hami::DevicesToAllocateKey(cw)] = text;
@@ -23,12 +24,15 @@ hami::Annotations ChipAllocationAnnotations(const config::ChipConfig& chip, bool
     for (const auto& d : container) {
       hami::RuntimeInfoEntry e;
       e.uuid = d.uuid;
-      if (!pod_hami_core)
+      if (!pod_hami_core) {
         e.temp = TrimMemory(chip, d.usedmem).template_name;
-      if (d.usedmem != 0)
+      }
+      if (d.usedmem != 0) {
         e.memory = d.usedmem;
-      if (d.usedcores != 0)
+      }
+      if (d.usedcores != 0) {
         e.core = d.usedcores;
+      }
       info.push_back(std::move(e));
     }
   }
@@ -44,8 +48,9 @@ hami::Annotations FilterAnnotations(const config::DeviceConfig& config, bool pod
   out[hami::kAssignedTimeAnnotation] = std::to_string(now_unix_seconds);
   for (const auto& [cw, devices] : allocation) {
     const config::ChipConfig* chip = config.FindByCommonWord(cw);
-    if (chip == nullptr)
+    if (chip == nullptr) {
       continue;
+    }
     hami::Annotations a =
         ChipAllocationAnnotations(*chip, pod_hami_core, &devices, now_unix_seconds);
     out.insert(a.begin(), a.end());

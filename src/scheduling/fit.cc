@@ -44,12 +44,15 @@ std::vector<AllocatedDevice> PairModules910C(const std::vector<AllocatedDevice>&
   });
   std::vector<AllocatedDevice> out;
   for (const auto& m : modules) {
-    if (m.members.size() != 2)
+    if (m.members.size() != 2) {
       continue;
-    if (static_cast<int32_t>(out.size()) + 2 > want)
+    }
+    if (static_cast<int32_t>(out.size()) + 2 > want) {
       break;
-    for (const auto* d : m.members)
+    }
+    for (const auto* d : m.members) {
       out.push_back(*d);
+    }
   }
   return out;
 }
@@ -65,11 +68,13 @@ std::vector<AllocatedDevice> BestNetworkCombination(
     std::vector<const AllocatedDevice*> members;
   };
   auto lookup = [&](std::string_view id) -> std::optional<double> {
-    if (node_devices == nullptr)
+    if (node_devices == nullptr) {
       return std::nullopt;
+    }
     for (const auto& d : *node_devices) {
-      if (d.id == id)
+      if (d.id == id) {
         return d.network_id;
+      }
     }
     return std::nullopt;
   };
@@ -85,15 +90,17 @@ std::vector<AllocatedDevice> BestNetworkCombination(
     }
   }
   std::stable_sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) {
-    if (a.network.has_value() != b.network.has_value())
+    if (a.network.has_value() != b.network.has_value()) {
       return a.network.has_value();
+    }
     return a.members.size() > b.members.size();
   });
   std::vector<AllocatedDevice> out;
   for (const auto& g : groups) {
     for (const auto* d : g.members) {
-      if (static_cast<int32_t>(out.size()) == want)
+      if (static_cast<int32_t>(out.size()) == want) {
         return out;
+      }
       out.push_back(*d);
     }
   }
@@ -134,8 +141,9 @@ std::string GenReason(const ReasonCounts& reasons, int32_t total) {
   std::sort(parts.begin(), parts.end());
   std::string out;
   for (const auto& p : parts) {
-    if (!out.empty())
+    if (!out.empty()) {
       out += ", ";
+    }
     out += p;
   }
   return out;
@@ -143,8 +151,9 @@ std::string GenReason(const ReasonCounts& reasons, int32_t total) {
 
 bool NodeSupportsHamiCore(bool global, const hami::Annotations& node_annotations) {
   auto it = node_annotations.find(hami::kHamiVnpuCoreNodeAnnotation);
-  if (it == node_annotations.end())
+  if (it == node_annotations.end()) {
     return global;
+  }
   return it->second == "true";
 }
 
@@ -190,8 +199,9 @@ FitResult Fit(const DeviceUsageList& devices, const FitInput& in) {
   auto reason_map = [&] {
     ReasonCounts r;
     for (size_t k = 0; k < kNumDeviceReasons; ++k) {
-      if (counts[k] != 0)
+      if (counts[k] != 0) {
         r[kDeviceReasons[k]] += counts[k];
+      }
     }
     return r;
   };
@@ -227,8 +237,9 @@ FitResult Fit(const DeviceUsageList& devices, const FitInput& in) {
       ++counts[kExclusive];
       continue;
     }
-    if (coresreq > 100)
+    if (coresreq > 100) {
       coresreq = 100;  // persists for later devices, as upstream
+    }
     int64_t memreq = 0;
     if (in.request.memreq > 0) {
       memreq = in.request.memreq;
@@ -254,8 +265,9 @@ FitResult Fit(const DeviceUsageList& devices, const FitInput& in) {
     }
     collected.push_back(Accept(d, chip.common_word, static_cast<int32_t>(memreq), coresreq));
     if (count_down) {
-      if (--remaining == 0)
+      if (--remaining == 0) {
         return Success(std::move(collected));
+      }
     }
   }
 
@@ -270,8 +282,9 @@ FitResult Fit(const DeviceUsageList& devices, const FitInput& in) {
   }
   if (need_topology) {
     const auto n = static_cast<int32_t>(collected.size());
-    if (n == original)
+    if (n == original) {
       return Success(std::move(collected));
+    }
     if (n > original) {
       if (original == 1) {
         collected.resize(1);

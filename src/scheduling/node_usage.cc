@@ -39,8 +39,9 @@ NodeDevices CapacityOf(const NodeState& node) {
 void AddPodUsage(NodeDevices& devices, const PlacedPod& pod) {
   for (const auto& [cw, containers] : pod.allocation) {
     auto it = devices.find(cw);
-    if (it == devices.end())
+    if (it == devices.end()) {
       continue;
+    }
     std::map<std::string, Use, std::less<>> init_max, app_sum;
     for (size_t i = 0; i < containers.size(); ++i) {
       const bool init = i < pod.init_containers;
@@ -60,10 +61,12 @@ void AddPodUsage(NodeDevices& devices, const PlacedPod& pod) {
     }
     for (auto& d : it->second) {
       Use a, b;
-      if (auto f = init_max.find(d.id); f != init_max.end())
+      if (auto f = init_max.find(d.id); f != init_max.end()) {
         a = f->second;
-      if (auto f = app_sum.find(d.id); f != app_sum.end())
+      }
+      if (auto f = app_sum.find(d.id); f != app_sum.end()) {
         b = f->second;
+      }
       d.used += std::max(a.slots, b.slots);
       d.usedmem += std::max(a.mem, b.mem);
       d.usedcores += std::max(a.cores, b.cores);

@@ -17,8 +17,9 @@ constexpr char kNodeUnregistered[] = "node unregistered";
 
 std::optional<std::string_view> Annotation(const hami::Annotations& a, std::string_view key) {
   auto it = a.find(key);
-  if (it == a.end())
+  if (it == a.end()) {
     return std::nullopt;
+  }
   return std::string_view(it->second);
 }
 
@@ -103,10 +104,12 @@ bool FitContainer(const PodContext& ctx, const NodeState& node, const NodeDevice
       }
       return false;
     }
-    if (record != nullptr)
+    if (record != nullptr) {
       AddUsage(record->at(cw), r.devices);
-    for (const auto& a : r.devices)
+    }
+    for (const auto& a : r.devices) {
       eval.chosen.emplace_back(container_index, a);
+    }
   }
   return true;
 }
@@ -121,8 +124,9 @@ NodeEvaluation EvaluateNode(const PodContext& ctx, const NodeState& node,
   // Init containers run one at a time: each is fitted alone against the current usage.
   // (The pod's resulting usage, init peak vs. app sum, is AddPodUsage's business.)
   for (size_t i = 0; i < n_init; ++i) {
-    if (!FitContainer(ctx, node, current, nullptr, i, eval))
+    if (!FitContainer(ctx, node, current, nullptr, i, eval)) {
       return eval;
+    }
   }
   // App containers run together: each must see the devices the earlier ones took. Copying
   // the node's usage for that is only needed when more than one app container asks.
@@ -131,14 +135,17 @@ NodeEvaluation EvaluateNode(const PodContext& ctx, const NodeState& node,
     requesting_apps += ctx.requests->containers[i].empty() ? 0 : 1;
   }
   std::optional<NodeDevices> apps;
-  if (requesting_apps > 1)
+  if (requesting_apps > 1) {
     apps = current;
+  }
   for (size_t i = n_init; i < n_containers; ++i) {
-    if (ctx.requests->containers[i].empty())
+    if (ctx.requests->containers[i].empty()) {
       continue;
+    }
     const NodeDevices& view = apps ? *apps : current;
-    if (!FitContainer(ctx, node, view, apps ? &*apps : nullptr, i, eval))
+    if (!FitContainer(ctx, node, view, apps ? &*apps : nullptr, i, eval)) {
       return eval;
+    }
   }
   eval.fit = true;
 
@@ -158,35 +165,41 @@ NodeEvaluation EvaluateNode(const PodContext& ctx, const NodeState& node,
   // (container, chip type) run is contiguous), without building nested vectors per node.
   float bonus = 0.0f;
   for (const auto& [cw, _] : current) {
-    if (cw.rfind("Ascend910", 0) != 0)
+    if (cw.rfind("Ascend910", 0) != 0) {
       continue;
+    }
     float sum = 0.0f;
     bool valid = true;
     TopologyDevice run[64];
     size_t n = 0;
     size_t run_container = SIZE_MAX;
     auto flush = [&] {
-      if (n == 0)
+      if (n == 0) {
         return;
+      }
       std::optional<float> share = TopologyShare(std::span<const TopologyDevice>(run, n));
-      if (!share)
+      if (!share) {
         valid = false;
+      }
       sum += share.value_or(0.0f);
       n = 0;
     };
     for (const auto& [container, dev] : eval.chosen) {
-      if (dev.type != cw)
+      if (dev.type != cw) {
         continue;
+      }
       if (container != run_container) {
         flush();
         run_container = container;
       }
-      if (n < std::size(run))
+      if (n < std::size(run)) {
         run[n++] = {dev.has_custom_info, dev.network_id};
+      }
     }
     flush();
-    if (valid)
+    if (valid) {
       bonus += 10.0f * sum;
+    }
   }
   eval.score = CombineNodeScore(usage_score, bonus, policy);
   return eval;
@@ -205,32 +218,38 @@ PodRequests BuildPodRequests(const config::DeviceConfig& config, const PodSpec& 
     auto& m = out.containers.emplace_back();
     for (const auto& chip : config.chips) {
       ParsedRequest p = ParseContainerRequest(chip, c);
-      if (p.kind == ParsedRequest::Kind::kRequest)
+      if (p.kind == ParsedRequest::Kind::kRequest) {
         m[chip.common_word] = p.request;
+      }
       if (p.kind == ParsedRequest::Kind::kInvalid) {
         out.invalid.push_back("container " + c.name + ": " + p.invalid_reason);
       }
     }
   };
-  for (const auto& c : pod.init_containers)
+  for (const auto& c : pod.init_containers) {
     add(c);
-  for (const auto& c : pod.containers)
+  }
+  for (const auto& c : pod.containers) {
     add(c);
+  }
   return out;
 }
 
 std::string FilterOutcome::Summary() const {
   std::map<std::string, int> counts;
   for (const auto& n : nodes) {
-    if (n.fit)
+    if (n.fit) {
       continue;
+    }
     std::set<std::string> names(n.reason_names.begin(), n.reason_names.end());
-    for (const auto& r : names)
+    for (const auto& r : names) {
       ++counts[r];
+    }
   }
   int available = 0;
-  for (const auto& n : nodes)
+  for (const auto& n : nodes) {
     available += n.fit ? 1 : 0;
+  }
   std::string s =
       std::to_string(available) + "/" + std::to_string(nodes.size()) + " nodes are available";
   bool first = true;
@@ -252,8 +271,9 @@ FilterOutcome FilterPod(const config::DeviceConfig& config, const PodSpec& pod,
   out.requests_devices = !out.requests.Empty();
   out.node_policy = hami::ParseNodePolicy(
       Annotation(pod.annotations, hami::kNodeSchedulerPolicyAnnotation), options.node_policy);
-  if (!out.requests_devices)
+  if (!out.requests_devices) {
     return out;
+  }
 
   PodContext ctx;
   ctx.config = &config;
@@ -268,8 +288,9 @@ FilterOutcome FilterPod(const config::DeviceConfig& config, const PodSpec& pod,
   }
   for (const auto& c : out.requests.containers) {
     auto& list = ctx.score_requests.emplace_back();
-    for (const auto& [_, r] : c)
+    for (const auto& [_, r] : c) {
       list.push_back(r);
+    }
   }
   ctx.device_policy =
       hami::ParseDevicePolicy(Annotation(pod.annotations, hami::kGpuSchedulerPolicyAnnotation)
@@ -313,10 +334,12 @@ FilterOutcome FilterPod(const config::DeviceConfig& config, const PodSpec& pod,
     NodeEvaluation& eval = out.nodes[*out.chosen];
     const size_t n_containers = out.requests.containers.size();
     for (const NodeState* node : nodes) {
-      if (node->name != eval.node)
+      if (node->name != eval.node) {
         continue;
-      for (const auto& [cw, _] : node->registered)
+      }
+      for (const auto& [cw, _] : node->registered) {
         eval.allocation[cw].resize(n_containers);
+      }
     }
     for (const auto& [container, a] : eval.chosen) {
       eval.allocation[std::string(a.type)][container].push_back(

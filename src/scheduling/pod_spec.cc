@@ -8,8 +8,9 @@ bool PodSpec::IsHamiCore() const {
 }
 
 const std::string* FindResource(const std::optional<ResourceList>& list, std::string_view name) {
-  if (!list)
+  if (!list) {
     return nullptr;
+  }
   auto it = list->find(name);
   return it == list->end() ? nullptr : &it->second;
 }

@@ -34,8 +34,9 @@ bool DeviceLess(const DeviceUsage& a, const DeviceUsage& b, const DevicePolicy& 
                 bool numa_bind) {
   if (numa_bind) {
     int c = CompareKey(a, b, Key::kNuma);
-    if (c != 0)
+    if (c != 0) {
       return c < 0;
+    }
   }
   Key primary = Key::kSpread;
   switch (policy.order) {
@@ -53,12 +54,14 @@ bool DeviceLess(const DeviceUsage& a, const DeviceUsage& b, const DevicePolicy& 
                        : k == hami::DeviceSortKey::kSpread ? Key::kSpread
                                                            : Key::kNuma);
       }
-      if (keys.empty())
+      if (keys.empty()) {
         keys.push_back(Key::kSpread);
+      }
       for (auto k : keys) {
         int c = CompareKey(a, b, k);
-        if (c != 0)
+        if (c != 0) {
           return c < 0;
+        }
       }
       return a.index < b.index;
     }
@@ -68,19 +71,22 @@ bool DeviceLess(const DeviceUsage& a, const DeviceUsage& b, const DevicePolicy& 
       break;
   }
   int c = CompareKey(a, b, primary);
-  if (c != 0)
+  if (c != 0) {
     return c < 0;
+  }
   return CompareKey(a, b, Key::kNuma) < 0;
 }
 
 float DeviceScore(const DeviceUsage& d, const std::vector<hami::ContainerDeviceRequest>& requests,
                   const hami::ScoringWeights& weights) {
-  if (d.count == 0 || d.totalcore == 0 || d.totalmem == 0)
+  if (d.count == 0 || d.totalcore == 0 || d.totalmem == 0) {
     return 0.0f;
+  }
   int64_t req = 0, core = 0, mem = 0;
   for (const auto& r : requests) {
-    if (r.type != d.type)
+    if (r.type != d.type) {
       continue;
+    }
     ++req;
     core += r.coresreq;
     if (r.mem_percentage_req != 0 && r.mem_percentage_req != 101) {
@@ -101,8 +107,9 @@ float DeviceScore(const DeviceUsage& d, const std::vector<hami::ContainerDeviceR
 void SortDevices(DeviceUsageList& devices,
                  const std::vector<hami::ContainerDeviceRequest>& requests,
                  const hami::ScoringWeights& weights, const DevicePolicy& policy, bool numa_bind) {
-  for (auto& d : devices)
+  for (auto& d : devices) {
     d.score = DeviceScore(d, requests, weights);
+  }
   // A node has a handful of chips: a stable insertion sort beats std::stable_sort, which
   // allocates a buffer on every call (this runs for every candidate node of every pod).
   for (size_t i = 1; i < devices.size(); ++i) {
@@ -130,8 +137,9 @@ NodeCapacitySums SumDevices(const DeviceUsageList& devices) {
 }
 
 float NodeUsageScore(const NodeCapacitySums& s) {
-  if (s.count == 0 || s.totalcore == 0 || s.totalmem == 0)
+  if (s.count == 0 || s.totalcore == 0 || s.totalmem == 0) {
     return 0.0f;
+  }
   const float v = static_cast<float>(s.used) / static_cast<float>(s.count) +
                   static_cast<float>(s.usedcores) / static_cast<float>(s.totalcore) +
                   static_cast<float>(s.usedmem) / static_cast<float>(s.totalmem);
@@ -139,15 +147,18 @@ float NodeUsageScore(const NodeCapacitySums& s) {
 }
 
 std::optional<float> TopologyShare(std::span<const TopologyDevice> devices) {
-  if (devices.empty())
+  if (devices.empty()) {
     return 0.0f;
+  }
   int best = 0;
   for (size_t i = 0; i < devices.size(); ++i) {
-    if (!devices[i].has_custom_info || !devices[i].network_id)
+    if (!devices[i].has_custom_info || !devices[i].network_id) {
       return std::nullopt;
+    }
     int same = 0;
-    for (const auto& other : devices)
+    for (const auto& other : devices) {
       same += other.network_id == devices[i].network_id ? 1 : 0;
+    }
     best = std::max(best, same);
   }
   return static_cast<float>(best) / static_cast<float>(devices.size());
@@ -155,13 +166,15 @@ std::optional<float> TopologyShare(std::span<const TopologyDevice> devices) {
 
 float TopologyScore(std::string_view cw,
                     const std::vector<std::vector<TopologyDevice>>& containers) {
-  if (cw.substr(0, 9) != "Ascend910")
+  if (cw.substr(0, 9) != "Ascend910") {
     return 0.0f;
+  }
   float sum = 0.0f;
   for (const auto& devs : containers) {
     std::optional<float> share = TopologyShare(devs);
-    if (!share)
+    if (!share) {
       return 0.0f;
+    }
     sum += *share;
   }
   return 10.0f * sum;
@@ -173,14 +186,16 @@ float CombineNodeScore(float usage_score, float topology_bonus, NodePolicy polic
 }
 
 std::optional<size_t> SelectNode(const std::vector<ScoredNode>& nodes, NodePolicy policy) {
-  if (nodes.empty())
+  if (nodes.empty()) {
     return std::nullopt;
+  }
   size_t best = 0;
   for (size_t i = 1; i < nodes.size(); ++i) {
     const bool better = policy == NodePolicy::kSpread ? nodes[i].score < nodes[best].score
                                                       : nodes[i].score > nodes[best].score;
-    if (better)
+    if (better) {
       best = i;
+    }
   }
   return best;
 }
