@@ -16,7 +16,7 @@ Result<std::unique_ptr<Arbiter>> Arbiter::Create(ArbiterOptions options) {
 Arbiter::Arbiter(ArbiterOptions options, std::unique_ptr<GrantPageWriter> grants)
     : options_(std::move(options)),
       grants_(std::move(grants)),
-      registry_(options_.tenants_dir),
+      registry_(options_.tenants_dir, options_.shares_dir),
       schedulers_(VNPU_MAX_CHIPS, ChipScheduler(SchedulerOptions{options_.slice_ns})) {}
 
 void Arbiter::Tick(uint64_t now_ns) {

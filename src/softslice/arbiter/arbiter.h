@@ -28,6 +28,9 @@ namespace npushare::softslice {
 struct ArbiterOptions {
   std::string grant_dir;    // holds grants.v1 (mounted read-only into containers)
   std::string tenants_dir;  // holds one directory per soft-sliced container
+  // Holds `<tenant dir name>.share` (share_file.h), written only by the node side. Empty: trust
+  // mode, where weights and caps come from the tenant pages that the containers write.
+  std::string shares_dir;
   uint64_t slice_ns = 10'000'000;
   uint64_t demand_window_ns = 2'000'000;          // a slow path this recent counts as demand
   uint64_t rescan_ns = 20'000'000;                // how often new/removed tenants are noticed

@@ -1,8 +1,11 @@
 // npushare-arbiter: grants compute time on every chip of this node among the soft-sliced
 // containers (docs/softslice.md).
 //
-//   npushare-arbiter --grant-dir DIR --tenants-dir DIR [--tick-us 1000] [--slice-ms 10]
-//                    [--metrics-file PATH]
+//   npushare-arbiter --grant-dir DIR --tenants-dir DIR [--shares-dir DIR] [--tick-us 1000]
+//                    [--slice-ms 10] [--metrics-file PATH]
+//
+// Without --shares-dir the shares are those the tenants declare in their own pages (trust
+// mode, a warning on stderr at start): only for nodes whose containers are all trusted.
 //
 // Runs until SIGTERM/SIGINT. Prints "READY" on stdout once the grant page is published.
 // Exit status: 0 after a signal, 2 usage, 1 setup failure.
@@ -44,8 +47,8 @@ bool ParseU64(std::string_view s, uint64_t max, uint64_t* out) {
 
 int Usage() {
   fprintf(stderr,
-          "usage: npushare-arbiter --grant-dir DIR --tenants-dir DIR [--tick-us N] "
-          "[--slice-ms N] [--metrics-file PATH]\n");
+          "usage: npushare-arbiter --grant-dir DIR --tenants-dir DIR [--shares-dir DIR] "
+          "[--tick-us N] [--slice-ms N] [--metrics-file PATH]\n");
   return 2;
 }
 
@@ -79,6 +82,11 @@ int main(int argc, char** argv) {
       options.grant_dir = v;
     } else if (a == "--tenants-dir") {
       options.tenants_dir = v;
+    } else if (a == "--shares-dir") {
+      options.shares_dir = v;
+      if (options.shares_dir.empty()) {
+        return Usage();
+      }
     } else if (a == "--tick-us") {
       if (!ParseU64(v, 100'000, &tick_us)) {
         return Usage();
@@ -97,6 +105,11 @@ int main(int argc, char** argv) {
     return Usage();
   }
   options.slice_ns = slice_ms * 1'000'000;
+  if (options.shares_dir.empty()) {
+    fprintf(stderr,
+            "npushare-arbiter: warning: no --shares-dir, compute shares are tenant-declared "
+            "(trust mode): a container can raise its own share\n");
+  }
   struct sigaction sa = {};
   sa.sa_handler = OnSignal;
   sigaction(SIGTERM, &sa, nullptr);

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,7 +21,23 @@ bool ReadPage(int fd, VnpuTenantPage* page) {
 
 }  // namespace
 
-TenantRegistry::TenantRegistry(std::string tenants_dir) : dir_(std::move(tenants_dir)) {}
+TenantRegistry::TenantRegistry(std::string tenants_dir, std::string shares_dir)
+    : dir_(std::move(tenants_dir)), shares_dir_(std::move(shares_dir)) {}
+
+void TenantRegistry::LoadShare(Entry* e) {
+  if (shares_dir_.empty()) {
+    return;
+  }
+  auto share = ReadShareFile(shares_dir_ + "/" + e->name + ".share");
+  StatusCode code = share.ok() ? StatusCode::kOk : share.status().code();
+  if (code != e->share_code && !share.ok()) {
+    // Not silent: a tenant that lost its share runs best effort until the node side fixes it.
+    fprintf(stderr, "npushare-arbiter: tenant %s runs best effort: %s\n", e->name.c_str(),
+            share.status().ToString().c_str());
+  }
+  e->share_code = code;
+  e->share = share.ok() ? *share : ShareSpec();
+}
 
 TenantRegistry::~TenantRegistry() {
   for (Entry& e : entries_) {
@@ -47,6 +64,7 @@ void TenantRegistry::Rescan(std::vector<int32_t>* added, std::vector<int32_t>* r
   }
   DIR* d = opendir(dir_.c_str());
   if (d == nullptr) {
+    ReloadShares();
     return;
   }
   while (dirent* de = readdir(d)) {
@@ -86,6 +104,15 @@ void TenantRegistry::Rescan(std::vector<int32_t>* added, std::vector<int32_t>* r
     added->push_back(static_cast<int32_t>(free_slot - entries_.begin()));
   }
   closedir(d);
+  ReloadShares();
+}
+
+void TenantRegistry::ReloadShares() {
+  for (Entry& e : entries_) {
+    if (e.fd >= 0) {
+      LoadShare(&e);
+    }
+  }
 }
 
 bool TenantRegistry::Read(int32_t index, uint64_t now_ns, uint64_t demand_window_ns,
@@ -102,11 +129,17 @@ bool TenantRegistry::Read(int32_t index, uint64_t now_ns, uint64_t demand_window
     const VnpuTenantDevice& in = page.devices[d];
     TenantSnapshot::Device& dev = out->devices[d];
     dev.chip = in.chip >= 0 && static_cast<uint32_t>(in.chip) < VNPU_MAX_CHIPS ? in.chip : -1;
-    dev.weight = std::clamp<uint32_t>(in.core_percent, 1, 100);
+    if (shares_dir_.empty()) {
+      dev.weight = std::clamp<uint32_t>(in.core_percent, 1, 100);
+      dev.hard_cap = (in.flags & VNPU_TENANT_FLAG_HARD_CAP) != 0;
+    } else {
+      const ShareSpec::Device& share = entries_[index].share.devices[d];
+      dev.weight = std::clamp<uint32_t>(share.percent, 1, 100);
+      dev.hard_cap = share.hard_cap;
+    }
     bool recent = in.last_demand_ns <= now_ns && now_ns - in.last_demand_ns < demand_window_ns;
     dev.demand = in.waiters > 0 || in.syncing > 0 || recent;
     dev.overrun_ns = in.overrun_ns;
-    dev.hard_cap = (in.flags & VNPU_TENANT_FLAG_HARD_CAP) != 0;
   }
   return true;
 }

@@ -6,6 +6,12 @@
 // maps them: it reads each one with pread (a container that truncates its file cannot make
 // the arbiter fault) and validates every field before use.
 //
+// Trust: with a shares directory (ArbiterOptions::shares_dir, written only by the node side),
+// a tenant's weight and hard cap come only from `<shares_dir>/<name>.share` (share_file.h),
+// re-read at every Rescan; `core_percent` and the cap flag of the tenant page are ignored, and
+// a tenant without a valid share file is best effort (weight 1, not capped). Without a shares
+// directory (trust mode) they come from the tenant page, which the container writes itself.
+//
 // Indices: a tenant keeps its index (0..VNPU_MAX_TENANTS-1) while its page exists; the index
 // is what the grant page and the schedulers use.
 //
@@ -18,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "softslice/arbiter/share_file.h"
 #include "softslice/shared_state.h"
 
 namespace npushare::softslice {
@@ -27,7 +34,7 @@ struct TenantSnapshot {
   uint64_t tenant_id = 0;
   struct Device {
     int32_t chip = -1;        // -1: no such device (or an invalid chip id in the page)
-    uint32_t weight = 1;      // core percent clamped to 1..100 (0 = best effort = 1)
+    uint32_t weight = 1;      // share percent clamped to 1..100 (0 = best effort = 1)
     bool demand = false;      // waiters, synchronising threads or a recent slow path
     bool hard_cap = false;    // never more than weight percent
     uint64_t overrun_ns = 0;  // cumulative, as reported
@@ -37,13 +44,16 @@ struct TenantSnapshot {
 
 class TenantRegistry {
  public:
-  explicit TenantRegistry(std::string tenants_dir);
+  // `shares_dir` empty: trust mode (shares declared by the tenants).
+  explicit TenantRegistry(std::string tenants_dir, std::string shares_dir = {});
   ~TenantRegistry();
   TenantRegistry(const TenantRegistry&) = delete;
   TenantRegistry& operator=(const TenantRegistry&) = delete;
 
   // Rescan: adopts new tenant pages with a valid header and an id not already adopted, and
   // drops tenants whose page vanished or was replaced. Appends the indices to *added/*removed.
+  // Re-reads the share file of every adopted tenant (when there is a shares directory); an
+  // unreadable or invalid one is logged once per change of its error code.
   void Rescan(std::vector<int32_t>* added, std::vector<int32_t>* removed);
 
   // Read: a validated snapshot of tenant `index` at `now_ns`; false (snapshot unspecified)
@@ -62,8 +72,14 @@ class TenantRegistry {
     uint64_t tenant_id = 0;
     uint64_t inode = 0;
     std::string name;
+    ShareSpec share;  // all best effort unless read successfully
+    StatusCode share_code = StatusCode::kOk;
   };
+  void LoadShare(Entry* e);
+  void ReloadShares();
+
   std::string dir_;
+  std::string shares_dir_;
   std::array<Entry, VNPU_MAX_TENANTS> entries_;
 };
 

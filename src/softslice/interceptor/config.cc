@@ -1,7 +1,11 @@
 // File: softslice/interceptor/config.cc
 #include "softslice/interceptor/config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "softslice/interceptor/log.h"
 
@@ -192,6 +196,17 @@ int ParseConfig(const char* const* envp, Config* out) {
   }
   strncpy(out->arbiter_dir, arb != nullptr ? arb : kDefaultArbiterDir, kStateDirMax - 1);
 
+  const char* quota_file = Lookup(envp, "NPUSHARE_VNPU_QUOTA_FILE");
+  if (quota_file != nullptr && (quota_file[0] != '/' || strlen(quota_file) >= kStateDirMax)) {
+    Log("ignoring NPUSHARE_VNPU_QUOTA_FILE: not an absolute path shorter than %u bytes",
+        kStateDirMax);
+    ++bad;
+    quota_file = nullptr;
+  }
+  if (quota_file != nullptr) {
+    strncpy(out->quota_file, quota_file, kStateDirMax - 1);
+  }
+
   for (uint32_t i = 0; i < VNPU_MAX_DEVICES; ++i) {
     out->chip_of_device[i] = static_cast<int32_t>(i);
   }
@@ -208,6 +223,63 @@ int ParseConfig(const char* const* envp, Config* out) {
     }
   }
   return bad;
+}
+
+QuotaFileError ApplyQuotaFile(Config* cfg) {
+  if (cfg->quota_file[0] == '\0') {
+    return QuotaFileError::kNone;
+  }
+  int fd = open(cfg->quota_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) {
+    return QuotaFileError::kIo;
+  }
+  struct stat st;
+  // Writable by group/other: anyone could have written it, so it is no better than the
+  // environment.
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    close(fd);
+    return QuotaFileError::kIo;
+  }
+  // One byte more than allowed so that an over-long file is refused rather than truncated.
+  char buf[kMaxQuotaFileBytes + 2];
+  size_t got = 0;
+  while (got < kMaxQuotaFileBytes + 1) {
+    ssize_t n = read(fd, buf + got, kMaxQuotaFileBytes + 1 - got);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      close(fd);
+      return QuotaFileError::kIo;
+    }
+    if (n == 0) {
+      break;
+    }
+    got += static_cast<size_t>(n);
+  }
+  close(fd);
+  if (got > kMaxQuotaFileBytes) {
+    return QuotaFileError::kMalformed;
+  }
+  if (got > 0 && buf[got - 1] == '\n') {
+    --got;
+  }
+  buf[got] = '\0';
+  if (memchr(buf, '\0', got) != nullptr) {
+    return QuotaFileError::kMalformed;  // an embedded NUL would hide the rest of the file
+  }
+  uint64_t values[VNPU_MAX_DEVICES];
+  if (!ParseUnsignedList(buf, kMaxQuotaMb, values, VNPU_MAX_DEVICES)) {
+    return QuotaFileError::kMalformed;
+  }
+  bool mem_limited = false;
+  for (uint32_t i = 0; i < VNPU_MAX_DEVICES; ++i) {
+    cfg->mem_quota_bytes[i] = values[i] << 20;
+    mem_limited = mem_limited || values[i] != 0;
+  }
+  cfg->quota_from_file = true;
+  cfg->limited = mem_limited || cfg->compute_limited;
+  return QuotaFileError::kOk;
 }
 
 }  // namespace npushare::vnpu

@@ -15,6 +15,10 @@
 //                           is absent.
 //   NPU_PRIORITY            hami-vnpu-core: compute percent (HAMi sets it from `-core`); used
 //                           for every device when NPUSHARE_VNPU_CORE_PCT is absent.
+//   NPUSHARE_VNPU_QUOTA_FILE absolute path of a file written by the node side (mounted
+//                           read-only): its quotas (same syntax as NPUSHARE_VNPU_MEM_MB) take
+//                           precedence over the environment and over the ledger (issue 5).
+//                           See ApplyQuotaFile.
 // Malformed values are ignored with a log line (the variable is treated as absent), so a typo
 // can never turn into a smaller-than-intended quota.
 //
@@ -41,6 +45,19 @@ struct Config {
   char state_dir[kStateDirMax];                // NUL-terminated, absolute
   char arbiter_dir[kStateDirMax];              // NUL-terminated, absolute
   int32_t chip_of_device[VNPU_MAX_DEVICES];    // physical chip per logical device
+  char quota_file[kStateDirMax];               // NPUSHARE_VNPU_QUOTA_FILE or "" (none)
+  // mem_quota_bytes came from quota_file (ApplyQuotaFile): every process enforces them itself
+  // instead of trusting the quotas in the shared ledger.
+  bool quota_from_file;
+};
+
+inline constexpr uint32_t kMaxQuotaFileBytes = 512;
+
+enum class QuotaFileError {
+  kOk = 0,
+  kNone,       // no quota file configured
+  kIo,         // missing, unreadable, a symlink, not regular, or group/world-writable
+  kMalformed,  // longer than kMaxQuotaFileBytes or not "N" / "N,N,..." MiB (one optional \n)
 };
 
 // ParseConfig: fills *out from `envp` (a NULL-terminated "K=V" array such as environ).
@@ -48,6 +65,13 @@ struct Config {
 // always fully written; out->limited is false when nothing limits the process (pass-through).
 // REQUIRES: out != nullptr.
 int ParseConfig(const char* const* envp, Config* out);
+
+// ApplyQuotaFile: when cfg->quota_file is set, reads it and replaces cfg->mem_quota_bytes
+// (unlisted devices unlimited), sets cfg->quota_from_file and recomputes cfg->limited. On
+// kNone, kIo and kMalformed *cfg is unchanged: the quotas stay those of the environment, which
+// are cooperative (a process controls its own environment), and the caller logs it.
+// Uses only open/read/close on a stack buffer; does not allocate. REQUIRES: cfg != nullptr.
+QuotaFileError ApplyQuotaFile(Config* cfg);
 
 // ParseVisibleDevices: "0,2", "0-3", "Ascend910-1,Ascend910-3" into chips[] (in list order);
 // returns the count, or -1 when malformed (chips unspecified). At most max_entries.

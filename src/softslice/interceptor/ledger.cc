@@ -270,9 +270,23 @@ void Ledger::Close() {
   }
 }
 
+void Ledger::PinQuotas(const uint64_t* quota_bytes) {
+  if (map_ == nullptr) {
+    return;
+  }
+  for (uint32_t d = 0; d < VNPU_MAX_DEVICES; ++d) {
+    pinned_quota_[d] = quota_bytes[d];
+    A64(map_->quota_bytes[d]).store(quota_bytes[d], std::memory_order_relaxed);
+  }
+  pinned_ = true;
+}
+
 uint64_t Ledger::Quota(uint32_t dev) const {
   if (map_ == nullptr || dev >= VNPU_MAX_DEVICES) {
     return 0;
+  }
+  if (pinned_) {
+    return pinned_quota_[dev];
   }
   return A64(map_->quota_bytes[dev]).load(std::memory_order_relaxed);
 }

@@ -65,7 +65,14 @@ class Ledger {
   bool has_slot() const { return slot_.load(std::memory_order_acquire) >= 0; }
   int32_t slot() const { return slot_.load(std::memory_order_acquire); }
 
-  // Quota: the device's quota in bytes, 0 when unlimited or dev is out of range.
+  // PinQuotas: from now on this process enforces `quota_bytes` (VNPU_MAX_DEVICES entries,
+  // from the node-written quota file) instead of the quotas in the shared ledger, which any
+  // process of the container can write; also publishes them in the ledger for metrics.
+  // REQUIRES: open; called before the ledger is used by other threads (setup).
+  void PinQuotas(const uint64_t* quota_bytes);
+
+  // Quota: the device's quota in bytes (pinned ones if PinQuotas was called), 0 when unlimited
+  // or dev is out of range.
   uint64_t Quota(uint32_t dev) const;
 
   // Reserve: charges `bytes` on `dev` to this process if the container's total stays within
@@ -109,6 +116,8 @@ class Ledger {
   // read it once per call and see either the slot or -1.
   std::atomic<int32_t> slot_{-1};
   char path_[300] = {};
+  bool pinned_ = false;  // written only during setup, before the ledger is published
+  uint64_t pinned_quota_[VNPU_MAX_DEVICES] = {};
 };
 
 // MonotonicNs: CLOCK_MONOTONIC in nanoseconds.

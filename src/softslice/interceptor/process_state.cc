@@ -83,6 +83,12 @@ void SetupLocked() {
   }
   SetLogQuiet(quiet != nullptr && quiet[0] == '1');
   ParseConfig(environ, &g_config);
+  QuotaFileError qe = ApplyQuotaFile(&g_config);
+  if (qe != QuotaFileError::kOk && qe != QuotaFileError::kNone) {
+    // The environment's quotas stay in force: cooperative, but never looser than before.
+    Log("ignoring NPUSHARE_VNPU_QUOTA_FILE %s (error %d); using the environment's quotas",
+        g_config.quota_file, static_cast<int>(qe));
+  }
   pthread_atfork(nullptr, nullptr, ChildAfterFork);
   g_phase.store(g_config.limited ? kLimited : kPassThrough, std::memory_order_release);
 }
@@ -153,6 +159,9 @@ Ledger* AttachedLedger(bool* deny_limited) {
               g_config.state_dir, static_cast<int>(e));
           e = g_ledger.OpenPrivate(g_config.mem_quota_bytes);
         }
+      }
+      if (e == LedgerError::kOk && g_config.quota_from_file) {
+        g_ledger.PinQuotas(g_config.mem_quota_bytes);
       }
       if (e == LedgerError::kOk) {
         e = g_ledger.ClaimSlot();

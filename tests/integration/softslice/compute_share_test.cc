@@ -45,10 +45,19 @@ class ComputeShareTest : public ::testing::Test {
     }
   }
 
-  void StartArbiter() {
-    arbiter_ = SpawnEnv({BinPath("npushare-arbiter"), "--grant-dir", grant_dir_, "--tenants-dir",
-                         tenants_dir_, "--metrics-file", root_ + "/metrics.txt"},
-                        {});
+  // StartArbiter: in trust mode, or with `shares_dir` (node-written shares, issue 5).
+  void StartArbiter(const std::string& shares_dir = "") {
+    std::vector<std::string> argv = {BinPath("npushare-arbiter"),
+                                     "--grant-dir",
+                                     grant_dir_,
+                                     "--tenants-dir",
+                                     tenants_dir_,
+                                     "--metrics-file",
+                                     root_ + "/metrics.txt"};
+    if (!shares_dir.empty()) {
+      argv.insert(argv.end(), {"--shares-dir", shares_dir});
+    }
+    arbiter_ = SpawnEnv(argv, {});
     ASSERT_GT(arbiter_.pid, 0);
     ASSERT_EQ(ReadLine(arbiter_.out_fd), "READY");
   }
@@ -229,6 +238,22 @@ TEST_F(ComputeShareTest, GarbageInOneTenantPageHurtsOnlyThatTenant) {
   EXPECT_NEAR(ka / (ka + kb), 0.40, 0.05);
   EXPECT_GT((ka + kb) / 2.0, 900.0) << "c's garbage demand must not take chip time";
   EXPECT_EQ(kill(arbiter_.pid, 0), 0) << "arbiter survived";
+}
+
+// Issue 5: a tenant that declares 100 % in its own page (its environment) while the node-side
+// share file says 20 gets ~20 % against an 80 % neighbour.
+TEST_F(ComputeShareTest, Issue5TenantCannotRaiseItsOwnShareWithASharesDir) {
+  std::string shares = root_ + "/shares";
+  ASSERT_EQ(mkdir(shares.c_str(), 0700), 0);
+  std::ofstream(shares + "/a.share") << "0 20\n";
+  std::ofstream(shares + "/b.share") << "0 80\n";
+  StartArbiter(shares);
+  Child a = Workload("a", "100", "3");
+  Child b = Workload("b", "80", "3");
+  double ka = static_cast<double>(Kernels(a));
+  double kb = static_cast<double>(Kernels(b));
+  EXPECT_NEAR(ka / (ka + kb), 0.20, 0.04) << "a=" << ka << " b=" << kb;
+  EXPECT_GT((ka + kb) / 3.0, 900.0);
 }
 
 }  // namespace

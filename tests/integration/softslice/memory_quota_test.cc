@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -191,6 +192,24 @@ TEST_F(MemoryQuotaTest, SigkillMidAllocationIsReclaimedWithinOneSecond) {
   ASSERT_TRUE(ledger.ok());
   EXPECT_GE(ledger.get()->reclaimed_procs, 4u);
   EXPECT_EQ(ledger.Used(0), 0u);
+}
+
+// Issue 5: the node-written quota file wins over the environment, and a first opener that
+// declared a larger quota in its environment does not raise it for a process that has the file.
+TEST_F(MemoryQuotaTest, Issue5QuotaFileWinsOverTheEnvironmentAndTheLedger) {
+  std::string quota_file = sim::testing::MakeTempDir() + "/quota";
+  std::ofstream(quota_file) << "2048\n";
+  Child first = Probe({"fill", "--chunk-mb", "1024"}, Env(/*quota_mb=*/8192));
+  auto f = Fields(ReadLine(first.out_fd));
+  EXPECT_EQ(U64(f, "alloc_mb"), 8192u);  // env-declared (cooperative) and written in the ledger
+  Finish(first);
+  std::vector<std::string> env = Env(/*quota_mb=*/8192);
+  env.push_back("NPUSHARE_VNPU_QUOTA_FILE=" + quota_file);
+  Child c = Probe({"fill", "--chunk-mb", "256"}, env);
+  auto g = Fields(ReadLine(c.out_fd));
+  EXPECT_EQ(U64(g, "alloc_mb"), 2048u);
+  EXPECT_EQ(U64(g, "code"), 207001u);
+  Finish(c);
 }
 
 }  // namespace

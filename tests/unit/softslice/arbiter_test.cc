@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "softslice/interceptor/compute_pages.h"
@@ -169,6 +170,81 @@ TEST_F(ArbiterTest, RefusesAWorldWritableGrantDirectory) {
   auto arb = Arbiter::Create(options_);
   ASSERT_FALSE(arb.ok());
   EXPECT_EQ(arb.status().code(), StatusCode::kFailedPrecondition);
+}
+
+// Issue 5: with a shares directory a tenant cannot raise its own share through its page.
+TEST_F(ArbiterTest, Issue5SharesComeFromTheSharesDirNotTheTenantPage) {
+  options_.shares_dir = root_ + "/shares";
+  ASSERT_EQ(mkdir(options_.shares_dir.c_str(), 0700), 0);
+  std::ofstream(options_.shares_dir + "/a.share") << "0 20\n";
+  std::ofstream(options_.shares_dir + "/b.share") << "# node side\n0 80\n";
+  VnpuTenantPage* a = Tenant("a", 100);  // a claims 100 % in the page it writes
+  VnpuTenantPage* b = Tenant("b", 80);
+  VnpuTenantPage* c = Tenant("c", 100);  // no share file: best effort
+  auto arb = Arbiter::Create(options_);
+  ASSERT_TRUE(arb.ok());
+  (*arb)->Tick(100 * kMs);
+  const VnpuGrantPage& g = (*arb)->grants().page();
+  int32_t ia = IndexOf(g, a);
+  int32_t ib = IndexOf(g, b);
+  int32_t ic = IndexOf(g, c);
+  a->devices[0].waiters = 1;
+  b->devices[0].waiters = 1;
+  for (uint64_t t = 101; t < 1101; ++t) {
+    (*arb)->Tick(t * kMs);
+  }
+  double ga = static_cast<double>(g.tenants[ia].granted_ns[0]);
+  double gb = static_cast<double>(g.tenants[ib].granted_ns[0]);
+  EXPECT_NEAR(ga / (ga + gb), 0.20, 0.02);
+  std::string metrics = (*arb)->MetricsText();
+  EXPECT_NE(metrics.find("tenant=a index=" + std::to_string(ia) + " dev=0 chip=0 weight=20 "),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("tenant=c index=" + std::to_string(ic) + " dev=0 chip=0 weight=1 "),
+            std::string::npos)
+      << metrics;
+  // A share file rewritten by the node side is picked up at the next rescan; garbage in it
+  // drops the tenant to best effort rather than keeping the old share.
+  std::ofstream(options_.shares_dir + "/a.share") << "0 50 cap\n";
+  (*arb)->Tick(1200 * kMs);
+  EXPECT_NE((*arb)->MetricsText().find("tenant=a index=" + std::to_string(ia) +
+                                       " dev=0 chip=0 weight=50 "),
+            std::string::npos);
+  std::ofstream(options_.shares_dir + "/a.share") << "0 500\n";
+  (*arb)->Tick(1300 * kMs);
+  EXPECT_NE((*arb)->MetricsText().find("tenant=a index=" + std::to_string(ia) +
+                                       " dev=0 chip=0 weight=1 "),
+            std::string::npos);
+}
+
+TEST_F(ArbiterTest, Issue5HardCapComesFromTheShareFileOnly) {
+  options_.shares_dir = root_ + "/shares";
+  ASSERT_EQ(mkdir(options_.shares_dir.c_str(), 0700), 0);
+  std::ofstream(options_.shares_dir + "/a.share") << "0 40 cap\n";
+  std::ofstream(options_.shares_dir + "/b.share") << "0 40\n";
+  VnpuTenantPage* a = Tenant("a", 100);
+  VnpuTenantPage* b = Tenant("b", 10);
+  b->devices[0].flags |= VNPU_TENANT_FLAG_HARD_CAP;  // b's own cap flag is ignored
+  auto arb = Arbiter::Create(options_);
+  ASSERT_TRUE(arb.ok());
+  (*arb)->Tick(100 * kMs);
+  const VnpuGrantPage& g = (*arb)->grants().page();
+  int32_t ia = IndexOf(g, a);
+  int32_t ib = IndexOf(g, b);
+  a->devices[0].waiters = 1;  // a alone on the chip: held to 40 % by its share file
+  for (uint64_t t = 101; t < 1101; ++t) {
+    (*arb)->Tick(t * kMs);
+  }
+  double ga = static_cast<double>(g.tenants[ia].granted_ns[0]);
+  EXPECT_NEAR(ga / (1000.0 * kMs), 0.40, 0.03);
+  a->devices[0].waiters = 0;
+  a->devices[0].last_demand_ns = 0;
+  b->devices[0].waiters = 1;  // b alone: not capped although its page says so
+  for (uint64_t t = 1101; t < 2101; ++t) {
+    (*arb)->Tick(t * kMs);
+  }
+  double gb = static_cast<double>(g.tenants[ib].granted_ns[0]);
+  EXPECT_GT(gb / (1000.0 * kMs), 0.95);
 }
 
 }  // namespace

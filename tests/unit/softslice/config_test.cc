@@ -1,9 +1,16 @@
 #include "softslice/interceptor/config.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
+
+#include "softslice/interceptor/log.h"
 
 namespace npushare::vnpu {
 namespace {
@@ -156,6 +163,113 @@ TEST(VnpuHardCapConfigTest, OnlyZeroOrOneIsAccepted) {
   const char* bad[] = {"NPUSHARE_VNPU_CORE_CAP=yes", nullptr};
   EXPECT_EQ(ParseConfig(bad, &c), 1);
   EXPECT_FALSE(c.hard_cap);
+}
+
+// Issue 5: memory quotas from a node-written file take precedence over the environment.
+class VnpuQuotaFileTest : public VnpuConfigTest {
+ protected:
+  void SetUp() override {
+    SetLogQuiet(true);
+    const char* tmp = getenv("TMPDIR");
+    std::string tmpl = std::string(tmp != nullptr ? tmp : "/tmp") + "/vnpu-quota-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    root_ = tmpl;
+    path_ = root_ + "/quota";
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(root_, ignored);
+  }
+  void Write(const std::string& text, mode_t mode = 0644) {
+    std::ofstream(path_, std::ios::binary | std::ios::trunc) << text;
+    ASSERT_EQ(chmod(path_.c_str(), mode), 0);
+  }
+  // WithEnvQuota: a config whose environment declares 8192 MiB everywhere and the quota file.
+  Config WithEnvQuota() {
+    return Parse({"NPUSHARE_VNPU_MEM_MB=8192", "NPUSHARE_VNPU_QUOTA_FILE=" + path_});
+  }
+  std::string root_;
+  std::string path_;
+};
+
+TEST_F(VnpuQuotaFileTest, FileQuotasReplaceTheEnvironments) {
+  Write("1024,0,2048\n");
+  Config c = WithEnvQuota();
+  EXPECT_STREQ(c.quota_file, path_.c_str());
+  ASSERT_EQ(ApplyQuotaFile(&c), QuotaFileError::kOk);
+  EXPECT_TRUE(c.quota_from_file);
+  EXPECT_TRUE(c.limited);
+  EXPECT_EQ(c.mem_quota_bytes[0], uint64_t{1024} << 20);
+  EXPECT_EQ(c.mem_quota_bytes[1], 0u);
+  EXPECT_EQ(c.mem_quota_bytes[2], uint64_t{2048} << 20);
+  EXPECT_EQ(c.mem_quota_bytes[3], 0u);  // unlisted: unlimited, not the environment's 8192
+}
+
+TEST_F(VnpuQuotaFileTest, FileAloneLimitsAProcessWithoutEnvironmentQuotas) {
+  Write("512");
+  Config c = Parse({"NPUSHARE_VNPU_QUOTA_FILE=" + path_});
+  EXPECT_FALSE(c.limited);
+  ASSERT_EQ(ApplyQuotaFile(&c), QuotaFileError::kOk);
+  EXPECT_TRUE(c.limited);
+  EXPECT_EQ(c.mem_quota_bytes[15], uint64_t{512} << 20);
+}
+
+TEST_F(VnpuQuotaFileTest, NoFileConfiguredIsNone) {
+  Config c = Parse({"NPUSHARE_VNPU_MEM_MB=8192"});
+  EXPECT_EQ(ApplyQuotaFile(&c), QuotaFileError::kNone);
+  EXPECT_FALSE(c.quota_from_file);
+  EXPECT_EQ(c.mem_quota_bytes[0], uint64_t{8192} << 20);
+}
+
+TEST_F(VnpuQuotaFileTest, RelativePathIsIgnored) {
+  int bad = 0;
+  Config c = Parse({"NPUSHARE_VNPU_QUOTA_FILE=quota"}, &bad);
+  EXPECT_EQ(bad, 1);
+  EXPECT_EQ(ApplyQuotaFile(&c), QuotaFileError::kNone);
+}
+
+TEST_F(VnpuQuotaFileTest, BadFilesLeaveTheEnvironmentsQuotas) {
+  struct Case {
+    std::string text;
+    QuotaFileError want;
+  };
+  for (const Case& k : std::vector<Case>{
+           {"", QuotaFileError::kMalformed},
+           {"garbage", QuotaFileError::kMalformed},
+           {"-1", QuotaFileError::kMalformed},
+           {"1024\n\n", QuotaFileError::kMalformed},
+           {"99999999999", QuotaFileError::kMalformed},
+           {std::string("1024\0"
+                        "9999",
+                        9),
+            QuotaFileError::kMalformed},
+           {std::string(kMaxQuotaFileBytes + 1, '1'), QuotaFileError::kMalformed},
+           {"1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17", QuotaFileError::kMalformed},
+       }) {
+    Write(k.text);
+    Config c = WithEnvQuota();
+    EXPECT_EQ(ApplyQuotaFile(&c), k.want) << k.text;
+    EXPECT_FALSE(c.quota_from_file);
+    EXPECT_EQ(c.mem_quota_bytes[0], uint64_t{8192} << 20) << k.text;
+  }
+}
+
+TEST_F(VnpuQuotaFileTest, MissingWritableOrSymlinkedFilesAreRefused) {
+  Config missing = WithEnvQuota();
+  EXPECT_EQ(ApplyQuotaFile(&missing), QuotaFileError::kIo);
+  Write("1024", 0664);
+  Config group_writable = WithEnvQuota();
+  EXPECT_EQ(ApplyQuotaFile(&group_writable), QuotaFileError::kIo);
+  EXPECT_EQ(group_writable.mem_quota_bytes[0], uint64_t{8192} << 20);
+  ASSERT_EQ(chmod(path_.c_str(), 0444), 0);
+  std::string real = path_;
+  path_ = root_ + "/link";
+  ASSERT_EQ(symlink(real.c_str(), path_.c_str()), 0);
+  Config symlinked = WithEnvQuota();
+  EXPECT_EQ(ApplyQuotaFile(&symlinked), QuotaFileError::kIo);
+  path_ = root_;
+  Config directory = WithEnvQuota();
+  EXPECT_EQ(ApplyQuotaFile(&directory), QuotaFileError::kIo);
 }
 
 }  // namespace

@@ -321,5 +321,28 @@ TEST_F(VnpuLedgerTest, AllSlotsTakenIsReportedNotFatal) {
   }
 }
 
+// Issue 5: a process with quotas from the node's quota file enforces them even when another
+// process of the container has rewritten the shared ledger's quotas.
+TEST_F(VnpuLedgerTest, Issue5PinnedQuotasIgnoreTheLedgersQuotas) {
+  uint64_t huge[VNPU_MAX_DEVICES];
+  for (uint64_t& q : huge) {
+    q = 1000 * kMb;
+  }
+  Ledger creator;  // the first opener declared a huge quota in its environment
+  ASSERT_EQ(creator.Open(dir_.c_str(), huge), LedgerError::kOk);
+  Ledger l;
+  ASSERT_EQ(l.Open(dir_.c_str(), quota_), LedgerError::kOk);
+  EXPECT_EQ(l.Quota(0), 1000 * kMb);
+  l.PinQuotas(quota_);
+  EXPECT_EQ(l.Quota(0), 10 * kMb);
+  EXPECT_EQ(l.raw()->quota_bytes[0], 10 * kMb);                         // published for metrics
+  const_cast<VnpuLedger*>(creator.raw())->quota_bytes[0] = 1000 * kMb;  // scribbled again
+  ASSERT_EQ(l.ClaimSlot(), LedgerError::kOk);
+  EXPECT_EQ(l.Reserve(0, 10 * kMb), LedgerError::kOk);
+  EXPECT_EQ(l.Reserve(0, 1), LedgerError::kOverQuota);
+  l.Close();
+  creator.Close();
+}
+
 }  // namespace
 }  // namespace npushare::vnpu
