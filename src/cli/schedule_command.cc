@@ -34,49 +34,43 @@ std::string OutcomeText(const PodDecision& d) {
   }
 }
 
+// JoinDevices: `part(device)` for every granted device, comma-joined; "-" when none.
+template <typename Part>
+std::string JoinDevices(const PodDecision& d, Part&& part) {
+  if (d.devices.empty()) {
+    return "-";
+  }
+  std::string s;
+  for (const auto& dev : d.devices) {
+    if (!s.empty()) {
+      s += ",";
+    }
+    s += part(dev);
+  }
+  return s;
+}
+
 std::string MemoryText(const PodDecision& d) {
   if (d.devices.empty()) {
     return "-";
   }
-  std::string s;
-  for (const auto& dev : d.devices) {
-    if (!s.empty()) {
-      s += ",";
-    }
-    s += std::to_string(dev.memory);
-    if (dev.template_name) {
-      s += "(" + *dev.template_name + ")";
-    }
-  }
-  return s + " MB";
+  return JoinDevices(d,
+                     [](const PlacedDevice& dev) {
+                       return std::to_string(dev.memory) +
+                              (dev.template_name ? "(" + *dev.template_name + ")" : std::string());
+                     }) +
+         " MB";
 }
 
 std::string CoresText(const PodDecision& d) {
-  if (d.devices.empty() || !d.hami_core) {
+  if (!d.hami_core) {
     return "-";
   }
-  std::string s;
-  for (const auto& dev : d.devices) {
-    if (!s.empty()) {
-      s += ",";
-    }
-    s += std::to_string(dev.cores) + "%";
-  }
-  return s;
+  return JoinDevices(d, [](const PlacedDevice& dev) { return std::to_string(dev.cores) + "%"; });
 }
 
 std::string ChipsText(const PodDecision& d) {
-  if (d.devices.empty()) {
-    return "-";
-  }
-  std::string s;
-  for (const auto& dev : d.devices) {
-    if (!s.empty()) {
-      s += ",";
-    }
-    s += std::to_string(dev.index);
-  }
-  return s;
+  return JoinDevices(d, [](const PlacedDevice& dev) { return std::to_string(dev.index); });
 }
 
 }  // namespace

@@ -87,18 +87,6 @@ json ContainersToJson(const h::ContainerDevices& c) {
   return out;
 }
 
-h::Annotations ToAnnotations(const json& j) {
-  h::Annotations a;
-  if (j.is_object()) {
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      if (it->is_string()) {
-        a[it.key()] = it->get<std::string>();
-      }
-    }
-  }
-  return a;
-}
-
 std::optional<std::string> OptString(const json& j) {
   if (j.is_null()) {
     return std::nullopt;
@@ -264,7 +252,7 @@ CaseOutcome CheckUuidCase(const json& c, const json& expected, const VectorConte
   return Guard([&] {
     const json& in = c["input"];
     const bool allowed =
-        h::CheckUuid(ToAnnotations(in["annotations"]), in["commonWord"].get<std::string>(),
+        h::CheckUuid(AnnotationsFromJson(in["annotations"]), in["commonWord"].get<std::string>(),
                      in["id"].get<std::string>());
     return CompareResult(expected, OkStatus(), {{"allowed", allowed}});
   });

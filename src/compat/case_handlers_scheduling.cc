@@ -31,18 +31,6 @@ CaseOutcome Compare(const json& expected, const json& got) {
   }                                                                                \
   const config::ChipConfig& var = *var##_result
 
-hami::Annotations ToAnnotations(const json& j) {
-  hami::Annotations a;
-  if (j.is_object()) {
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      if (it->is_string()) {
-        a[it.key()] = it->get<std::string>();
-      }
-    }
-  }
-  return a;
-}
-
 // Quantity values in vectors are strings; tolerate JSON numbers as YAML would give them.
 std::optional<ResourceList> ToResourceList(const json& j) {
   if (j.is_null()) {
@@ -131,7 +119,7 @@ CaseOutcome MutateAdmissionCase(const json& c, const json& expected, const Vecto
   const json& in = c["input"];
   COMPAT_ASSIGN_CONFIG(chip, ctx, in["config"]);
   PodSpec pod;
-  pod.annotations = ToAnnotations(in.value("pod_annotations", json::object()));
+  pod.annotations = AnnotationsFromJson(in.value("pod_annotations", json::object()));
   if (in.contains("pod_runtimeClassName") && in["pod_runtimeClassName"].is_string()) {
     pod.runtime_class_name = in["pod_runtimeClassName"].get<std::string>();
   }
@@ -223,8 +211,10 @@ CaseOutcome FitCase(const json& c, const json& expected, const VectorContext& ct
     ReadCustomInfo(d, info.has_custom_info, info.network_id);
     node_devices.push_back(std::move(info));
   }
-  const hami::Annotations pod_annotations = ToAnnotations(in.value("pod_annotations", json()));
-  const hami::Annotations node_annotations = ToAnnotations(in.value("node_annotations", json()));
+  const hami::Annotations pod_annotations =
+      AnnotationsFromJson(in.value("pod_annotations", json()));
+  const hami::Annotations node_annotations =
+      AnnotationsFromJson(in.value("node_annotations", json()));
   FitInput fi;
   fi.chip = &chip;
   fi.request = RequestFromJson(in["request"]);
@@ -333,7 +323,8 @@ bool AnnotationValueMatches(const std::string& want, const std::string& got) {
 CaseOutcome RuntimeInfoCase(const json& c, const json& expected, const VectorContext& ctx) {
   const json& in = c["input"];
   COMPAT_ASSIGN_CONFIG(chip, ctx, in["config"]);
-  const hami::Annotations pod_annotations = ToAnnotations(in.value("pod_annotations", json()));
+  const hami::Annotations pod_annotations =
+      AnnotationsFromJson(in.value("pod_annotations", json()));
   auto mode = pod_annotations.find(hami::kVnpuModeAnnotation);
   const bool hami_core = mode != pod_annotations.end() && mode->second == hami::kVnpuModeHamiCore;
   std::optional<hami::PodDevices> devices;

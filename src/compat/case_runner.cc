@@ -79,6 +79,19 @@ bool VectorContext::HamiVnpuCoreGlobal(const json& ref) const {
   return it != obj->end() && it->is_boolean() && it->get<bool>();
 }
 
+hami::Annotations AnnotationsFromJson(const json& j) {
+  hami::Annotations a;
+  if (!j.is_object()) {
+    return a;
+  }
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it->is_string()) {
+      a[it.key()] = it->get<std::string>();
+    }
+  }
+  return a;
+}
+
 bool JsonEquals(const json& a, const json& b) {
   if (a.is_number() && b.is_number()) {
     return std::fabs(a.get<double>() - b.get<double>()) <= 1e-6;

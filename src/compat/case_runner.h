@@ -20,6 +20,7 @@
 
 #include "common/status.h"
 #include "config/device_config.h"
+#include "hami/types.h"
 
 namespace npushare::compat {
 
@@ -64,6 +65,10 @@ using HandlerTable = std::map<std::string, CaseHandler, std::less<>>;
 void RegisterCodecHandlers(HandlerTable& table);       // case_handlers_codec.cc
 void RegisterSchedulingHandlers(HandlerTable& table);  // case_handlers_scheduling.cc
 void RegisterPluginHandlers(HandlerTable& table);      // case_handlers_plugin.cc (skips for now)
+
+// AnnotationsFromJson: a vector's annotation map (string values only; anything else, and a
+// non-object, is ignored as upstream's map[string]string decoding would fail it).
+hami::Annotations AnnotationsFromJson(const nlohmann::json& j);
 
 // JsonEquals: semantic JSON equality where numbers compare by value (1 == 1.0).
 bool JsonEquals(const nlohmann::json& a, const nlohmann::json& b);

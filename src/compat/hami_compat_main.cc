@@ -1,10 +1,9 @@
 // hami-compat: runs HAMi compatibility vectors (shared/compat/hami-vectors.json schema)
 // against npushare and prints one line per failing case, then "N passed, M failed".
 #include <CLI/CLI.hpp>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
+#include "common/file_reader.h"
 #include "compat/case_runner.h"
 #include "compat/deviations.h"
 
@@ -15,22 +14,7 @@
 namespace npushare::compat {
 namespace {
 
-constexpr std::streamsize kMaxFileBytes = 64 << 20;
-
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return NotFoundError("cannot open " + path);
-  }
-  std::string data;
-  data.resize(static_cast<size_t>(kMaxFileBytes) + 1);
-  in.read(data.data(), kMaxFileBytes + 1);
-  if (in.gcount() > kMaxFileBytes) {
-    return OutOfRangeError(path + " is larger than 64 MiB");
-  }
-  data.resize(static_cast<size_t>(in.gcount()));
-  return data;
-}
+constexpr size_t kMaxFileBytes = 64 << 20;
 
 int Run(int argc, char** argv) {
   CLI::App app{
@@ -51,7 +35,7 @@ int Run(int argc, char** argv) {
     return app.exit(e);
   }
 
-  auto text = ReadFile(vectors_path);
+  auto text = ReadFileLimited(vectors_path, kMaxFileBytes);
   if (!text.ok()) {
     std::cerr << "hami-compat: " << text.status().message() << "\n";
     return 2;
@@ -65,7 +49,7 @@ int Run(int argc, char** argv) {
   }
   DeviationTable deviations;
   if (!deviations_path.empty()) {
-    auto md = ReadFile(deviations_path);
+    auto md = ReadFileLimited(deviations_path, kMaxFileBytes);
     if (!md.ok()) {
       std::cerr << "hami-compat: deviations: " << md.status().message() << "\n";
       return 2;

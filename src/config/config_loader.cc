@@ -1,13 +1,10 @@
 #include "config/config_loader.h"
 
-#include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <optional>
 
+#include "common/file_reader.h"
 #include "config/config_validation.h"
 #include "config/internal/decoders.h"
 #include "config/internal/yaml_fields.h"
@@ -104,32 +101,14 @@ void Append(Diagnostics* diags, Diagnostics&& local) {
     diags->push_back(std::move(d));
 }
 
-// ReadFile: the contents of `path`, limited to kMaxConfigFileBytes.
+// ReadFile: the contents of `path`, limited to kMaxConfigFileBytes. An oversized file is an
+// invalid config (kInvalidArgument), not a transient range problem.
 Result<std::string> ReadFile(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT)
-      return NotFoundError(path + ": no such file");
-    return InvalidArgumentError(path + ": " + std::strerror(errno));
+  Result<std::string> text = ReadFileLimited(path, kMaxConfigFileBytes);
+  if (!text.ok() && text.status().code() == StatusCode::kOutOfRange) {
+    return InvalidArgumentError(text.status().message());
   }
-  if (!S_ISREG(st.st_mode))
-    return InvalidArgumentError(path + ": not a regular file");
-  if (static_cast<uint64_t>(st.st_size) > kMaxConfigFileBytes) {
-    return InvalidArgumentError(path + ": larger than " + std::to_string(kMaxConfigFileBytes) +
-                                " bytes");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return InvalidArgumentError(path + ": cannot open");
-  std::string data;
-  data.resize(kMaxConfigFileBytes + 1);
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  data.resize(static_cast<size_t>(in.gcount()));
-  if (data.size() > kMaxConfigFileBytes) {
-    return InvalidArgumentError(path + ": larger than " + std::to_string(kMaxConfigFileBytes) +
-                                " bytes");
-  }
-  return data;
+  return text;
 }
 
 // LoadFile: ReadFile + parse, with a read failure also reported as a diagnostic.

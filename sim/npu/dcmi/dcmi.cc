@@ -282,6 +282,23 @@ int SetShare(DcmiContext& ctx, uint32_t chip, int flag) {
   return DCMI_OK;
 }
 
+// WithChip: the common shape of a per-chip query: initialised library, non-null output,
+// valid (card, device); then `read(ctx, chip)` fills the output. Returns the DCMI code.
+template <typename Out, typename Read>
+int WithChip(int card_id, int device_id, Out* out, Read&& read) {
+  return Entry([&](DcmiContext& ctx) {
+    if (out == nullptr) {
+      return DCMI_ERR_CODE_INVALID_PARAMETER;
+    }
+    uint32_t chip = 0;
+    int rc = ChipOf(ctx, card_id, device_id, &chip);
+    if (rc == DCMI_OK) {
+      read(ctx, chip);
+    }
+    return rc;
+  });
+}
+
 }  // namespace
 }  // namespace npushare::sim
 
@@ -290,6 +307,7 @@ using npushare::sim::ChipOf;
 using npushare::sim::DcmiContext;
 using npushare::sim::Entry;
 using npushare::sim::StateLock;
+using npushare::sim::WithChip;
 
 extern "C" {
 
@@ -338,17 +356,8 @@ int dcmi_get_device_id_in_card(int card_id, int* device_id_max, int* mcu_id, int
 }
 
 int dcmi_get_device_type(int card_id, int device_id, enum dcmi_unit_type* device_type) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    if (device_type == nullptr) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
-    }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc == DCMI_OK) {
-      *device_type = NPU_TYPE;
-    }
-    return rc;
-  });
+  return WithChip(card_id, device_id, device_type,
+                  [&](DcmiContext&, uint32_t) { *device_type = NPU_TYPE; });
 }
 
 int dcmi_get_device_logic_id(int* device_logic_id, int card_id, int device_id) {
@@ -455,39 +464,23 @@ int dcmi_get_device_chip_info(int card_id, int device_id, struct dcmi_chip_info*
 }
 
 int dcmi_get_device_board_info(int card_id, int device_id, struct dcmi_board_info* board_info) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    if (board_info == nullptr) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
-    }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc == DCMI_OK) {
-      const NpuSimChip& c = ctx.state->Unlocked().chips[chip];
-      board_info->board_id = c.board_id;
-      board_info->pcb_id = 0xA;
-      board_info->bom_id = 1;
-      board_info->slot_id = c.card_id;
-    }
-    return rc;
+  return WithChip(card_id, device_id, board_info, [&](DcmiContext& ctx, uint32_t chip) {
+    const NpuSimChip& c = ctx.state->Unlocked().chips[chip];
+    board_info->board_id = c.board_id;
+    board_info->pcb_id = 0xA;
+    board_info->bom_id = 1;
+    board_info->slot_id = c.card_id;
   });
 }
 
 int dcmi_get_device_pcie_info_v2(int card_id, int device_id, struct dcmi_pcie_info_all* pcie_info) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    if (pcie_info == nullptr) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
-    }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc == DCMI_OK) {
-      std::memset(pcie_info, 0, sizeof(*pcie_info));
-      pcie_info->venderid = 0x19E5;
-      pcie_info->subvenderid = 0x19E5;
-      pcie_info->deviceid = npushare::sim::ModelOf(ctx, chip).pci_device_id;
-      pcie_info->subdeviceid = 0x3003;
-      pcie_info->bdf_busid = ctx.state->Unlocked().chips[chip].bus_id;
-    }
-    return rc;
+  return WithChip(card_id, device_id, pcie_info, [&](DcmiContext& ctx, uint32_t chip) {
+    std::memset(pcie_info, 0, sizeof(*pcie_info));
+    pcie_info->venderid = 0x19E5;
+    pcie_info->subvenderid = 0x19E5;
+    pcie_info->deviceid = npushare::sim::ModelOf(ctx, chip).pci_device_id;
+    pcie_info->subdeviceid = 0x3003;
+    pcie_info->bdf_busid = ctx.state->Unlocked().chips[chip].bus_id;
   });
 }
 
@@ -534,17 +527,8 @@ int dcmi_get_driver_version(char* driver_ver, unsigned int len) {
 }
 
 int dcmi_get_mainboard_id(int card_id, int device_id, unsigned int* mainboard_id) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    if (mainboard_id == nullptr) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
-    }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc == DCMI_OK) {
-      *mainboard_id = 0x12;
-    }
-    return rc;
-  });
+  return WithChip(card_id, device_id, mainboard_id,
+                  [&](DcmiContext&, uint32_t) { *mainboard_id = 0x12; });
 }
 
 int dcmi_get_device_die_v2(int card_id, int device_id, enum dcmi_die_type input_type,
@@ -579,18 +563,10 @@ int dcmi_get_device_die(int card_id, int device_id, struct dcmi_soc_die_stru* de
 }
 
 int dcmi_get_device_health(int card_id, int device_id, unsigned int* health) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    if (health == nullptr) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
-    }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc == DCMI_OK) {
-      StateLock lock(*ctx.state);
-      npushare::sim::ApplyHealthRecovery(*lock, npushare::sim::MonotonicNs());
-      *health = lock->chips[chip].health;
-    }
-    return rc;
+  return WithChip(card_id, device_id, health, [&](DcmiContext& ctx, uint32_t chip) {
+    StateLock lock(*ctx.state);
+    npushare::sim::ApplyHealthRecovery(*lock, npushare::sim::MonotonicNs());
+    *health = lock->chips[chip].health;
   });
 }
 
@@ -632,30 +608,14 @@ int dcmi_get_device_errorcode(int card_id, int device_id, int* error_count,
 }
 
 int dcmi_get_device_temperature(int card_id, int device_id, int* temperature) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    if (temperature == nullptr) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
-    }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc == DCMI_OK) {
-      *temperature = ctx.state->Unlocked().chips[chip].temperature_c;
-    }
-    return rc;
+  return WithChip(card_id, device_id, temperature, [&](DcmiContext& ctx, uint32_t chip) {
+    *temperature = ctx.state->Unlocked().chips[chip].temperature_c;
   });
 }
 
 int dcmi_get_device_power_info(int card_id, int device_id, int* power) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    if (power == nullptr) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
-    }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc == DCMI_OK) {
-      *power = static_cast<int>(ctx.state->Unlocked().chips[chip].power_dw);  // 0.1 W units
-    }
-    return rc;
+  return WithChip(card_id, device_id, power, [&](DcmiContext& ctx, uint32_t chip) {
+    *power = static_cast<int>(ctx.state->Unlocked().chips[chip].power_dw);  // 0.1 W units
   });
 }
 
@@ -797,17 +757,9 @@ int dcmi_set_device_share_enable(int card_id, int device_id, int enable_flag) {
 }
 
 int dcmi_get_device_share_enable(int card_id, int device_id, int* enable_flag) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    if (enable_flag == nullptr) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
-    }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc == DCMI_OK) {
-      StateLock lock(*ctx.state);
-      *enable_flag = static_cast<int>(lock->chips[chip].device_share);
-    }
-    return rc;
+  return WithChip(card_id, device_id, enable_flag, [&](DcmiContext& ctx, uint32_t chip) {
+    StateLock lock(*ctx.state);
+    *enable_flag = static_cast<int>(lock->chips[chip].device_share);
   });
 }
 
