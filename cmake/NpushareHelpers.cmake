@@ -36,7 +36,14 @@ function(npushare_cc_test)
     NPUSHARE_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     NPUSHARE_BIN_DIR="${CMAKE_RUNTIME_OUTPUT_DIRECTORY}")
   target_compile_options(${ARG_NAME} PRIVATE -Wall -Wextra -Werror)
-  gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
+  # Tests labelled "timing" measure shares of wall-clock time: they never run two at a time
+  # (other tests may run beside them).
+  if("timing" IN_LIST ARG_LABELS)
+    gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60
+      PROPERTIES LABELS "${ARG_LABELS}" RESOURCE_LOCK npushare_timing)
+  else()
+    gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
+  endif()
 endfunction()
 
 # npushare_cc_binary(NAME npushare SRCS main.cc DEPS ...)

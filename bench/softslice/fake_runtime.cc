@@ -1,6 +1,8 @@
 // A do-nothing RTS for the libvnpu.so benchmarks: each entry returns at once, so what a
-// benchmark measures through the hook is the hook's own cost. The bench_direct_* names are the
-// same functions under names libvnpu.so does not intercept (the baseline).
+// benchmark measures through the hook is the hook's own cost. Events exist and complete at
+// once, so gated launches run with libvnpu's event fences on (their slow-path cost included). The
+// bench_direct_* names are the same functions under names libvnpu.so does not intercept (the
+// baseline).
 #include <stdint.h>
 
 #include <atomic>
@@ -43,6 +45,25 @@ FAKE_API int32_t rtFree(void*) {
   return Free();
 }
 FAKE_API int32_t rtStreamSynchronize(void*) {
+  return 0;
+}
+FAKE_API int32_t rtEventCreate(void** evt) {
+  static std::atomic<uintptr_t> next{0x1000};
+  *evt = reinterpret_cast<void*>(next.fetch_add(16, std::memory_order_relaxed));
+  return 0;
+}
+FAKE_API int32_t rtEventRecord(void*, void*) {
+  return 0;
+}
+FAKE_API int32_t rtEventQueryStatus(void*, int32_t* status) {
+  *status = 1;  // RT_EVENT_RECORDED: complete at once
+  return 0;
+}
+FAKE_API int32_t rtEventSynchronize(void*) {
+  return 0;
+}
+FAKE_API int32_t rtEventElapsedTime(float* ms, void*, void*) {
+  *ms = 0.0f;
   return 0;
 }
 FAKE_API int32_t bench_direct_kernel_launch(const void*, uint32_t, void*, uint32_t, void*, void*) {

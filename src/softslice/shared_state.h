@@ -119,7 +119,9 @@ typedef struct VnpuTenantDevice {
   uint64_t launches;       /* atomic, cumulative: gate slow paths, ~launches / 8 (metrics) */
   uint32_t flags;          /* VNPU_TENANT_FLAG_*, written at page creation */
   uint32_t reserved1;
-  uint8_t reserved2[80];
+  uint64_t device_ns; /* atomic, cumulative: device time of the tenant's work, measured with
+                       * runtime event fences on the streams it launches on (metrics) */
+  uint8_t reserved2[72];
 } VnpuTenantDevice;
 
 typedef struct VnpuTenantPage {
@@ -148,7 +150,12 @@ typedef struct VnpuGrantTenant {
   uint64_t tenant_id;                    /* atomic: 0 = index unused */
   uint64_t granted_ns[VNPU_MAX_DEVICES]; /* atomic: device time granted, per logical device */
   uint64_t charged_ns[VNPU_MAX_DEVICES]; /* atomic: granted + overrun charged, per device */
-  uint8_t reserved0[120];
+  /* Node-pinned physical chip + 1 of each logical device (from the node-written share file);
+   * 0 = not pinned: the tenant uses its own mapping. The gate launches only against the grant
+   * word of the pinned chip, and the arbiter schedules the device on that chip only, so a
+   * container cannot name another chip to disturb its tenants. 1-byte atomic stores. */
+  uint8_t pinned_chip_plus1[VNPU_MAX_DEVICES];
+  uint8_t reserved0[104];
 } VnpuGrantTenant;
 
 typedef struct VnpuGrantPage {
@@ -186,11 +193,13 @@ VNPU_STATIC_ASSERT(sizeof(VnpuLedger) ==
                        512 + VNPU_MAX_PROCS * (sizeof(VnpuProcSlot) + sizeof(VnpuAllocTable)),
                    "size");
 VNPU_STATIC_ASSERT(sizeof(VnpuTenantDevice) == 128, "tenant device size");
+VNPU_STATIC_ASSERT(offsetof(VnpuTenantDevice, device_ns) == 48, "device_ns offset");
 VNPU_STATIC_ASSERT(offsetof(VnpuTenantPage, tenant_id) == 24, "tenant id offset");
 VNPU_STATIC_ASSERT(offsetof(VnpuTenantPage, devices) == 128, "tenant devices offset");
 VNPU_STATIC_ASSERT(sizeof(VnpuTenantPage) == 128 + 128 * VNPU_MAX_DEVICES, "tenant page size");
 VNPU_STATIC_ASSERT(sizeof(VnpuGrantChip) == 128, "grant chip size");
 VNPU_STATIC_ASSERT(sizeof(VnpuGrantTenant) == 384, "grant tenant size");
+VNPU_STATIC_ASSERT(offsetof(VnpuGrantTenant, pinned_chip_plus1) == 264, "pinned chips");
 VNPU_STATIC_ASSERT(offsetof(VnpuGrantPage, heartbeat_ns) == 32, "heartbeat offset");
 VNPU_STATIC_ASSERT(offsetof(VnpuGrantPage, chips) == 128, "grant chips offset");
 VNPU_STATIC_ASSERT(offsetof(VnpuGrantPage, tenants) == 128 + 128 * VNPU_MAX_CHIPS, "tenants");

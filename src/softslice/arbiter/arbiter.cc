@@ -3,9 +3,17 @@
 
 #include <algorithm>
 
+#include "softslice/arbiter/ledger_metrics.h"
+
 namespace npushare::softslice {
 
 Result<std::unique_ptr<Arbiter>> Arbiter::Create(ArbiterOptions options) {
+  if (!options.shares_dir.empty()) {
+    Status dir = CheckShareDir(options.shares_dir);
+    if (!dir.ok()) {
+      return dir;
+    }
+  }
   auto grants = GrantPageWriter::Open(options.grant_dir);
   if (!grants.ok()) {
     return grants.status();
@@ -17,7 +25,7 @@ Arbiter::Arbiter(ArbiterOptions options, std::unique_ptr<GrantPageWriter> grants
     : options_(std::move(options)),
       grants_(std::move(grants)),
       registry_(options_.tenants_dir, options_.shares_dir),
-      schedulers_(VNPU_MAX_CHIPS, ChipScheduler(SchedulerOptions{options_.slice_ns})) {}
+      scheduler_(SchedulerOptions{options_.slice_ns}) {}
 
 void Arbiter::Tick(uint64_t now_ns) {
   if (now_ns >= next_rescan_ns_) {
@@ -26,9 +34,7 @@ void Arbiter::Tick(uint64_t now_ns) {
     std::vector<int32_t> removed;
     registry_.Rescan(&added, &removed);
     for (int32_t i : removed) {
-      for (ChipScheduler& s : schedulers_) {
-        s.Forget(i);
-      }
+      scheduler_.Forget(i);
       grants_->SetTenant(static_cast<uint32_t>(i), 0);
       last_overrun_[i].fill(0);
     }
@@ -40,11 +46,17 @@ void Arbiter::Tick(uint64_t now_ns) {
           last_overrun_[i][d] = snap.devices[d].overrun_ns;
         }
       }
+    }
+    // Pins of every tenant (share files were just re-read), before new tenants' ids appear.
+    for (int32_t i : registry_.Indices()) {
+      grants_->SetPins(static_cast<uint32_t>(i), registry_.PinnedChipsPlus1(i));
+    }
+    for (int32_t i : added) {
       grants_->SetTenant(static_cast<uint32_t>(i), registry_.tenant_id(i));
     }
   }
 
-  std::array<std::vector<TenantInput>, VNPU_MAX_CHIPS> inputs;
+  std::vector<TenantInput> inputs;
   std::vector<int32_t> indices = registry_.Indices();
   for (int32_t i : indices) {
     snapshot_ok_[i] = registry_.Read(i, now_ns, options_.demand_window_ns, &snapshots_[i]);
@@ -56,7 +68,8 @@ void Arbiter::Tick(uint64_t now_ns) {
       if (dev.chip < 0) {
         continue;
       }
-      inputs[dev.chip].push_back({i, dev.weight, dev.demand, dev.hard_cap});
+      uint32_t chip = static_cast<uint32_t>(dev.chip);
+      inputs.push_back({i, dev.weight, dev.demand, dev.hard_cap, uint64_t{1} << chip});
       uint64_t& last = last_overrun_[i][d];
       if (dev.overrun_ns < last) {
         last = dev.overrun_ns;  // counter reset by a recreated page: rebase
@@ -64,32 +77,39 @@ void Arbiter::Tick(uint64_t now_ns) {
       uint64_t delta = std::min(dev.overrun_ns - last, options_.max_overrun_per_tick_ns);
       last = dev.overrun_ns;
       if (delta > 0) {
-        schedulers_[dev.chip].ChargeOverrun(i, delta);
+        scheduler_.ChargeOverrun(i, chip, delta);
         grants_->AddUsage(static_cast<uint32_t>(i), d, 0, delta);
       }
     }
   }
 
+  std::array<int32_t, VNPU_MAX_CHIPS> prev;
+  std::array<uint64_t, VNPU_MAX_CHIPS> before;
   for (uint32_t c = 0; c < VNPU_MAX_CHIPS; ++c) {
-    ChipScheduler& s = schedulers_[c];
-    if (inputs[c].empty() && s.owner() < 0) {
+    prev[c] = scheduler_.owner(c);
+    before[c] = scheduler_.granted_ns(prev[c], c);
+  }
+  uint64_t changed = scheduler_.Advance(now_ns, inputs);
+  for (uint32_t c = 0; c < VNPU_MAX_CHIPS; ++c) {
+    int32_t p = prev[c];
+    if (p < 0 || !snapshot_ok_[p]) {
       continue;
     }
-    int32_t prev = s.owner();
-    uint64_t before = s.granted_ns(prev);
-    bool changed = s.Advance(now_ns, inputs[c]);
-    if (prev >= 0 && snapshot_ok_[prev]) {
-      uint64_t delta = s.granted_ns(prev) - before;
-      for (uint32_t d = 0; d < VNPU_MAX_DEVICES; ++d) {
-        if (snapshots_[prev].devices[d].chip == static_cast<int32_t>(c)) {
-          grants_->AddUsage(static_cast<uint32_t>(prev), d, delta, delta);
-          break;
-        }
+    uint64_t delta = scheduler_.granted_ns(p, c) - before[c];
+    for (uint32_t d = 0; d < VNPU_MAX_DEVICES; ++d) {
+      if (snapshots_[p].devices[d].chip == static_cast<int32_t>(c)) {
+        grants_->AddUsage(static_cast<uint32_t>(p), d, delta, delta);
+        break;
       }
     }
-    if (changed) {
-      grants_->Grant(c, s.owner(), now_ns, s.slice_end_ns());
-    }
+  }
+  // All grant words first, then the wake-ups (GrantPageWriter::PublishGrant).
+  for (uint64_t m = changed; m != 0; m &= m - 1) {
+    uint32_t c = static_cast<uint32_t>(__builtin_ctzll(m));
+    grants_->PublishGrant(c, scheduler_.owner(c), now_ns, scheduler_.slice_end_ns(c));
+  }
+  for (uint64_t m = changed; m != 0; m &= m - 1) {
+    grants_->Wake(static_cast<uint32_t>(__builtin_ctzll(m)));
   }
   grants_->Heartbeat(now_ns);
 }
@@ -110,9 +130,11 @@ std::string Arbiter::MetricsText() const {
              " dev=" + std::to_string(d) + " chip=" + std::to_string(dev.chip) +
              " weight=" + std::to_string(dev.weight) +
              " granted_ns=" + std::to_string(page.tenants[i].granted_ns[d]) +
-             " charged_ns=" + std::to_string(page.tenants[i].charged_ns[d]) + "\n";
+             " charged_ns=" + std::to_string(page.tenants[i].charged_ns[d]) +
+             " device_ns=" + std::to_string(dev.device_ns) + "\n";
     }
   }
+  out += LedgerMetricsText(options_.tenants_dir);
   return out;
 }
 

@@ -1,8 +1,9 @@
 // File: softslice/arbiter/arbiter.h
 //
-// Arbiter: one tick of npushare-arbiter. Reads every tenant's demand, advances one
-// ChipScheduler per chip, publishes grant changes and the heartbeat in the grant page, and
-// writes a metrics file. The daemon (main.cc) calls Tick once per tick period; tests call it
+// Arbiter: one tick of npushare-arbiter. Reads every tenant's demand, advances the node's
+// scheduler (all chips together, so multi-chip tenants are gang-scheduled), publishes grant
+// changes, tenant ids, node-pinned chips and the heartbeat in the grant page, and produces the
+// metrics text. The daemon (main.cc) calls Tick once per tick period; tests call it
 // with chosen timestamps.
 //
 // Restart: nothing authoritative lives only in this object. A new arbiter reuses the grant
@@ -19,8 +20,8 @@
 #include <vector>
 
 #include "common/status.h"
-#include "softslice/arbiter/chip_scheduler.h"
 #include "softslice/arbiter/grant_page_writer.h"
+#include "softslice/arbiter/node_scheduler.h"
 #include "softslice/arbiter/tenant_registry.h"
 
 namespace npushare::softslice {
@@ -32,14 +33,15 @@ struct ArbiterOptions {
   // mode, where weights and caps come from the tenant pages that the containers write.
   std::string shares_dir;
   uint64_t slice_ns = 10'000'000;
-  uint64_t demand_window_ns = 2'000'000;          // a slow path this recent counts as demand
+  uint64_t demand_window_ns = 1'000'000;          // a slow path this recent counts as demand
   uint64_t rescan_ns = 20'000'000;                // how often new/removed tenants are noticed
   uint64_t max_overrun_per_tick_ns = 50'000'000;  // clamp on reported overrun
 };
 
 class Arbiter {
  public:
-  // Create: opens the grant page (see GrantPageWriter::Open for errors).
+  // Create: checks the shares directory if there is one (CheckShareDir errors) and opens the
+  // grant page (see GrantPageWriter::Open for errors).
   static Result<std::unique_ptr<Arbiter>> Create(ArbiterOptions options);
 
   // Tick: one scheduling step at `now_ns` (CLOCK_MONOTONIC). REQUIRES: non-decreasing.
@@ -47,10 +49,13 @@ class Arbiter {
 
   // MetricsText: one line per tenant and device, documented in docs/softslice.md:
   //   tenant=<name> index=<i> dev=<d> chip=<c> weight=<w> granted_ns=<n> charged_ns=<n>
+  //   device_ns=<n>
+  // chip is where the device is scheduled (its pin, if the share file pins it). Then the
+  // memory lines of every container ledger under the tenants directory (LedgerMetricsText).
   std::string MetricsText() const;
 
   const GrantPageWriter& grants() const { return *grants_; }
-  const ChipScheduler& scheduler(uint32_t chip) const { return schedulers_[chip]; }
+  const NodeScheduler& scheduler() const { return scheduler_; }
 
  private:
   Arbiter(ArbiterOptions options, std::unique_ptr<GrantPageWriter> grants);
@@ -58,7 +63,7 @@ class Arbiter {
   ArbiterOptions options_;
   std::unique_ptr<GrantPageWriter> grants_;
   TenantRegistry registry_;
-  std::vector<ChipScheduler> schedulers_;  // one per chip
+  NodeScheduler scheduler_;
   uint64_t next_rescan_ns_ = 0;
   // Last reported cumulative overrun per tenant and device (to charge deltas).
   std::array<std::array<uint64_t, VNPU_MAX_DEVICES>, VNPU_MAX_TENANTS> last_overrun_{};

@@ -90,6 +90,9 @@ Result<std::unique_ptr<GrantPageWriter>> GrantPageWriter::Open(const std::string
   std::unique_ptr<GrantPageWriter> w(new GrantPageWriter(page));
   for (uint32_t i = 0; i < VNPU_MAX_TENANTS; ++i) {
     Store<uint64_t>(page->tenants[i].tenant_id, 0);
+    for (uint32_t d = 0; d < VNPU_MAX_DEVICES; ++d) {
+      Store<uint8_t>(page->tenants[i].pinned_chip_plus1[d], 0);  // re-published at adoption
+    }
   }
   for (uint32_t c = 0; c < VNPU_MAX_CHIPS; ++c) {
     w->Grant(c, -1, 0, 0);
@@ -111,12 +114,39 @@ void GrantPageWriter::SetTenant(uint32_t index, uint64_t tenant_id) {
     for (uint32_t d = 0; d < VNPU_MAX_DEVICES; ++d) {
       Store<uint64_t>(page_->tenants[index].granted_ns[d], 0);
       Store<uint64_t>(page_->tenants[index].charged_ns[d], 0);
+      Store<uint8_t>(page_->tenants[index].pinned_chip_plus1[d], 0);
     }
   }
   Store<uint64_t>(page_->generation, page_->generation + 1);
 }
 
+void GrantPageWriter::SetPins(uint32_t index,
+                              const std::array<uint8_t, VNPU_MAX_DEVICES>& pins_plus1) {
+  if (index >= VNPU_MAX_TENANTS) {
+    return;
+  }
+  for (uint32_t d = 0; d < VNPU_MAX_DEVICES; ++d) {
+    uint8_t v = pins_plus1[d] <= VNPU_MAX_CHIPS ? pins_plus1[d] : 0;
+    if (page_->tenants[index].pinned_chip_plus1[d] != v) {
+      Store<uint8_t>(page_->tenants[index].pinned_chip_plus1[d], v);
+    }
+  }
+}
+
 void GrantPageWriter::Grant(uint32_t chip, int32_t owner, uint64_t now_ns, uint64_t slice_end_ns) {
+  PublishGrant(chip, owner, now_ns, slice_end_ns);
+  Wake(chip);
+}
+
+void GrantPageWriter::Wake(uint32_t chip) {
+  if (chip >= VNPU_MAX_CHIPS) {
+    return;
+  }
+  syscall(SYS_futex, &page_->chips[chip].seq, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+}
+
+void GrantPageWriter::PublishGrant(uint32_t chip, int32_t owner, uint64_t now_ns,
+                                   uint64_t slice_end_ns) {
   if (chip >= VNPU_MAX_CHIPS) {
     return;
   }
@@ -128,7 +158,6 @@ void GrantPageWriter::Grant(uint32_t chip, int32_t owner, uint64_t now_ns, uint6
   Store(c.slice_end_ns, slice_end_ns);
   Store(c.grant_word, (epoch << 16) | owner_field);
   Store(c.seq, c.seq + 1);
-  syscall(SYS_futex, &c.seq, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
 }
 
 void GrantPageWriter::Heartbeat(uint64_t now_ns) {

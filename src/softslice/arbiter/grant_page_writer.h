@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include <array>
 #include <memory>
 #include <string>
 
@@ -31,12 +32,25 @@ class GrantPageWriter {
   GrantPageWriter(const GrantPageWriter&) = delete;
   GrantPageWriter& operator=(const GrantPageWriter&) = delete;
 
-  // SetTenant: publishes `tenant_id` (0 = unused) at `index` and bumps the generation.
+  // SetTenant: publishes `tenant_id` (0 = unused) at `index` and bumps the generation. With 0
+  // it also clears the index's usage counters and pins.
   void SetTenant(uint32_t index, uint64_t tenant_id);
+
+  // SetPins: publishes the node-pinned chip + 1 of each logical device of tenant `index`
+  // (0 = not pinned), one 1-byte atomic store per device. Call before SetTenant publishes a
+  // new tenant's id, so that the tenant never sees itself adopted without its pins.
+  void SetPins(uint32_t index, const std::array<uint8_t, VNPU_MAX_DEVICES>& pins_plus1);
 
   // Grant: makes `owner` (tenant index, -1 = none) the owner of `chip` from `now_ns` until
   // `slice_end_ns`, with a new epoch; wakes tenants waiting on the chip.
   void Grant(uint32_t chip, int32_t owner, uint64_t now_ns, uint64_t slice_end_ns);
+
+  // PublishGrant + Wake: Grant in two steps, so that the grant words of several chips changed
+  // by one decision (a gang) are stored next to each other and the futex system calls come
+  // after all of them: the window in which a reader sees one chip changed and not the other is
+  // a few stores long.
+  void PublishGrant(uint32_t chip, int32_t owner, uint64_t now_ns, uint64_t slice_end_ns);
+  void Wake(uint32_t chip);
 
   // Heartbeat: tells tenants the arbiter is alive.
   void Heartbeat(uint64_t now_ns);

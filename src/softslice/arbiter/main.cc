@@ -2,13 +2,14 @@
 // containers (docs/softslice.md).
 //
 //   npushare-arbiter --grant-dir DIR --tenants-dir DIR [--shares-dir DIR] [--tick-us 1000]
-//                    [--slice-ms 10] [--metrics-file PATH]
+//                    [--slice-ms 10] [--demand-window-us 1000] [--metrics-file PATH] [--help]
 //
 // Without --shares-dir the shares are those the tenants declare in their own pages (trust
 // mode, a warning on stderr at start): only for nodes whose containers are all trusted.
 //
 // Runs until SIGTERM/SIGINT. Prints "READY" on stdout once the grant page is published.
-// Exit status: 0 after a signal, 2 usage, 1 setup failure.
+// Exit status: 0 after a signal or --help, 2 usage (the message names the flag), 1 setup
+// failure.
 #include <signal.h>
 #include <stdio.h>
 #include <time.h>
@@ -19,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/atomic_file.h"
 #include "softslice/arbiter/arbiter.h"
 
 namespace {
@@ -45,24 +47,47 @@ bool ParseU64(std::string_view s, uint64_t max, uint64_t* out) {
   return true;
 }
 
-int Usage() {
-  fprintf(stderr,
-          "usage: npushare-arbiter --grant-dir DIR --tenants-dir DIR [--shares-dir DIR] "
-          "[--tick-us N] [--slice-ms N] [--metrics-file PATH]\n");
+// One row per flag: --help is generated from this table, so it cannot drift from the parser.
+struct Flag {
+  const char* name;
+  const char* value;  // placeholder shown in the usage
+  const char* help;
+};
+constexpr Flag kFlags[] = {
+    {"--grant-dir", "DIR", "required: directory of grants.v1 (mounted read-only into containers)"},
+    {"--tenants-dir", "DIR", "required: one sub-directory per soft-sliced container"},
+    {"--shares-dir", "DIR",
+     "node-written <tenant>.share files: weights, caps, pinned chips (default: trust mode)"},
+    {"--tick-us", "N", "scheduling period in microseconds, 1..100000 (default 1000)"},
+    {"--slice-ms", "N", "time slice in milliseconds, 1..10000 (default 10)"},
+    {"--demand-window-us", "N",
+     "a launch this recent counts as demand, in microseconds, 1..1000000 (default 1000)"},
+    {"--metrics-file", "PATH", "rewritten atomically every second, one line per tenant device"},
+    {"--help", "", "print this help and exit"},
+};
+
+void PrintUsage(FILE* out) {
+  fprintf(out, "usage: npushare-arbiter --grant-dir DIR --tenants-dir DIR [options]\n");
+  for (const Flag& f : kFlags) {
+    std::string lhs = std::string(f.name) + (f.value[0] != '\0' ? " " : "") + f.value;
+    fprintf(out, "  %-24s %s\n", lhs.c_str(), f.help);
+  }
+}
+
+// Usage: a bad command line; names the flag and what is wrong with it.
+int Usage(const std::string& message) {
+  fprintf(stderr, "npushare-arbiter: %s\n", message.c_str());
+  PrintUsage(stderr);
   return 2;
 }
 
 void WriteMetrics(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  FILE* f = fopen(tmp.c_str(), "w");
-  if (f == nullptr) {
-    return;
+  npushare::Status s = npushare::WriteFileAtomically(path, text, 0644);
+  static bool logged = false;  // one line per failure streak, not one per second
+  if (!s.ok() && !logged) {
+    fprintf(stderr, "npushare-arbiter: cannot write metrics: %s\n", s.ToString().c_str());
   }
-  bool ok = fwrite(text.data(), 1, text.size(), f) == text.size();
-  ok = fclose(f) == 0 && ok;
-  if (ok) {
-    rename(tmp.c_str(), path.c_str());
-  }
+  logged = !s.ok();
 }
 
 }  // namespace
@@ -71,11 +96,23 @@ int main(int argc, char** argv) {
   npushare::softslice::ArbiterOptions options;
   uint64_t tick_us = 1000;
   uint64_t slice_ms = 10;
+  uint64_t demand_window_us = options.demand_window_ns / 1000;
   std::string metrics_file;
   for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
+    std::string a = argv[i];
+    if (a == "--help") {
+      PrintUsage(stdout);
+      return 0;
+    }
+    bool known = false;
+    for (const Flag& f : kFlags) {
+      known = known || a == f.name;
+    }
+    if (!known) {
+      return Usage("unknown flag " + a);
+    }
     if (i + 1 >= argc) {
-      return Usage();
+      return Usage(a + " needs a value");
     }
     std::string_view v = argv[++i];
     if (a == "--grant-dir") {
@@ -85,25 +122,28 @@ int main(int argc, char** argv) {
     } else if (a == "--shares-dir") {
       options.shares_dir = v;
       if (options.shares_dir.empty()) {
-        return Usage();
+        return Usage("--shares-dir must not be empty");
       }
     } else if (a == "--tick-us") {
       if (!ParseU64(v, 100'000, &tick_us)) {
-        return Usage();
+        return Usage("--tick-us must be an integer in 1..100000");
       }
     } else if (a == "--slice-ms") {
       if (!ParseU64(v, 10'000, &slice_ms)) {
-        return Usage();
+        return Usage("--slice-ms must be an integer in 1..10000");
+      }
+    } else if (a == "--demand-window-us") {
+      if (!ParseU64(v, 1'000'000, &demand_window_us)) {
+        return Usage("--demand-window-us must be an integer in 1..1000000");
       }
     } else if (a == "--metrics-file") {
       metrics_file = v;
-    } else {
-      return Usage();
     }
   }
   if (options.grant_dir.empty() || options.tenants_dir.empty()) {
-    return Usage();
+    return Usage("--grant-dir and --tenants-dir are required");
   }
+  options.demand_window_ns = demand_window_us * 1000;
   options.slice_ns = slice_ms * 1'000'000;
   if (options.shares_dir.empty()) {
     fprintf(stderr,

@@ -12,6 +12,13 @@
 namespace npushare::softslice {
 namespace {
 
+constexpr std::string_view kChipPrefix = "chip=";
+
+// Trusted: owned by us or root, not group/world-writable (only the node side writes shares).
+bool Trusted(const struct stat& st) {
+  return (st.st_mode & (S_IWGRP | S_IWOTH)) == 0 && (st.st_uid == geteuid() || st.st_uid == 0);
+}
+
 Status Invalid(std::string message) {
   return Status(StatusCode::kInvalidArgument, std::move(message));
 }
@@ -59,6 +66,7 @@ Result<ShareSpec> ParseShareFile(std::string_view text) {
     return Invalid("share file too long");
   }
   ShareSpec spec;
+  uint64_t pinned = 0;  // chips already pinned by a device of this file
   size_t pos = 0;
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
@@ -68,8 +76,8 @@ Result<ShareSpec> ParseShareFile(std::string_view text) {
     if (f.empty() || f[0][0] == '#') {
       continue;
     }
-    if (f.size() < 2 || f.size() > 3 || (f.size() == 3 && f[2] != "cap")) {
-      return Invalid("share line is not '<device> <percent> [cap]'");
+    if (f.size() < 2 || f.size() > 4) {
+      return Invalid("share line is not '<device> <percent> [cap] [chip=N]'");
     }
     auto dev = ParseBounded(f[0], VNPU_MAX_DEVICES - 1, "device");
     if (!dev.ok()) {
@@ -85,12 +93,47 @@ Result<ShareSpec> ParseShareFile(std::string_view text) {
     }
     d.listed = true;
     d.percent = *pct;
-    d.hard_cap = f.size() == 3;
+    for (size_t k = 2; k < f.size(); ++k) {
+      if (f[k] == "cap" && !d.hard_cap) {
+        d.hard_cap = true;
+      } else if (f[k].starts_with(kChipPrefix) && d.chip < 0) {
+        auto chip = ParseBounded(f[k].substr(kChipPrefix.size()), VNPU_MAX_CHIPS - 1, "chip");
+        if (!chip.ok()) {
+          return chip.status();
+        }
+        if ((pinned & (uint64_t{1} << *chip)) != 0) {
+          return Invalid("chip pinned by two devices");
+        }
+        pinned |= uint64_t{1} << *chip;
+        d.chip = static_cast<int32_t>(*chip);
+      } else {
+        return Invalid("unknown or repeated token in share line");
+      }
+    }
     if (d.hard_cap && d.percent == 0) {
       return Invalid("cap needs a percent above 0");
     }
   }
   return spec;
+}
+
+std::string RenderShareFile(const ShareSpec& spec) {
+  std::string out = "# npushare share file: <device> <percent> [cap] [chip=N]\n";
+  for (uint32_t d = 0; d < VNPU_MAX_DEVICES; ++d) {
+    const ShareSpec::Device& dev = spec.devices[d];
+    if (!dev.listed) {
+      continue;
+    }
+    out += std::to_string(d) + " " + std::to_string(dev.percent);
+    if (dev.hard_cap) {
+      out += " cap";
+    }
+    if (dev.chip >= 0) {
+      out += " chip=" + std::to_string(dev.chip);
+    }
+    out += "\n";
+  }
+  return out;
 }
 
 Result<ShareSpec> ReadShareFile(const std::string& path) {
@@ -103,6 +146,11 @@ Result<ShareSpec> ReadShareFile(const std::string& path) {
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
     return Status(StatusCode::kFailedPrecondition, "not a regular file: " + path);
+  }
+  if (!Trusted(st)) {
+    close(fd);
+    return Status(StatusCode::kFailedPrecondition,
+                  path + " is group/world-writable or owned by another user");
   }
   // One byte more than allowed, so that an over-long file is reported rather than truncated.
   std::string buf(kMaxShareFileBytes + 1, '\0');
@@ -124,6 +172,19 @@ Result<ShareSpec> ReadShareFile(const std::string& path) {
   close(fd);
   buf.resize(got);
   return ParseShareFile(buf);
+}
+
+Status CheckShareDir(const std::string& dir) {
+  struct stat st;
+  if (lstat(dir.c_str(), &st) != 0) {
+    return errno == ENOENT ? Status(StatusCode::kNotFound, "no shares directory " + dir)
+                           : Status(StatusCode::kFailedPrecondition, "cannot stat " + dir);
+  }
+  if (!S_ISDIR(st.st_mode) || !Trusted(st)) {
+    return Status(StatusCode::kFailedPrecondition,
+                  dir + " must be a directory owned by us or root and not group/world-writable");
+  }
+  return Status();
 }
 
 }  // namespace npushare::softslice

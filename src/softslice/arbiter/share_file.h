@@ -8,12 +8,21 @@
 // Format of `<shares_dir>/<tenant dir name>.share` (text, at most kMaxShareFileBytes bytes):
 //
 //   # comment lines and blank lines are ignored
-//   <device> <percent> [cap]
+//   <device> <percent> [cap] [chip=N]
 //
 // One line per logical device: `device` 0..VNPU_MAX_DEVICES-1, `percent` 0..100 (0 = best
-// effort, weight 1), optional literal `cap` = hard cap (REQUIRES percent > 0). Fields are
-// separated by spaces or tabs; a device may appear once. Devices not listed are best effort.
-// Any error rejects the whole file (never a partial share).
+// effort, weight 1), then optional tokens, each at most once and in any order: the literal
+// `cap` = hard cap (REQUIRES percent > 0), and `chip=N` = the physical chip N
+// (0..VNPU_MAX_CHIPS-1) the node gave this device, which pins where the arbiter schedules it
+// whatever the container's tenant page declares. Fields are separated by spaces or tabs; a
+// device may appear once, and a chip may be pinned by one device only (a container never sees
+// one chip as two devices; a file that says so is a node-side bug and is refused rather than
+// guessed at). Devices not listed are best effort and unpinned. Any error rejects the whole file
+// (never a partial share or pin).
+//
+// Trust: the file and its directory must be owned by the arbiter's uid or root and must not be
+// group/world-writable, and the file must not be a symlink: only the node side may write
+// shares.
 //
 // Thread safety: free functions without shared state.
 #pragma once
@@ -36,20 +45,32 @@ struct ShareSpec {
     bool listed = false;    // false: best effort (weight 1, not capped)
     uint32_t percent = 0;   // 0..100
     bool hard_cap = false;  // never more than percent, even on an idle chip
+    int32_t chip = -1;      // pinned physical chip, -1 = not pinned
   };
   std::array<Device, VNPU_MAX_DEVICES> devices;
 };
 
 // ParseShareFile: the spec in `text`.
-// Errors: kInvalidArgument for a malformed line, unknown token, duplicate device, `cap` with
-// percent 0, or text longer than kMaxShareFileBytes; kOutOfRange for a device index or
-// percent outside its range (negative numbers included).
+// Errors: kInvalidArgument for a malformed line, unknown or repeated token, duplicate device,
+// chip pinned by two devices, `cap` with percent 0, or text longer than kMaxShareFileBytes;
+// kOutOfRange for a device index, percent or chip outside its range (negative numbers
+// included).
 Result<ShareSpec> ParseShareFile(std::string_view text);
+
+// RenderShareFile: the text of `spec` as the node side writes it: a header comment, then one
+// line per listed device in device order (`<device> <percent>[ cap][ chip=N]`).
+// ParseShareFile(RenderShareFile(s)) == s for every spec that ParseShareFile can return.
+std::string RenderShareFile(const ShareSpec& spec);
 
 // ReadShareFile: reads and parses the regular file at `path` (symlinks refused, at most
 // kMaxShareFileBytes + 1 bytes read).
-// Errors: kNotFound if it does not exist; kFailedPrecondition if it is not a regular file or
-// cannot be read; otherwise those of ParseShareFile.
+// Errors: kNotFound if it does not exist; kFailedPrecondition if it is not a regular file, is
+// group/world-writable, is owned by a uid other than ours or root, or cannot be read;
+// otherwise those of ParseShareFile.
 Result<ShareSpec> ReadShareFile(const std::string& path);
+
+// CheckShareDir: OK if `dir` is a directory (not a symlink) owned by our uid or root and not
+// group/world-writable. Errors: kNotFound if it does not exist; kFailedPrecondition otherwise.
+Status CheckShareDir(const std::string& dir);
 
 }  // namespace npushare::softslice

@@ -24,11 +24,12 @@ bool ReadPage(int fd, VnpuTenantPage* page) {
 TenantRegistry::TenantRegistry(std::string tenants_dir, std::string shares_dir)
     : dir_(std::move(tenants_dir)), shares_dir_(std::move(shares_dir)) {}
 
-void TenantRegistry::LoadShare(Entry* e) {
+void TenantRegistry::LoadShare(Entry* e, const Status& dir_status) {
   if (shares_dir_.empty()) {
     return;
   }
-  auto share = ReadShareFile(shares_dir_ + "/" + e->name + ".share");
+  Result<ShareSpec> share = dir_status.ok() ? ReadShareFile(shares_dir_ + "/" + e->name + ".share")
+                                            : Result<ShareSpec>(dir_status);
   StatusCode code = share.ok() ? StatusCode::kOk : share.status().code();
   if (code != e->share_code && !share.ok()) {
     // Not silent: a tenant that lost its share runs best effort until the node side fixes it.
@@ -108,11 +109,33 @@ void TenantRegistry::Rescan(std::vector<int32_t>* added, std::vector<int32_t>* r
 }
 
 void TenantRegistry::ReloadShares() {
+  if (shares_dir_.empty()) {
+    return;
+  }
+  Status dir_status = CheckShareDir(shares_dir_);
+  if (dir_status.code() != shares_dir_code_ && !dir_status.ok()) {
+    fprintf(stderr, "npushare-arbiter: refusing every share file: %s\n",
+            dir_status.ToString().c_str());
+  }
+  shares_dir_code_ = dir_status.code();
   for (Entry& e : entries_) {
     if (e.fd >= 0) {
-      LoadShare(&e);
+      LoadShare(&e, dir_status);
     }
   }
+}
+
+std::array<uint8_t, VNPU_MAX_DEVICES> TenantRegistry::PinnedChipsPlus1(int32_t index) const {
+  std::array<uint8_t, VNPU_MAX_DEVICES> pins{};
+  if (index < 0 || static_cast<uint32_t>(index) >= VNPU_MAX_TENANTS || entries_[index].fd < 0 ||
+      shares_dir_.empty()) {
+    return pins;
+  }
+  for (uint32_t d = 0; d < VNPU_MAX_DEVICES; ++d) {
+    int32_t chip = entries_[index].share.devices[d].chip;
+    pins[d] = chip >= 0 ? static_cast<uint8_t>(chip + 1) : 0;
+  }
+  return pins;
 }
 
 bool TenantRegistry::Read(int32_t index, uint64_t now_ns, uint64_t demand_window_ns,
@@ -128,7 +151,10 @@ bool TenantRegistry::Read(int32_t index, uint64_t now_ns, uint64_t demand_window
   for (uint32_t d = 0; d < VNPU_MAX_DEVICES; ++d) {
     const VnpuTenantDevice& in = page.devices[d];
     TenantSnapshot::Device& dev = out->devices[d];
+    bool recent = in.last_demand_ns <= now_ns && now_ns - in.last_demand_ns < demand_window_ns;
+    dev.demand = in.waiters > 0 || in.syncing > 0 || recent;
     dev.chip = in.chip >= 0 && static_cast<uint32_t>(in.chip) < VNPU_MAX_CHIPS ? in.chip : -1;
+    dev.pinned = false;
     if (shares_dir_.empty()) {
       dev.weight = std::clamp<uint32_t>(in.core_percent, 1, 100);
       dev.hard_cap = (in.flags & VNPU_TENANT_FLAG_HARD_CAP) != 0;
@@ -136,10 +162,14 @@ bool TenantRegistry::Read(int32_t index, uint64_t now_ns, uint64_t demand_window
       const ShareSpec::Device& share = entries_[index].share.devices[d];
       dev.weight = std::clamp<uint32_t>(share.percent, 1, 100);
       dev.hard_cap = share.hard_cap;
+      if (share.chip >= 0) {
+        // The node's pin wins; the page only says whether the device is in use.
+        dev.pinned = true;
+        dev.chip = in.chip >= 0 || dev.demand ? share.chip : -1;
+      }
     }
-    bool recent = in.last_demand_ns <= now_ns && now_ns - in.last_demand_ns < demand_window_ns;
-    dev.demand = in.waiters > 0 || in.syncing > 0 || recent;
     dev.overrun_ns = in.overrun_ns;
+    dev.device_ns = std::min(in.device_ns, now_ns);
   }
   return true;
 }

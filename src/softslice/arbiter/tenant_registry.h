@@ -11,6 +11,13 @@
 // re-read at every Rescan; `core_percent` and the cap flag of the tenant page are ignored, and
 // a tenant without a valid share file is best effort (weight 1, not capped). Without a shares
 // directory (trust mode) they come from the tenant page, which the container writes itself.
+// The shares directory itself is checked at every Rescan (share_file.h: CheckShareDir); while
+// it is unsafe every tenant runs best effort and unpinned (logged once per change).
+//
+// Chips: a device pinned by its share file (`chip=N`) is scheduled on chip N only, whatever
+// the page declares; the page only tells whether the device is in use (a declared chip or
+// demand). An unpinned device is scheduled on the chip its page declares: the remaining
+// trust, closed by a node side that pins every device (docs/softslice.md §6).
 //
 // Indices: a tenant keeps its index (0..VNPU_MAX_TENANTS-1) while its page exists; the index
 // is what the grant page and the schedulers use.
@@ -33,11 +40,13 @@ namespace npushare::softslice {
 struct TenantSnapshot {
   uint64_t tenant_id = 0;
   struct Device {
-    int32_t chip = -1;        // -1: no such device (or an invalid chip id in the page)
+    int32_t chip = -1;        // where it is scheduled; -1: not in use (or an invalid chip id)
+    bool pinned = false;      // chip comes from the share file
     uint32_t weight = 1;      // share percent clamped to 1..100 (0 = best effort = 1)
     bool demand = false;      // waiters, synchronising threads or a recent slow path
     bool hard_cap = false;    // never more than weight percent
     uint64_t overrun_ns = 0;  // cumulative, as reported
+    uint64_t device_ns = 0;   // cumulative device time as reported, clamped to now_ns
   };
   std::array<Device, VNPU_MAX_DEVICES> devices;
 };
@@ -61,6 +70,11 @@ class TenantRegistry {
   // `demand_window_ns`: how recent a slow path counts as demand.
   bool Read(int32_t index, uint64_t now_ns, uint64_t demand_window_ns, TenantSnapshot* out) const;
 
+  // PinnedChipsPlus1: the pins of tenant `index` as published in the grant page
+  // (VnpuGrantTenant.pinned_chip_plus1): chip + 1 per device, 0 = not pinned; all 0 for an
+  // unused index, in trust mode, and while the share file is missing or invalid.
+  std::array<uint8_t, VNPU_MAX_DEVICES> PinnedChipsPlus1(int32_t index) const;
+
   // Indices: the adopted indices, ascending.
   std::vector<int32_t> Indices() const;
   uint64_t tenant_id(int32_t index) const;
@@ -75,11 +89,12 @@ class TenantRegistry {
     ShareSpec share;  // all best effort unless read successfully
     StatusCode share_code = StatusCode::kOk;
   };
-  void LoadShare(Entry* e);
+  void LoadShare(Entry* e, const Status& dir_status);
   void ReloadShares();
 
   std::string dir_;
   std::string shares_dir_;
+  StatusCode shares_dir_code_ = StatusCode::kOk;  // last CheckShareDir result (logged on change)
   std::array<Entry, VNPU_MAX_TENANTS> entries_;
 };
 

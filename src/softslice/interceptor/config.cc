@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "softslice/interceptor/log.h"
@@ -196,17 +197,6 @@ int ParseConfig(const char* const* envp, Config* out) {
   }
   strncpy(out->arbiter_dir, arb != nullptr ? arb : kDefaultArbiterDir, kStateDirMax - 1);
 
-  const char* quota_file = Lookup(envp, "NPUSHARE_VNPU_QUOTA_FILE");
-  if (quota_file != nullptr && (quota_file[0] != '/' || strlen(quota_file) >= kStateDirMax)) {
-    Log("ignoring NPUSHARE_VNPU_QUOTA_FILE: not an absolute path shorter than %u bytes",
-        kStateDirMax);
-    ++bad;
-    quota_file = nullptr;
-  }
-  if (quota_file != nullptr) {
-    strncpy(out->quota_file, quota_file, kStateDirMax - 1);
-  }
-
   for (uint32_t i = 0; i < VNPU_MAX_DEVICES; ++i) {
     out->chip_of_device[i] = static_cast<int32_t>(i);
   }
@@ -225,26 +215,46 @@ int ParseConfig(const char* const* envp, Config* out) {
   return bad;
 }
 
-QuotaFileError ApplyQuotaFile(Config* cfg) {
-  if (cfg->quota_file[0] == '\0') {
-    return QuotaFileError::kNone;
+QuotaFileError ParseQuotaText(const char* text, size_t len, uint64_t mb[VNPU_MAX_DEVICES]) {
+  if (len > kMaxQuotaFileBytes) {
+    return QuotaFileError::kMalformed;
   }
-  int fd = open(cfg->quota_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (len > 0 && text[len - 1] == '\n') {
+    --len;
+  }
+  if (memchr(text, '\0', len) != nullptr) {
+    return QuotaFileError::kMalformed;  // an embedded NUL would hide the rest of the file
+  }
+  char buf[kMaxQuotaFileBytes + 1];
+  memcpy(buf, text, len);
+  buf[len] = '\0';
+  return ParseUnsignedList(buf, kMaxQuotaMb, mb, VNPU_MAX_DEVICES) ? QuotaFileError::kOk
+                                                                   : QuotaFileError::kMalformed;
+}
+
+QuotaFileError ApplyQuotaFile(const char* path, Config* cfg) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
-    return QuotaFileError::kIo;
+    return errno == ENOENT ? QuotaFileError::kNone : QuotaFileError::kIo;
   }
   struct stat st;
+  struct statvfs vfs;
   // Writable by group/other: anyone could have written it, so it is no better than the
   // environment.
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
+      fstatvfs(fd, &vfs) != 0) {
     close(fd);
     return QuotaFileError::kIo;
   }
+  if ((vfs.f_flag & ST_RDONLY) == 0) {
+    close(fd);
+    return QuotaFileError::kNotReadOnly;
+  }
   // One byte more than allowed so that an over-long file is refused rather than truncated.
-  char buf[kMaxQuotaFileBytes + 2];
+  char buf[kMaxQuotaFileBytes + 1] = {};
   size_t got = 0;
-  while (got < kMaxQuotaFileBytes + 1) {
-    ssize_t n = read(fd, buf + got, kMaxQuotaFileBytes + 1 - got);
+  while (got < sizeof(buf)) {
+    ssize_t n = read(fd, buf + got, sizeof(buf) - got);
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -258,19 +268,10 @@ QuotaFileError ApplyQuotaFile(Config* cfg) {
     got += static_cast<size_t>(n);
   }
   close(fd);
-  if (got > kMaxQuotaFileBytes) {
-    return QuotaFileError::kMalformed;
-  }
-  if (got > 0 && buf[got - 1] == '\n') {
-    --got;
-  }
-  buf[got] = '\0';
-  if (memchr(buf, '\0', got) != nullptr) {
-    return QuotaFileError::kMalformed;  // an embedded NUL would hide the rest of the file
-  }
   uint64_t values[VNPU_MAX_DEVICES];
-  if (!ParseUnsignedList(buf, kMaxQuotaMb, values, VNPU_MAX_DEVICES)) {
-    return QuotaFileError::kMalformed;
+  QuotaFileError e = ParseQuotaText(buf, got, values);
+  if (e != QuotaFileError::kOk) {
+    return e;
   }
   bool mem_limited = false;
   for (uint32_t i = 0; i < VNPU_MAX_DEVICES; ++i) {

@@ -15,16 +15,17 @@
 //                           is absent.
 //   NPU_PRIORITY            hami-vnpu-core: compute percent (HAMi sets it from `-core`); used
 //                           for every device when NPUSHARE_VNPU_CORE_PCT is absent.
-//   NPUSHARE_VNPU_QUOTA_FILE absolute path of a file written by the node side (mounted
-//                           read-only): its quotas (same syntax as NPUSHARE_VNPU_MEM_MB) take
-//                           precedence over the environment and over the ledger (issue 5).
-//                           See ApplyQuotaFile.
+// The node-written quota file is not named by the environment (a process could redirect it for
+// the programs it execs): it is always kQuotaFilePath, mounted read-only by the device plugin.
+// Its quotas take precedence over the environment and over the ledger (issue 5); see
+// ApplyQuotaFile.
 // Malformed values are ignored with a log line (the variable is treated as absent), so a typo
 // can never turn into a smaller-than-intended quota.
 //
 // Thread safety: ParseConfig is pure and reentrant. It does not allocate.
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "softslice/shared_state.h"
@@ -35,6 +36,8 @@ inline constexpr uint64_t kMaxQuotaMb = uint64_t{1} << 24;  // 16 TiB per device
 inline constexpr uint32_t kStateDirMax = 256;
 inline constexpr const char kDefaultStateDir[] = "/tmp/npushare-vnpu";
 inline constexpr const char kDefaultArbiterDir[] = "/run/npushare/arbiter";
+// Where the device plugin mounts the container's quota file (read-only bind mount).
+inline constexpr const char kQuotaFilePath[] = "/run/npushare/vnpu/quota";
 
 struct Config {
   bool limited;          // some memory quota or core share is configured
@@ -45,9 +48,8 @@ struct Config {
   char state_dir[kStateDirMax];                // NUL-terminated, absolute
   char arbiter_dir[kStateDirMax];              // NUL-terminated, absolute
   int32_t chip_of_device[VNPU_MAX_DEVICES];    // physical chip per logical device
-  char quota_file[kStateDirMax];               // NPUSHARE_VNPU_QUOTA_FILE or "" (none)
-  // mem_quota_bytes came from quota_file (ApplyQuotaFile): every process enforces them itself
-  // instead of trusting the quotas in the shared ledger.
+  // mem_quota_bytes came from the quota file (ApplyQuotaFile): every process enforces them
+  // itself instead of trusting the quotas in the shared ledger.
   bool quota_from_file;
 };
 
@@ -55,9 +57,10 @@ inline constexpr uint32_t kMaxQuotaFileBytes = 512;
 
 enum class QuotaFileError {
   kOk = 0,
-  kNone,       // no quota file configured
-  kIo,         // missing, unreadable, a symlink, not regular, or group/world-writable
-  kMalformed,  // longer than kMaxQuotaFileBytes or not "N" / "N,N,..." MiB (one optional \n)
+  kNone,         // no file at the path: no node-written quotas (the environment's apply)
+  kIo,           // unreadable, a symlink, not a regular file, or group/world-writable
+  kMalformed,    // longer than kMaxQuotaFileBytes or not "N" / "N,N,..." MiB (one optional \n)
+  kNotReadOnly,  // not on a read-only mount: the container itself could have written it
 };
 
 // ParseConfig: fills *out from `envp` (a NULL-terminated "K=V" array such as environ).
@@ -66,12 +69,21 @@ enum class QuotaFileError {
 // REQUIRES: out != nullptr.
 int ParseConfig(const char* const* envp, Config* out);
 
-// ApplyQuotaFile: when cfg->quota_file is set, reads it and replaces cfg->mem_quota_bytes
-// (unlisted devices unlimited), sets cfg->quota_from_file and recomputes cfg->limited. On
-// kNone, kIo and kMalformed *cfg is unchanged: the quotas stay those of the environment, which
-// are cooperative (a process controls its own environment), and the caller logs it.
-// Uses only open/read/close on a stack buffer; does not allocate. REQUIRES: cfg != nullptr.
-QuotaFileError ApplyQuotaFile(Config* cfg);
+// ApplyQuotaFile: reads the quota file at `path` (kQuotaFilePath in production) and replaces
+// cfg->mem_quota_bytes (unlisted devices unlimited), sets cfg->quota_from_file and recomputes
+// cfg->limited. The file is trusted only when it is a regular file (not a symlink), not
+// group/world-writable, and on a read-only mount (fstatvfs ST_RDONLY): a container cannot make
+// a read-only mount itself, so such a file came from the node side. On any error *cfg is
+// unchanged: the quotas stay those of the environment, which are cooperative (a process
+// controls its own environment), and the caller logs it (except kNone).
+// Uses only open/fstat/fstatvfs/read/close on a stack buffer; does not allocate.
+// REQUIRES: path and cfg non-null.
+QuotaFileError ApplyQuotaFile(const char* path, Config* cfg);
+
+// ParseQuotaText: the quotas in MiB of a quota file's contents (`len` bytes, no NUL needed):
+// "N" (every device) or "N,N,..." (devices 0,1,...; unlisted 0 = unlimited), one optional
+// trailing newline, at most kMaxQuotaFileBytes. Returns kOk or kMalformed (`mb` unspecified).
+QuotaFileError ParseQuotaText(const char* text, size_t len, uint64_t mb[VNPU_MAX_DEVICES]);
 
 // ParseVisibleDevices: "0,2", "0-3", "Ascend910-1,Ascend910-3" into chips[] (in list order);
 // returns the count, or -1 when malformed (chips unspecified). At most max_entries.

@@ -1,7 +1,8 @@
 // File: softslice/interceptor/hooks.h
 //
 // The exported entry points of libvnpu.so: the hooked RTS functions (memory_hooks.cc, with the
-// types of rt_abi.h), dlsym (dlsym_hook.cc) and the vnpu_ introspection API (vnpu_api.cc).
+// types of rt_abi.h), dlsym and dlvsym
+// (dlsym_hook.cc) and the vnpu_ introspection API (vnpu_api.cc).
 // Declared here so that the dlsym hook can map names to our definitions.
 #pragma once
 
@@ -66,6 +67,7 @@ VNPU_EXPORT int32_t rtEventSynchronize(void* evt);
 VNPU_EXPORT int32_t rtDeviceSynchronize(void);
 
 VNPU_EXPORT void* dlsym(void* handle, const char* name) noexcept;
+VNPU_EXPORT void* dlvsym(void* handle, const char* name, const char* version) noexcept;
 
 // vnpu_is_limited: 1 when this process runs under a memory quota or compute share, else 0.
 VNPU_EXPORT int vnpu_is_limited(void);

@@ -12,6 +12,7 @@
 #include <atomic>
 
 #include "softslice/interceptor/compute_pages.h"
+#include "softslice/interceptor/fence_ring.h"
 #include "softslice/interceptor/ledger.h"
 #include "softslice/interceptor/log.h"
 #include "softslice/interceptor/process_state.h"
@@ -19,7 +20,7 @@
 namespace npushare::vnpu {
 
 constinit thread_local GateThread tl_gate
-    __attribute__((tls_model("initial-exec"))) = {nullptr, 0, 0, false, 0, -1};
+    __attribute__((tls_model("initial-exec"))) = {nullptr, 0, nullptr, 0, false, 0, -1, 0, -1, 0};
 
 namespace {
 
@@ -32,6 +33,7 @@ constinit std::atomic<uint64_t> g_next_grant_probe_ns{0};
 constinit std::atomic<uint64_t> g_index_generation{~uint64_t{0}};
 constinit std::atomic<int32_t> g_tenant_index{-1};
 constinit std::atomic<bool> g_logged_open{false};
+constinit std::atomic<bool> g_logged_unadopted{false};
 
 template <typename T>
 T Load(const T& v) {
@@ -45,6 +47,31 @@ void OpenFor(GateThread& t, int32_t credit, const char* why) {
   if (why != nullptr && !g_logged_open.exchange(true)) {
     Log("launch gate open: %s", why);
   }
+}
+
+// An owner word that is always "ours" with token 0: an ungated thread of a tenant whose page
+// exists launches through the same fast path as a gated one (stream compare included), so its
+// launches are still noted per stream, fenced and bounded, without a fast-path branch of its own.
+constinit const uint64_t g_open_word = 0;
+
+// OpenFenced: ungated but fenced (no grant page, stale arbiter, not adopted yet, no chip): the
+// process never waits for a grant, but its queued work stays bounded (a tenant must not queue
+// seconds of work while the arbiter is away and then run it during others' grants).
+void OpenFenced(GateThread& t, void* stream, VnpuTenantDevice& td, int32_t dev, const char* why) {
+  if (why != nullptr && !g_logged_open.exchange(true)) {
+    Log("launch gate open: %s", why);
+  }
+  FenceTarget target = {&td, nullptr, 0, static_cast<uint32_t>(dev)};
+  FenceBeforeLaunch(stream, target, 0, MonotonicNs());
+  t.open = false;
+  t.word = &g_open_word;
+  t.token = 0;
+  t.epoch = 0;  // no grant: nothing is overrun
+  t.credit = kOpenCredit - 1;
+  t.batch = kOpenCredit;
+  t.stream = stream;
+  t.stream_dev = dev;
+  t.batch_start_ns = MonotonicNs();
 }
 
 VnpuTenantPage* Tenant(const Config& cfg) {
@@ -107,60 +134,150 @@ bool Stale(const VnpuGrantPage* g, uint64_t now) {
   return hb > now ? false : now - hb > kStaleArbiterNs;
 }
 
+// While fences are outstanding a waiting thread wakes this often to observe them, so that their
+// completion time (device time, overrun) is known to within this bound.
+constexpr long kFencePollWaitNs = 300'000;
+constexpr long kGrantWaitNs = 2'000'000;
+
 void FutexWait(const uint32_t* word, uint32_t expected, long timeout_ns) {
   struct timespec ts = {0, timeout_ns};
   // Shared (non-private) futex: the arbiter wakes it through its own mapping of the file.
   syscall(SYS_futex, word, FUTEX_WAIT, expected, &ts, nullptr, 0);
 }
 
+// AwaitAdoption: the arbiter is alive but has not adopted this tenant (yet). A valid page is
+// adopted within one rescan (20 ms), so wait up to kAdoptionWaitNs for that, polling fences.
+// A tenant that stays unadopted (garbage over its own page, a state directory outside the
+// arbiter's --tenants-dir, or VNPU_MAX_TENANTS tenants already) must not run ungated: that
+// would let a container escape its share by corrupting its own state. Unadopted, it may launch
+// freely only while its chip has no owner; otherwise it gets one launch per wait (*throttled
+// is set), so it crawls (and a log line says why) but never hangs.
+// Returns the index, or -1 (chip unowned, heartbeat stale, or throttled).
+int32_t AwaitAdoption(const VnpuGrantPage* g, uint64_t tenant_id, int32_t chip, int32_t dev,
+                      bool* throttled) {
+  *throttled = false;
+  uint64_t deadline = MonotonicNs() + kAdoptionWaitNs;
+  while (true) {
+    int32_t index = tenant_id != 0 ? TenantIndex(g, tenant_id) : -1;
+    uint64_t now = MonotonicNs();
+    if (index >= 0 || Stale(g, now)) {
+      return index;
+    }
+    if (chip >= 0 && chip < static_cast<int32_t>(VNPU_MAX_CHIPS) &&
+        (Load(g->chips[chip].grant_word) & kOwnerMask) == 0) {
+      return -1;  // nobody is granted this chip: an unadopted launch takes no one's time
+    }
+    if (now >= deadline) {
+      if (!g_logged_unadopted.exchange(true)) {
+        Log("tenant not adopted by npushare-arbiter within %llu ms (unusable tenant page, state "
+            "directory outside the arbiter's --tenants-dir, or %u tenants already): one launch "
+            "per %llu ms while another tenant holds the chip",
+            static_cast<unsigned long long>(kAdoptionWaitNs / 1'000'000), VNPU_MAX_TENANTS,
+            static_cast<unsigned long long>(kAdoptionWaitNs / 1'000'000));
+      }
+      *throttled = true;
+      return -1;
+    }
+    if (dev >= 0) {
+      FencePoll(static_cast<uint32_t>(dev));
+    }
+    struct timespec ts = {0, 1'000'000};  // the arbiter publishes adoptions without a wake-up
+    nanosleep(&ts, nullptr);
+  }
+}
+
 }  // namespace
 
 void SetThreadDevice(int32_t device) {
-  tl_gate.device = device;
-  tl_gate.credit = 0;  // re-resolve the chip on the next launch
-  tl_gate.word = nullptr;
+  GateThread& t = tl_gate;
+  if (!t.open && t.credit > 0) {
+    t.batch -= t.credit;  // keeps batch − credit = launches made, for the next slow path
+  }
+  t.credit = 0;  // re-resolve the chip on the next launch
+  t.word = nullptr;
+  t.device = device;
   g_last_device.store(device, std::memory_order_relaxed);
 }
 
-void GateSlow() {
+void GateSlow(void* stream) {
   GateThread& t = tl_gate;
   const Config& cfg = EnsureSetup();
   if (!cfg.compute_limited) {
     OpenFor(t, INT_MAX, nullptr);
     return;
   }
+  if (!t.open && t.batch > 0 && t.stream_dev >= 0) {
+    // The launches since the last gated slow path went to t.stream: note them (bookkeeping
+    // only; that stream may have been destroyed since, so it is never passed to the runtime).
+    int32_t made = t.batch - (t.credit > 0 ? t.credit : 0);
+    FenceNoteLaunches(t.stream, static_cast<uint32_t>(t.stream_dev), made, t.batch_start_ns,
+                      t.epoch);
+  }
+  t.batch = 0;
   int32_t dev = t.device >= 0 ? t.device : g_last_device.load(std::memory_order_relaxed);
   VnpuTenantPage* tenant = Tenant(cfg);
   if (tenant == nullptr || dev < 0 || dev >= static_cast<int32_t>(VNPU_MAX_DEVICES)) {
-    OpenFor(t, kOpenCredit, nullptr);
+    const VnpuGrantPage* live = tenant == nullptr ? Grants(cfg, MonotonicNs()) : nullptr;
+    bool throttled = false;
+    if (live != nullptr && !Stale(live, MonotonicNs())) {
+      // No usable page: never adopted.
+      int32_t chip =
+          dev >= 0 && dev < static_cast<int32_t>(VNPU_MAX_DEVICES) ? cfg.chip_of_device[dev] : -1;
+      AwaitAdoption(live, 0, chip, -1, &throttled);
+    }
+    OpenFor(t, throttled ? 0 : kOpenCredit, nullptr);  // throttled: this launch only
     return;
   }
   VnpuTenantDevice& td = tenant->devices[dev];
   uint64_t now = MonotonicNs();
   __atomic_store_n(&td.last_demand_ns, now, __ATOMIC_RELEASE);
   __atomic_fetch_add(&td.launches, 1, __ATOMIC_RELAXED);
-  int32_t chip = cfg.chip_of_device[dev];
-  if (__atomic_load_n(&td.chip, __ATOMIC_RELAXED) != chip) {
-    __atomic_store_n(&td.chip, chip, __ATOMIC_RELEASE);  // first use of this device
-  }
   const VnpuGrantPage* g = Grants(cfg, now);
+  int32_t index = g != nullptr ? TenantIndex(g, tenant->tenant_id) : -1;
+  bool throttled = false;
+  if (g != nullptr && index < 0 && !Stale(g, now)) {
+    index = AwaitAdoption(g, tenant->tenant_id, cfg.chip_of_device[dev], dev, &throttled);
+    now = MonotonicNs();
+  }
+  int32_t chip = cfg.chip_of_device[dev];
+  if (index >= 0) {
+    // A node-pinned chip overrides the container's own mapping: the container cannot choose
+    // which chip's grant word it launches against.
+    uint8_t pin = __atomic_load_n(&g->tenants[index].pinned_chip_plus1[dev], __ATOMIC_ACQUIRE);
+    if (pin != 0 && pin <= VNPU_MAX_CHIPS) {
+      chip = static_cast<int32_t>(pin) - 1;
+    }
+  }
+  if (__atomic_load_n(&td.chip, __ATOMIC_RELAXED) != chip) {
+    __atomic_store_n(&td.chip, chip, __ATOMIC_RELEASE);  // first use of this device, or pinned
+  }
   if (g == nullptr) {
-    OpenFor(t, kOpenCredit, "no grant page (arbiter not running)");
+    OpenFenced(t, stream, td, dev, "no grant page (arbiter not running)");
     return;
   }
-  int32_t index = TenantIndex(g, tenant->tenant_id);
   if (chip < 0 || chip >= static_cast<int32_t>(VNPU_MAX_CHIPS) || index < 0) {
-    OpenFor(t, kOpenCredit, nullptr);
+    OpenFenced(t, stream, td, dev, nullptr);
+    if (throttled) {
+      t.credit = 0;  // this launch only: the next one waits for adoption again
+      t.batch = 1;
+    }
     return;
   }
   if (Stale(g, now)) {
-    OpenFor(t, kOpenCredit, "arbiter heartbeat stale");
+    OpenFenced(t, stream, td, dev, "arbiter heartbeat stale");
     return;
   }
   const VnpuGrantChip& c = g->chips[chip];
   uint64_t token = static_cast<uint64_t>(index) + 1;
+  bool waited = false;
+  uint64_t w = Load(c.grant_word);
+  // Fence before waiting: the fence covers launches queued under the grant we may just have
+  // lost, and its completion is what tells how far they ran past that grant.
+  FenceTarget target = {&td, &c, token, static_cast<uint32_t>(dev)};
+  int32_t credit = FenceBeforeLaunch(stream, target, (w & kOwnerMask) == token ? w >> 16 : 0, now);
   if ((Load(c.grant_word) & kOwnerMask) != token) {
     __atomic_fetch_add(&td.waiters, 1, __ATOMIC_ACQ_REL);
+    waited = true;
     while (true) {
       uint32_t seq = Load(c.seq);
       if ((Load(c.grant_word) & kOwnerMask) == token) {
@@ -169,11 +286,13 @@ void GateSlow() {
       now = MonotonicNs();
       if (Stale(g, now)) {
         __atomic_fetch_sub(&td.waiters, 1, __ATOMIC_ACQ_REL);
-        OpenFor(t, kOpenCredit, "arbiter heartbeat stale");
+        OpenFenced(t, stream, td, dev, "arbiter heartbeat stale");
         return;
       }
       __atomic_store_n(&td.last_demand_ns, now, __ATOMIC_RELEASE);
-      FutexWait(&c.seq, seq, 2'000'000);
+      FencePoll(static_cast<uint32_t>(dev));
+      FutexWait(&c.seq, seq,
+                FencesOutstanding(static_cast<uint32_t>(dev)) ? kFencePollWaitNs : kGrantWaitNs);
     }
     __atomic_fetch_sub(&td.waiters, 1, __ATOMIC_ACQ_REL);
   }
@@ -181,7 +300,11 @@ void GateSlow() {
   t.word = &c.grant_word;
   t.token = token;
   t.epoch = Load(c.grant_word) >> 16;
-  t.credit = kLaunchCredit - 1;  // this launch uses one
+  t.credit = credit - 1;  // this launch uses one
+  t.batch = credit;
+  t.stream = stream;
+  t.stream_dev = dev;
+  t.batch_start_ns = waited ? MonotonicNs() : now;  // one clock read less on the usual path
 }
 
 SyncScope SyncBegin() {
@@ -195,10 +318,7 @@ SyncScope SyncBegin() {
     return s;
   }
   s.device = &g_tenant->devices[dev];
-  s.word = t.word;
-  s.token = t.token;
   s.dev = static_cast<uint32_t>(dev);
-  s.launch_epoch = t.epoch;
   __atomic_fetch_add(&s.device->syncing, 1, __ATOMIC_ACQ_REL);
   return s;
 }
@@ -208,41 +328,17 @@ void SyncEnd(const SyncScope& s) {
     return;
   }
   __atomic_fetch_sub(&s.device->syncing, 1, __ATOMIC_ACQ_REL);
-  uint64_t w = Load(*s.word);
-  uint64_t current = w >> 16;
-  if (current == s.launch_epoch || current - s.launch_epoch >= 4) {
-    return;  // still our grant, or too many grants ago to know when ours ended
-  }
-  // grant_word is the first field of VnpuGrantChip.
-  const auto* chip = reinterpret_cast<const VnpuGrantChip*>(s.word);
-  uint64_t ours_ended = Load(chip->epoch_start_ns[(s.launch_epoch + 1) % 4]);
-  uint64_t stop = MonotonicNs();
-  if ((w & kOwnerMask) == s.token) {
-    uint64_t regained = Load(chip->granted_at_ns);  // from then on it is held time again
-    stop = regained < stop ? regained : stop;
-  }
-  if (stop <= ours_ended) {
-    return;
-  }
-  uint64_t overrun = stop - ours_ended < kMaxOverrunNs ? stop - ours_ended : kMaxOverrunNs;
-  uint64_t epoch = s.launch_epoch;
-  static constinit uint64_t epochs[VNPU_MAX_DEVICES] = {};
-  static constinit uint64_t reported[VNPU_MAX_DEVICES] = {};
-  pthread_mutex_lock(&g_gate_mutex);
-  if (epochs[s.dev] != epoch) {
-    epochs[s.dev] = epoch;
-    reported[s.dev] = 0;
-  }
-  if (overrun > reported[s.dev]) {
-    __atomic_fetch_add(&s.device->overrun_ns, overrun - reported[s.dev], __ATOMIC_RELEASE);
-    reported[s.dev] = overrun;
-  }
-  pthread_mutex_unlock(&g_gate_mutex);
+  // The synchronised work has completed: observe its fences now, while the completion time is
+  // still close (their device time and any overrun past an ended grant).
+  FencePoll(s.dev);
 }
 
 void GateAfterForkChild() {
   pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
   memcpy(&g_gate_mutex, &fresh, sizeof(fresh));
+  FenceAfterForkChild();
+  tl_gate.batch = 0;  // the forking thread's launches belong to the parent
+  tl_gate.credit = 0;
 }
 
 int GateStatus() {

@@ -2,8 +2,8 @@
 //
 // Every RTS kernel, AI-CPU and model launch entry point of ascend-abi.md §3.4 (a superset of
 // hami-vnpu-core's five), plus rtSetDevice so that the gate knows each thread's device. Each
-// hook passes the launch through the gate (launch_gate.h) and then calls the real function
-// with the arguments unchanged. Opaque runtime structs are passed as pointers, so they are
+// hook passes the launch and its stream through the gate (launch_gate.h) and then calls the real
+// function with the arguments unchanged. Opaque runtime structs are passed as pointers, so they are
 // declared incomplete here.
 #include <stdint.h>
 
@@ -49,7 +49,7 @@ RtError rtKernelLaunch(const void* stubFunc, uint32_t numBlocks, void* args, uin
                        rtSmDesc* smDesc, void* stm) {
   using F = RtError (*)(const void*, uint32_t, void*, uint32_t, rtSmDesc*, void*);
   VNPU_REAL_OR_FAIL(F, Fn::kRtKernelLaunch);
-  Gate();
+  Gate(stm);
   return real(stubFunc, numBlocks, args, argsSize, smDesc, stm);
 }
 
@@ -57,7 +57,7 @@ RtError rtKernelLaunchWithFlag(const void* stubFunc, uint32_t numBlocks, rtArgsE
                                rtSmDesc* smDesc, void* stm, uint32_t flags) {
   using F = RtError (*)(const void*, uint32_t, rtArgsEx*, rtSmDesc*, void*, uint32_t);
   VNPU_REAL_OR_FAIL(F, Fn::kRtKernelLaunchWithFlag);
-  Gate();
+  Gate(stm);
   return real(stubFunc, numBlocks, argsInfo, smDesc, stm, flags);
 }
 
@@ -67,7 +67,7 @@ RtError rtKernelLaunchWithFlagV2(const void* stubFunc, uint32_t numBlocks, rtArg
   using F = RtError (*)(const void*, uint32_t, rtArgsEx*, rtSmDesc*, void*, uint32_t,
                         const rtTaskCfgInfo*);
   VNPU_REAL_OR_FAIL(F, Fn::kRtKernelLaunchWithFlagV2);
-  Gate();
+  Gate(stm);
   return real(stubFunc, numBlocks, argsInfo, smDesc, stm, flags, cfgInfo);
 }
 
@@ -76,7 +76,7 @@ RtError rtKernelLaunchWithHandle(void* hdl, const uint64_t tilingKey, uint32_t n
                                  const void* kernelInfo) {
   using F = RtError (*)(void*, uint64_t, uint32_t, rtArgsEx*, rtSmDesc*, void*, const void*);
   VNPU_REAL_OR_FAIL(F, Fn::kRtKernelLaunchWithHandle);
-  Gate();
+  Gate(stm);
   return real(hdl, tilingKey, numBlocks, argsInfo, smDesc, stm, kernelInfo);
 }
 
@@ -86,7 +86,7 @@ RtError rtKernelLaunchWithHandleV2(void* hdl, const uint64_t tilingKey, uint32_t
   using F =
       RtError (*)(void*, uint64_t, uint32_t, rtArgsEx*, rtSmDesc*, void*, const rtTaskCfgInfo*);
   VNPU_REAL_OR_FAIL(F, Fn::kRtKernelLaunchWithHandleV2);
-  Gate();
+  Gate(stm);
   return real(hdl, tilingKey, numBlocks, argsInfo, smDesc, stm, cfgInfo);
 }
 
@@ -94,7 +94,7 @@ RtError rtLaunchKernelByFuncHandleV3(void* funcHandle, uint32_t numBlocks, const
                                      void* stm, const rtTaskCfgInfo* cfgInfo) {
   using F = RtError (*)(void*, uint32_t, const rtArgsEx*, void*, const rtTaskCfgInfo*);
   VNPU_REAL_OR_FAIL(F, Fn::kRtLaunchKernelByFuncHandleV3);
-  Gate();
+  Gate(stm);
   return real(funcHandle, numBlocks, argsInfo, stm, cfgInfo);
 }
 
@@ -104,7 +104,7 @@ RtError rtCpuKernelLaunchWithFlag(const void* soName, const void* kernelName, ui
   using F =
       RtError (*)(const void*, const void*, uint32_t, const rtArgsEx*, rtSmDesc*, void*, uint32_t);
   VNPU_REAL_OR_FAIL(F, Fn::kRtCpuKernelLaunchWithFlag);
-  Gate();
+  Gate(stm);
   return real(soName, kernelName, numBlocks, argsInfo, smDesc, stm, flags);
 }
 
@@ -114,7 +114,7 @@ RtError rtAicpuKernelLaunchWithFlag(const rtKernelLaunchNames* launchNames, uint
   using F = RtError (*)(const rtKernelLaunchNames*, uint32_t, const rtArgsEx*, rtSmDesc*, void*,
                         uint32_t);
   VNPU_REAL_OR_FAIL(F, Fn::kRtAicpuKernelLaunchWithFlag);
-  Gate();
+  Gate(stm);
   return real(launchNames, numBlocks, argsInfo, smDesc, stm, flags);
 }
 
@@ -125,14 +125,14 @@ RtError rtAicpuKernelLaunchExWithArgs(const uint32_t kernelType, const char* con
   using F = RtError (*)(uint32_t, const char*, uint32_t, const rtAicpuArgsEx*, rtSmDesc*, void*,
                         uint32_t);
   VNPU_REAL_OR_FAIL(F, Fn::kRtAicpuKernelLaunchExWithArgs);
-  Gate();
+  Gate(stm);
   return real(kernelType, opName, numBlocks, argsInfo, smDesc, stm, flags);
 }
 
 RtError rtModelExecute(void* mdl, void* stm, uint32_t flag) {
   using F = RtError (*)(void*, void*, uint32_t);
   VNPU_REAL_OR_FAIL(F, Fn::kRtModelExecute);
-  Gate();
+  Gate(stm);
   return real(mdl, stm, flag);
 }
 

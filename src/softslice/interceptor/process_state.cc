@@ -51,6 +51,11 @@ constexpr const char* kFnNames[] = {
     "rtStreamSynchronize",
     "rtEventSynchronize",
     "rtDeviceSynchronize",
+    "rtEventCreate",
+    "rtEventCreateWithFlag",
+    "rtEventRecord",
+    "rtEventQueryStatus",
+    "rtEventElapsedTime",
 };
 static_assert(sizeof(kFnNames) / sizeof(kFnNames[0]) == static_cast<size_t>(Fn::kCount));
 
@@ -83,11 +88,14 @@ void SetupLocked() {
   }
   SetLogQuiet(quiet != nullptr && quiet[0] == '1');
   ParseConfig(environ, &g_config);
-  QuotaFileError qe = ApplyQuotaFile(&g_config);
-  if (qe != QuotaFileError::kOk && qe != QuotaFileError::kNone) {
+  QuotaFileError qe = ApplyQuotaFile(kQuotaFilePath, &g_config);
+  if (qe == QuotaFileError::kNotReadOnly) {
     // The environment's quotas stay in force: cooperative, but never looser than before.
-    Log("ignoring NPUSHARE_VNPU_QUOTA_FILE %s (error %d); using the environment's quotas",
-        g_config.quota_file, static_cast<int>(qe));
+    Log("ignoring quota file %s: not on a read-only mount; using the environment's quotas",
+        kQuotaFilePath);
+  } else if (qe != QuotaFileError::kOk && qe != QuotaFileError::kNone) {
+    Log("ignoring quota file %s (%s); using the environment's quotas", kQuotaFilePath,
+        qe == QuotaFileError::kMalformed ? "malformed" : "unsafe or unreadable");
   }
   pthread_atfork(nullptr, nullptr, ChildAfterFork);
   g_phase.store(g_config.limited ? kLimited : kPassThrough, std::memory_order_release);
@@ -121,6 +129,16 @@ void* RealFn(Fn fn) {
     DlsymFn real_dlsym = GlibcDlsym();
     if (real_dlsym != nullptr) {
       p = real_dlsym(RTLD_NEXT, FnName(fn));
+      if (p == nullptr) {
+        // A runtime loaded with RTLD_LOCAL (a Python extension module and its dependencies)
+        // is not in the global scope that RTLD_NEXT searches, yet its callers reach our hooks
+        // through the global scope. Look the function up in the loaded runtime itself. The
+        // handle is kept: we hold pointers into the library from now on.
+        void* runtime = dlopen("libruntime.so", RTLD_LAZY | RTLD_NOLOAD);
+        if (runtime != nullptr) {
+          p = real_dlsym(runtime, FnName(fn));
+        }
+      }
       slot.store(p, std::memory_order_release);
     }
   }

@@ -49,6 +49,12 @@ enum class Fn : uint8_t {
   kRtStreamSynchronize,
   kRtEventSynchronize,
   kRtDeviceSynchronize,
+  // Used (not hooked) by the launch gate's event fences (fence_ring.h).
+  kRtEventCreate,
+  kRtEventCreateWithFlag,
+  kRtEventRecord,
+  kRtEventQueryStatus,
+  kRtEventElapsedTime,
   kCount,
 };
 

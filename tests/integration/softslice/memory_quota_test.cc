@@ -5,10 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "support/read_only_mount.h"
 #include "vnpu_test_util.h"
 
 namespace npushare::vnpu {
@@ -51,6 +53,21 @@ class MemoryQuotaTest : public ::testing::Test {
     Child c = SpawnEnv(argv, env);
     EXPECT_GT(c.pid, 0);
     return c;
+  }
+
+  // FirstLineOrSkip: the first output line of a child spawned with a pre-exec step; "" (the
+  // child reaped, its reason printed) when that step could not run on this machine.
+  static std::string FirstLineOrSkip(Child& c) {
+    EXPECT_GT(c.pid, 0);
+    std::string line = ReadLine(c.out_fd);
+    if (line.rfind("SKIP ", 0) != 0) {
+      return line;
+    }
+    close(c.in_fd);
+    close(c.out_fd);
+    EXPECT_EQ(Wait(c.pid), testing::kSkipExit);
+    std::printf("[ skipped  ] %s\n", line.c_str());
+    return "";
   }
 
   // Finish: closes stdin, expects "freed=" and a clean exit.
@@ -171,6 +188,51 @@ TEST_F(MemoryQuotaTest, RtldNextLookupsKeepTheApplicationAsCaller) {
   EXPECT_NE(stat(dir_.c_str(), &st), 0);
 }
 
+// dlvsym follows the dlsym rule. The stub runtime's symbols carry version kStubVersion; the
+// stub's own rtMalloc fails with 999, so reaching the quota shows the application got our hook.
+constexpr char kStubVersion[] = "VNPU_TEST_RT_1.0";
+
+TEST_F(MemoryQuotaTest, DlvsymOfAVersionedRuntimeReturnsTheHookAndIsLimited) {
+  Child c = Probe({"fill", "--chunk-mb", "256", "--api", "dlvsym", "--lib",
+                   LibPath("libvnpu_versioned_rt_stub.so"), "--version", kStubVersion},
+                  Env());
+  auto f = Fields(ReadLine(c.out_fd));
+  EXPECT_EQ(U64(f, "alloc_mb"), kQuotaMb);
+  EXPECT_EQ(U64(f, "code"), 207001u);
+  LedgerView ledger(dir_);
+  ASSERT_TRUE(ledger.ok());
+  EXPECT_EQ(ledger.Used(0), kQuotaMb * kMb);
+  Finish(c);
+  EXPECT_EQ(ledger.Used(0), 0u);
+}
+
+// A lookup that finds nothing stays NULL: a hooked name the library lacks, an unknown name, a
+// version the library does not define, and any version in npu-sim's unversioned libruntime.so
+// (glibc's dlvsym finds nothing there; the hook must not invent a result).
+TEST_F(MemoryQuotaTest, DlvsymLookupsThatFindNothingStayNull) {
+  const std::vector<std::string> args = {"dlvsym", "--lib", LibPath("libvnpu_versioned_rt_stub.so"),
+                                         "--version", kStubVersion};
+  Child c = Probe(args, Env());
+  EXPECT_EQ(ReadLine(c.out_fd), "malloc=global absent_hook=0 missing=0 wrong_version=0 runtime=0");
+  EXPECT_EQ(Wait(c.pid), 0);
+  // Without libvnpu the same lookup finds the stub's own rtMalloc: the versioned lookup is real.
+  Child plain = Probe(args, {});
+  EXPECT_EQ(ReadLine(plain.out_fd),
+            "malloc=other absent_hook=0 missing=0 wrong_version=0 runtime=0");
+  EXPECT_EQ(Wait(plain.pid), 0);
+}
+
+// dlvsym(RTLD_NEXT) searches after the application. The stub is preloaded ahead of libvnpu, so
+// only a lookup made on the application's behalf finds its rtMalloc@kStubVersion (after libvnpu
+// there is only the unversioned libruntime.so).
+TEST_F(MemoryQuotaTest, DlvsymRtldNextLookupsKeepTheApplicationAsCaller) {
+  std::vector<std::string> env = Env();
+  env[0] = "LD_PRELOAD=" + LibPath("libvnpu_versioned_rt_stub.so") + ":" + LibPath("libvnpu.so");
+  Child c = Probe({"rtldnextv", "--version", kStubVersion}, env);
+  EXPECT_EQ(ReadLine(c.out_fd), "rtld_next_v=1");
+  EXPECT_EQ(Wait(c.pid), 0);
+}
+
 TEST_F(MemoryQuotaTest, SigkillMidAllocationIsReclaimedWithinOneSecond) {
   for (int round = 0; round < 4; ++round) {
     Child churn = Probe({"churn", "--chunk-mb", "64"}, Env());
@@ -194,21 +256,58 @@ TEST_F(MemoryQuotaTest, SigkillMidAllocationIsReclaimedWithinOneSecond) {
   EXPECT_EQ(ledger.Used(0), 0u);
 }
 
-// Issue 5: the node-written quota file wins over the environment, and a first opener that
-// declared a larger quota in its environment does not raise it for a process that has the file.
+// Issue 5: the node-written quota file (fixed path, read-only mount, as the device plugin
+// mounts it) wins over the environment, and a first opener that declared a larger quota in its
+// environment does not raise it for a process that has the file. The probe runs in a private
+// mount namespace whose /run is a read-only tmpfs holding /run/npushare/vnpu/quota.
 TEST_F(MemoryQuotaTest, Issue5QuotaFileWinsOverTheEnvironmentAndTheLedger) {
-  std::string quota_file = sim::testing::MakeTempDir() + "/quota";
-  std::ofstream(quota_file) << "2048\n";
   Child first = Probe({"fill", "--chunk-mb", "1024"}, Env(/*quota_mb=*/8192));
   auto f = Fields(ReadLine(first.out_fd));
   EXPECT_EQ(U64(f, "alloc_mb"), 8192u);  // env-declared (cooperative) and written in the ledger
   Finish(first);
-  std::vector<std::string> env = Env(/*quota_mb=*/8192);
-  env.push_back("NPUSHARE_VNPU_QUOTA_FILE=" + quota_file);
-  Child c = Probe({"fill", "--chunk-mb", "256"}, env);
-  auto g = Fields(ReadLine(c.out_fd));
+  auto mount_quota = [] {
+    std::string why = npushare::testing::EnterPrivateMountNamespace();
+    return why.empty()
+               ? npushare::testing::MountReadOnlyFile("/run", "npushare/vnpu", "quota", "2048\n")
+               : why;
+  };
+  Child c = SpawnEnv({BinPath("vnpu_probe"), "fill", "--chunk-mb", "256"}, Env(8192), mount_quota);
+  std::string line = FirstLineOrSkip(c);
+  if (line.empty()) {
+    GTEST_SKIP() << "needs a private mount namespace (see the line above)";
+  }
+  auto g = Fields(line);
   EXPECT_EQ(U64(g, "alloc_mb"), 2048u);
   EXPECT_EQ(U64(g, "code"), 207001u);
+  Finish(c);
+}
+
+// The same file on a writable mount is ignored (the container could have written it).
+TEST_F(MemoryQuotaTest, Issue5QuotaFileOnAWritableMountIsIgnored) {
+  auto writable_quota = [] {
+    std::string why = npushare::testing::EnterPrivateMountNamespace();
+    if (!why.empty()) {
+      return why;
+    }
+    if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") != 0 ||
+        mkdir("/run/npushare", 0755) != 0 || mkdir("/run/npushare/vnpu", 0755) != 0) {
+      return std::string("cannot prepare /run");
+    }
+    int fd = open("/run/npushare/vnpu/quota", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    bool ok = fd >= 0 && write(fd, "65536\n", 6) == 6;
+    if (fd >= 0) {
+      close(fd);
+    }
+    return ok ? std::string() : std::string("cannot write the quota file");
+  };
+  Child c =
+      SpawnEnv({BinPath("vnpu_probe"), "fill", "--chunk-mb", "1024"}, Env(2048), writable_quota);
+  std::string line = FirstLineOrSkip(c);
+  if (line.empty()) {
+    GTEST_SKIP() << "needs a private mount namespace (see the line above)";
+  }
+  auto g = Fields(line);
+  EXPECT_EQ(U64(g, "alloc_mb"), 2048u);  // the environment's quota, not the file's 65536
   Finish(c);
 }
 

@@ -1,8 +1,10 @@
 // vnpu_probe: a small NPU application for the libvnpu.so integration tests. It uses only the
 // public RTS/ACL C APIs of npu-sim (linked normally, or looked up with dlopen/dlsym) and prints
 // one "key=value ..." line per result. Commands:
-//   fill --chunk-mb N [--api rt|acl|dlsym|cached|rts|managed|physical] [--wait-go]
-//       allocates N MiB chunks on device 0 until one fails; prints
+//   fill --chunk-mb N [--api rt|acl|dlsym|dlvsym|cached|rts|managed|physical] [--wait-go]
+//        [--lib PATH --version V]
+//       allocates N MiB chunks on device 0 until one fails ("dlvsym" resolves rtMalloc/rtFree
+//       with dlvsym(dlopen(PATH), name, V)); prints
 //       "alloc_mb=<total> code=<rc>", then holds until stdin closes, frees everything and
 //       prints "freed=<n>". --wait-go waits for a line on stdin before allocating.
 //   churn --chunk-mb N   fill, print "READY", then free and re-allocate one chunk forever.
@@ -14,6 +16,14 @@
 //       "child_alloc_mb="), then a fork+exec child runs "fill" (prints its own lines).
 //   rtldnext             prints "rtld_next_vnpu=<0|1>": whether dlsym(RTLD_NEXT) from the
 //       executable finds libvnpu's vnpu_is_limited (it must, when preloaded).
+//   rtldnextv --version V   prints "rtld_next_v=<0|1>": whether dlvsym(RTLD_NEXT, "rtMalloc",
+//       V) from the executable finds a definition of that version.
+//   dlvsym --lib PATH --version V   looks names up with dlvsym and prints
+//       "malloc=<null|global|other> absent_hook=<0|1> missing=<0|1> wrong_version=<0|1>
+//       runtime=<0|1>": rtMalloc@V in PATH (global = the same function as the process-wide
+//       rtMalloc, i.e. libvnpu's hook when preloaded), then whether each lookup found anything:
+//       rtMallocCached@V (a hooked name PATH lacks), an unknown name, rtMalloc at another
+//       version, and rtMalloc@V in the (unversioned) libruntime.so.
 #include <dlfcn.h>
 #include <sched.h>
 #include <stdio.h>
@@ -60,6 +70,8 @@ using FreeFn = rtError_t (*)(void*);
 
 struct Allocator {
   std::string api;
+  std::string lib = {};      // dlvsym: the library to dlopen
+  std::string version = {};  // dlvsym: the symbol version to ask for
   MallocFn dl_malloc = nullptr;
   FreeFn dl_free = nullptr;
 
@@ -78,13 +90,24 @@ struct Allocator {
         return false;
       }
     }
+    if (api == "dlvsym") {
+      void* h = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL);
+      if (h == nullptr) {
+        return false;
+      }
+      dl_malloc = reinterpret_cast<MallocFn>(dlvsym(h, "rtMalloc", version.c_str()));
+      dl_free = reinterpret_cast<FreeFn>(dlvsym(h, "rtFree", version.c_str()));
+      if (dl_malloc == nullptr || dl_free == nullptr) {
+        return false;
+      }
+    }
     return rtSetDevice(0) == 0;
   }
   int Alloc(void** p, uint64_t bytes) {
     if (api == "acl") {
       return aclrtMallocAlign32(p, bytes, ACL_MEM_MALLOC_HUGE_FIRST);
     }
-    if (api == "dlsym") {
+    if (api == "dlsym" || api == "dlvsym") {
       return dl_malloc(p, bytes, RT_MEMORY_HBM, 0);
     }
     if (api == "cached") {
@@ -107,7 +130,7 @@ struct Allocator {
     if (api == "acl") {
       return aclrtFree(p);
     }
-    if (api == "dlsym") {
+    if (api == "dlsym" || api == "dlvsym") {
       return dl_free(p);
     }
     if (api == "rts") {
@@ -145,7 +168,8 @@ uint64_t Fill(Allocator& a, uint64_t chunk_mb, std::vector<void*>* ptrs, int* co
 }
 
 int CmdFill(int argc, char** argv) {
-  Allocator a{Flag(argc, argv, "--api", "rt")};
+  Allocator a{Flag(argc, argv, "--api", "rt"), Flag(argc, argv, "--lib", ""),
+              Flag(argc, argv, "--version", "")};
   if (!a.Init()) {
     printf("init=failed\n");
     return 2;
@@ -280,12 +304,41 @@ int CmdRtldNext() {
   return 0;
 }
 
+int CmdRtldNextV(int argc, char** argv) {
+  std::string version = Flag(argc, argv, "--version", "");
+  printf("rtld_next_v=%d\n", dlvsym(RTLD_NEXT, "rtMalloc", version.c_str()) != nullptr ? 1 : 0);
+  return 0;
+}
+
+int CmdDlvsym(int argc, char** argv) {
+  std::string lib = Flag(argc, argv, "--lib", "");
+  std::string v = Flag(argc, argv, "--version", "");
+  void* h = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL);
+  void* rt = dlopen("libruntime.so", RTLD_NOW | RTLD_LOCAL);
+  if (h == nullptr || rt == nullptr) {
+    printf("dlopen=failed\n");
+    return 2;
+  }
+  void* m = dlvsym(h, "rtMalloc", v.c_str());
+  const char* kind = m == nullptr                           ? "null"
+                     : m == dlsym(RTLD_DEFAULT, "rtMalloc") ? "global"
+                                                            : "other";
+  auto found = [](void* p) { return p != nullptr ? 1 : 0; };
+  printf("malloc=%s absent_hook=%d missing=%d wrong_version=%d runtime=%d\n", kind,
+         found(dlvsym(h, "rtMallocCached", v.c_str())),
+         found(dlvsym(h, "rtNoSuchFunction", v.c_str())),
+         found(dlvsym(h, "rtMalloc", "VNPU_TEST_NO_SUCH_VERSION")),
+         found(dlvsym(rt, "rtMalloc", v.c_str())));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   setvbuf(stdout, nullptr, _IOLBF, 0);
   if (argc < 2) {
-    fprintf(stderr, "usage: vnpu_probe fill|churn|grab|meminfo|forkexec|rtldnext ...\n");
+    fprintf(stderr,
+            "usage: vnpu_probe fill|churn|grab|meminfo|forkexec|rtldnext|rtldnextv|dlvsym ...\n");
     return 64;
   }
   std::string cmd = argv[1];
@@ -301,5 +354,9 @@ int main(int argc, char** argv) {
     return CmdForkExec(argc, argv);
   if (cmd == "rtldnext")
     return CmdRtldNext();
+  if (cmd == "rtldnextv")
+    return CmdRtldNextV(argc, argv);
+  if (cmd == "dlvsym")
+    return CmdDlvsym(argc, argv);
   return 64;
 }

@@ -4,11 +4,13 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -29,10 +31,14 @@ inline std::string LibPath(const std::string& name) {
 }
 
 // SpawnEnv: like sim::testing::Spawn but with `env` (KEY=VALUE) added to a minimal environment
-// (NPU_SIM_STATE and LD_LIBRARY_PATH of this process are passed on).
-inline Child SpawnEnv(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+// (NPU_SIM_STATE, TMPDIR, the sanitizer options and LD_LIBRARY_PATH are passed on). `pre_exec`, if
+// set, runs in the child before exec; when it returns a reason, the child prints "SKIP <reason>"
+// and exits with kSkipExit instead of exec'ing.
+inline constexpr int kSkipExit = 77;
+inline Child SpawnEnv(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                      const std::function<std::string()>& pre_exec = {}) {
   std::vector<std::string> full = env;
-  for (const char* keep : {"NPU_SIM_STATE", "TMPDIR"}) {
+  for (const char* keep : {"NPU_SIM_STATE", "TMPDIR", "ASAN_OPTIONS", "UBSAN_OPTIONS"}) {
     if (const char* v = getenv(keep)) {
       full.push_back(std::string(keep) + "=" + v);
     }
@@ -47,6 +53,13 @@ inline Child SpawnEnv(const std::vector<std::string>& argv, const std::vector<st
   if (pid == 0) {
     dup2(in[0], 0);
     dup2(out[1], 1);
+    if (pre_exec) {
+      std::string why = pre_exec();
+      if (!why.empty()) {
+        dprintf(1, "SKIP %s\n", why.c_str());
+        _exit(kSkipExit);
+      }
+    }
     std::vector<char*> args;
     for (const auto& a : argv) {
       args.push_back(const_cast<char*>(a.c_str()));

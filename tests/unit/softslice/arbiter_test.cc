@@ -247,5 +247,125 @@ TEST_F(ArbiterTest, Issue5HardCapComesFromTheShareFileOnly) {
   EXPECT_GT(gb / (1000.0 * kMs), 0.95);
 }
 
+// Issue 5: a device pinned by its share file is scheduled on the pinned chip only, whatever its
+// page declares, and the pins are published in the grant page.
+TEST_F(ArbiterTest, Issue5PinnedChipWinsOverThePageAndIsPublished) {
+  options_.shares_dir = root_ + "/shares";
+  ASSERT_EQ(mkdir(options_.shares_dir.c_str(), 0700), 0);
+  std::ofstream(options_.shares_dir + "/a.share") << "0 50 chip=1\n";
+  std::ofstream(options_.shares_dir + "/b.share") << "0 50 chip=3\n";
+  VnpuTenantPage* a = Tenant("a", 50);
+  VnpuTenantPage* b = Tenant("b", 50);
+  a->devices[0].chip = 3;  // a claims b's chip
+  b->devices[0].chip = 3;
+  auto arb = Arbiter::Create(options_);
+  ASSERT_TRUE(arb.ok()) << arb.status().ToString();
+  (*arb)->Tick(100 * kMs);
+  const VnpuGrantPage& g = (*arb)->grants().page();
+  int32_t ia = IndexOf(g, a);
+  int32_t ib = IndexOf(g, b);
+  ASSERT_GE(ia, 0);
+  ASSERT_GE(ib, 0);
+  EXPECT_EQ(g.tenants[ia].pinned_chip_plus1[0], 2);
+  EXPECT_EQ(g.tenants[ia].pinned_chip_plus1[1], 0);
+  EXPECT_EQ(g.tenants[ib].pinned_chip_plus1[0], 4);
+  a->devices[0].waiters = 1;
+  b->devices[0].waiters = 1;
+  for (uint64_t t = 101; t < 400; ++t) {
+    (*arb)->Tick(t * kMs);
+    ASSERT_EQ(Owner(g, 3), ib) << "a never appears on chip 3";
+    ASSERT_EQ(Owner(g, 1), ia);
+  }
+  EXPECT_NE((*arb)->MetricsText().find("tenant=a index=" + std::to_string(ia) +
+                                       " dev=0 chip=1 weight=50 "),
+            std::string::npos);
+  // A share file rewritten without the pin clears it at the next rescan (a is then scheduled
+  // where its page says: the remaining trust, documented).
+  std::ofstream(options_.shares_dir + "/a.share") << "0 50\n";
+  (*arb)->Tick(500 * kMs);
+  EXPECT_EQ(g.tenants[ia].pinned_chip_plus1[0], 0);
+  std::ofstream(options_.shares_dir + "/a.share") << "0 50 chip=5\n";
+  (*arb)->Tick(600 * kMs);
+  EXPECT_EQ(g.tenants[ia].pinned_chip_plus1[0], 6);
+  // A dropped tenant's pins are cleared with its id.
+  ASSERT_EQ(unlink(File("a").c_str()), 0);
+  (*arb)->Tick(700 * kMs);
+  EXPECT_EQ(g.tenants[ia].tenant_id, 0u);
+  EXPECT_EQ(g.tenants[ia].pinned_chip_plus1[0], 0);
+}
+
+TEST_F(ArbiterTest, Issue5UnsafeSharesDirIsRefused) {
+  options_.shares_dir = root_ + "/shares";
+  EXPECT_EQ(Arbiter::Create(options_).status().code(), StatusCode::kNotFound);
+  ASSERT_EQ(mkdir(options_.shares_dir.c_str(), 0700), 0);
+  ASSERT_EQ(chmod(options_.shares_dir.c_str(), 0777), 0);
+  EXPECT_EQ(Arbiter::Create(options_).status().code(), StatusCode::kFailedPrecondition);
+  // Made unsafe after start: every share file is refused (best effort, unpinned).
+  ASSERT_EQ(chmod(options_.shares_dir.c_str(), 0700), 0);
+  std::ofstream(options_.shares_dir + "/a.share") << "0 70 chip=2\n";
+  VnpuTenantPage* a = Tenant("a", 50);
+  auto arb = Arbiter::Create(options_);
+  ASSERT_TRUE(arb.ok());
+  (*arb)->Tick(100 * kMs);
+  const VnpuGrantPage& g = (*arb)->grants().page();
+  int32_t ia = IndexOf(g, a);
+  EXPECT_EQ(g.tenants[ia].pinned_chip_plus1[0], 3);
+  EXPECT_NE((*arb)->MetricsText().find(" chip=2 weight=70 "), std::string::npos);
+  ASSERT_EQ(chmod(options_.shares_dir.c_str(), 0757), 0);
+  (*arb)->Tick(200 * kMs);
+  EXPECT_EQ(g.tenants[ia].pinned_chip_plus1[0], 0);
+  EXPECT_NE((*arb)->MetricsText().find(" chip=0 weight=1 "), std::string::npos);
+  // And a world-writable share file in a safe directory likewise.
+  ASSERT_EQ(chmod(options_.shares_dir.c_str(), 0700), 0);
+  ASSERT_EQ(chmod((options_.shares_dir + "/a.share").c_str(), 0666), 0);
+  (*arb)->Tick(300 * kMs);
+  EXPECT_NE((*arb)->MetricsText().find(" chip=0 weight=1 "), std::string::npos);
+}
+
+// Issue 5: a tenant on two chips (tensor parallel) holds both or neither.
+TEST_F(ArbiterTest, Issue5TwoChipTenantIsGrantedBothChipsTogether) {
+  VnpuTenantPage* g2 = Tenant("g", 50);
+  VnpuTenantPage* x = Tenant("x", 50);
+  VnpuTenantPage* y = Tenant("y", 50);
+  g2->devices[1].chip = 1;
+  y->devices[0].chip = 1;
+  auto arb = Arbiter::Create(options_);
+  ASSERT_TRUE(arb.ok());
+  (*arb)->Tick(100 * kMs);
+  const VnpuGrantPage& g = (*arb)->grants().page();
+  int32_t ig = IndexOf(g, g2);
+  for (VnpuTenantPage* t : {g2, x, y}) {
+    t->devices[0].waiters = 1;
+  }
+  g2->devices[1].waiters = 1;
+  int both = 0;
+  for (uint64_t t = 101; t < 1101; ++t) {
+    (*arb)->Tick(t * kMs);
+    ASSERT_EQ(Owner(g, 0) == ig, Owner(g, 1) == ig) << "at tick " << t;
+    both += Owner(g, 0) == ig ? 1 : 0;
+  }
+  EXPECT_NEAR(both / 1000.0, 0.5, 0.03);
+  double g0 = static_cast<double>(g.tenants[ig].granted_ns[0]);
+  double g1 = static_cast<double>(g.tenants[ig].granted_ns[1]);
+  EXPECT_EQ(g0, g1) << "usage is reported per device, on its own chip";
+}
+
+TEST_F(ArbiterTest, DemandWindowAndDeviceTimeMetrics) {
+  options_.demand_window_ns = 10 * kMs;
+  VnpuTenantPage* a = Tenant("a", 50);
+  auto arb = Arbiter::Create(options_);
+  ASSERT_TRUE(arb.ok());
+  (*arb)->Tick(100 * kMs);
+  a->devices[0].last_demand_ns = 100 * kMs;
+  a->devices[0].device_ns = 42 * kMs;
+  (*arb)->Tick(108 * kMs);  // 8 ms later: still demand with a 10 ms window
+  const VnpuGrantPage& g = (*arb)->grants().page();
+  EXPECT_EQ(Owner(g, 0), IndexOf(g, a));
+  EXPECT_NE((*arb)->MetricsText().find(" device_ns=42000000\n"), std::string::npos);
+  a->devices[0].device_ns = ~uint64_t{0};  // garbage: clamped to the clock
+  (*arb)->Tick(109 * kMs);
+  EXPECT_NE((*arb)->MetricsText().find(" device_ns=109000000\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace npushare::softslice

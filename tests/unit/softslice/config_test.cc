@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "softslice/interceptor/log.h"
+#include "support/read_only_mount.h"
 
 namespace npushare::vnpu {
 namespace {
@@ -165,7 +167,8 @@ TEST(VnpuHardCapConfigTest, OnlyZeroOrOneIsAccepted) {
   EXPECT_FALSE(c.hard_cap);
 }
 
-// Issue 5: memory quotas from a node-written file take precedence over the environment.
+// Issue 5: memory quotas from the node-written file at a fixed path, trusted only on a
+// read-only mount.
 class VnpuQuotaFileTest : public VnpuConfigTest {
  protected:
   void SetUp() override {
@@ -184,51 +187,106 @@ class VnpuQuotaFileTest : public VnpuConfigTest {
     std::ofstream(path_, std::ios::binary | std::ios::trunc) << text;
     ASSERT_EQ(chmod(path_.c_str(), mode), 0);
   }
-  // WithEnvQuota: a config whose environment declares 8192 MiB everywhere and the quota file.
-  Config WithEnvQuota() {
-    return Parse({"NPUSHARE_VNPU_MEM_MB=8192", "NPUSHARE_VNPU_QUOTA_FILE=" + path_});
+  // Env8192: a config whose environment declares 8192 MiB on every device.
+  Config Env8192() { return Parse({"NPUSHARE_VNPU_MEM_MB=8192"}); }
+
+  // ApplyOnReadOnlyMount: ApplyQuotaFile on a file holding `text` on a read-only tmpfs, in a
+  // forked child with its own mount namespace. Returns the child's report: "skip: <why>" or
+  // "rc=<error> q0=<MiB> q1=<MiB> q2=<MiB> q3=<MiB> file=<0|1> limited=<0|1>".
+  std::string ApplyOnReadOnlyMount(const std::string& text, std::vector<std::string> env) {
+    Config c = Parse(std::move(env));
+    int fds[2];
+    if (pipe(fds) != 0) {
+      return "pipe failed";
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(fds[0]);
+      std::string why = npushare::testing::EnterPrivateMountNamespace();
+      if (why.empty()) {
+        why = npushare::testing::MountReadOnlyFile(root_, "vnpu", "quota", text);
+      }
+      std::string out;
+      if (!why.empty()) {
+        out = "skip: " + why;
+      } else {
+        QuotaFileError e = ApplyQuotaFile((root_ + "/vnpu/quota").c_str(), &c);
+        out = "rc=" + std::to_string(static_cast<int>(e));
+        for (int d = 0; d < 4; ++d) {
+          out += " q" + std::to_string(d) + "=" + std::to_string(c.mem_quota_bytes[d] >> 20);
+        }
+        out += " file=" + std::to_string(c.quota_from_file ? 1 : 0) +
+               " limited=" + std::to_string(c.limited ? 1 : 0);
+      }
+      (void)!write(fds[1], out.data(), out.size());
+      _exit(0);
+    }
+    close(fds[1]);
+    std::string got;
+    char buf[256];
+    ssize_t n;
+    while ((n = read(fds[0], buf, sizeof(buf))) > 0) {
+      got.append(buf, static_cast<size_t>(n));
+    }
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return got;
   }
   std::string root_;
   std::string path_;
 };
 
-TEST_F(VnpuQuotaFileTest, FileQuotasReplaceTheEnvironments) {
-  Write("1024,0,2048\n");
-  Config c = WithEnvQuota();
-  EXPECT_STREQ(c.quota_file, path_.c_str());
-  ASSERT_EQ(ApplyQuotaFile(&c), QuotaFileError::kOk);
-  EXPECT_TRUE(c.quota_from_file);
-  EXPECT_TRUE(c.limited);
-  EXPECT_EQ(c.mem_quota_bytes[0], uint64_t{1024} << 20);
-  EXPECT_EQ(c.mem_quota_bytes[1], 0u);
-  EXPECT_EQ(c.mem_quota_bytes[2], uint64_t{2048} << 20);
-  EXPECT_EQ(c.mem_quota_bytes[3], 0u);  // unlisted: unlimited, not the environment's 8192
+#define SKIP_IF_NO_NAMESPACE(report)                                 \
+  if ((report).rfind("skip: ", 0) == 0) {                            \
+    GTEST_SKIP() << "needs a private mount namespace: " << (report); \
+  }
+
+TEST_F(VnpuQuotaFileTest, FileOnAReadOnlyMountReplacesTheEnvironmentsQuotas) {
+  std::string r = ApplyOnReadOnlyMount("1024,0,2048\n", {"NPUSHARE_VNPU_MEM_MB=8192"});
+  SKIP_IF_NO_NAMESPACE(r);
+  // Device 3 is unlisted: unlimited, not the environment's 8192.
+  EXPECT_EQ(r, "rc=0 q0=1024 q1=0 q2=2048 q3=0 file=1 limited=1");
 }
 
 TEST_F(VnpuQuotaFileTest, FileAloneLimitsAProcessWithoutEnvironmentQuotas) {
-  Write("512");
-  Config c = Parse({"NPUSHARE_VNPU_QUOTA_FILE=" + path_});
-  EXPECT_FALSE(c.limited);
-  ASSERT_EQ(ApplyQuotaFile(&c), QuotaFileError::kOk);
-  EXPECT_TRUE(c.limited);
-  EXPECT_EQ(c.mem_quota_bytes[15], uint64_t{512} << 20);
+  std::string r = ApplyOnReadOnlyMount("512", {});
+  SKIP_IF_NO_NAMESPACE(r);
+  EXPECT_EQ(r, "rc=0 q0=512 q1=512 q2=512 q3=512 file=1 limited=1");
 }
 
-TEST_F(VnpuQuotaFileTest, NoFileConfiguredIsNone) {
-  Config c = Parse({"NPUSHARE_VNPU_MEM_MB=8192"});
-  EXPECT_EQ(ApplyQuotaFile(&c), QuotaFileError::kNone);
+TEST_F(VnpuQuotaFileTest, MalformedFileOnAReadOnlyMountLeavesTheEnvironment) {
+  std::string r = ApplyOnReadOnlyMount("lots", {"NPUSHARE_VNPU_MEM_MB=8192"});
+  SKIP_IF_NO_NAMESPACE(r);
+  EXPECT_EQ(r, "rc=3 q0=8192 q1=8192 q2=8192 q3=8192 file=0 limited=1");
+}
+
+// A file the container could have written itself (any writable mount) is not trusted.
+TEST_F(VnpuQuotaFileTest, FileOnAWritableMountIsRefused) {
+  Write("1024\n", 0444);
+  Config c = Env8192();
+  EXPECT_EQ(ApplyQuotaFile(path_.c_str(), &c), QuotaFileError::kNotReadOnly);
   EXPECT_FALSE(c.quota_from_file);
   EXPECT_EQ(c.mem_quota_bytes[0], uint64_t{8192} << 20);
 }
 
-TEST_F(VnpuQuotaFileTest, RelativePathIsIgnored) {
-  int bad = 0;
-  Config c = Parse({"NPUSHARE_VNPU_QUOTA_FILE=quota"}, &bad);
-  EXPECT_EQ(bad, 1);
-  EXPECT_EQ(ApplyQuotaFile(&c), QuotaFileError::kNone);
+TEST_F(VnpuQuotaFileTest, NoFileIsNone) {
+  Config c = Env8192();
+  EXPECT_EQ(ApplyQuotaFile(path_.c_str(), &c), QuotaFileError::kNone);
+  EXPECT_FALSE(c.quota_from_file);
+  EXPECT_EQ(c.mem_quota_bytes[0], uint64_t{8192} << 20);
 }
 
-TEST_F(VnpuQuotaFileTest, BadFilesLeaveTheEnvironmentsQuotas) {
+// The environment cannot name another quota file: the path is fixed.
+TEST_F(VnpuQuotaFileTest, TheEnvironmentCannotRedirectTheQuotaFile) {
+  Write("65536\n");
+  Config c = Parse({"NPUSHARE_VNPU_MEM_MB=8192", "NPUSHARE_VNPU_QUOTA_FILE=" + path_});
+  EXPECT_EQ(c.mem_quota_bytes[0], uint64_t{8192} << 20);
+  EXPECT_FALSE(c.quota_from_file);
+  EXPECT_STREQ(kQuotaFilePath, "/run/npushare/vnpu/quota");
+}
+
+TEST_F(VnpuQuotaFileTest, TextIsParsedStrictly) {
   struct Case {
     std::string text;
     QuotaFileError want;
@@ -245,31 +303,32 @@ TEST_F(VnpuQuotaFileTest, BadFilesLeaveTheEnvironmentsQuotas) {
             QuotaFileError::kMalformed},
            {std::string(kMaxQuotaFileBytes + 1, '1'), QuotaFileError::kMalformed},
            {"1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17", QuotaFileError::kMalformed},
+           {"1024", QuotaFileError::kOk},
+           {"1024\n", QuotaFileError::kOk},
+           {"0,4096", QuotaFileError::kOk},
        }) {
-    Write(k.text);
-    Config c = WithEnvQuota();
-    EXPECT_EQ(ApplyQuotaFile(&c), k.want) << k.text;
-    EXPECT_FALSE(c.quota_from_file);
-    EXPECT_EQ(c.mem_quota_bytes[0], uint64_t{8192} << 20) << k.text;
+    uint64_t mb[VNPU_MAX_DEVICES] = {};
+    EXPECT_EQ(ParseQuotaText(k.text.data(), k.text.size(), mb), k.want) << k.text;
   }
+  uint64_t mb[VNPU_MAX_DEVICES] = {};
+  ASSERT_EQ(ParseQuotaText("0,4096\n", 7, mb), QuotaFileError::kOk);
+  EXPECT_EQ(mb[0], 0u);
+  EXPECT_EQ(mb[1], 4096u);
+  EXPECT_EQ(mb[2], 0u);
 }
 
-TEST_F(VnpuQuotaFileTest, MissingWritableOrSymlinkedFilesAreRefused) {
-  Config missing = WithEnvQuota();
-  EXPECT_EQ(ApplyQuotaFile(&missing), QuotaFileError::kIo);
+TEST_F(VnpuQuotaFileTest, WritableSymlinkedOrNonRegularFilesAreRefused) {
   Write("1024", 0664);
-  Config group_writable = WithEnvQuota();
-  EXPECT_EQ(ApplyQuotaFile(&group_writable), QuotaFileError::kIo);
+  Config group_writable = Env8192();
+  EXPECT_EQ(ApplyQuotaFile(path_.c_str(), &group_writable), QuotaFileError::kIo);
   EXPECT_EQ(group_writable.mem_quota_bytes[0], uint64_t{8192} << 20);
   ASSERT_EQ(chmod(path_.c_str(), 0444), 0);
-  std::string real = path_;
-  path_ = root_ + "/link";
-  ASSERT_EQ(symlink(real.c_str(), path_.c_str()), 0);
-  Config symlinked = WithEnvQuota();
-  EXPECT_EQ(ApplyQuotaFile(&symlinked), QuotaFileError::kIo);
-  path_ = root_;
-  Config directory = WithEnvQuota();
-  EXPECT_EQ(ApplyQuotaFile(&directory), QuotaFileError::kIo);
+  std::string link = root_ + "/link";
+  ASSERT_EQ(symlink(path_.c_str(), link.c_str()), 0);
+  Config symlinked = Env8192();
+  EXPECT_EQ(ApplyQuotaFile(link.c_str(), &symlinked), QuotaFileError::kIo);
+  Config directory = Env8192();
+  EXPECT_EQ(ApplyQuotaFile(root_.c_str(), &directory), QuotaFileError::kIo);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // libvnpu.so hygiene checked on the built artefact: it exports exactly the intercepted RTS
-// symbols, dlsym and the vnpu_ API, and needs nothing beyond libc at run time.
+// symbols, dlsym, dlvsym and the vnpu_ API, and needs nothing beyond libc at run time.
 #include <gtest/gtest.h>
 #include <stdio.h>
 
@@ -26,7 +26,7 @@ std::string RunCommand(const std::string& cmd) {
 
 const std::string kLib = std::string(NPUSHARE_BIN_DIR) + "/../lib/libvnpu.so";
 
-TEST(VnpuExportsTest, ExportsExactlyTheHooksDlsymAndTheVnpuApi) {
+TEST(VnpuExportsTest, ExportsExactlyTheHooksDlsymDlvsymAndTheVnpuApi) {
   std::istringstream in(RunCommand("nm -D --defined-only " + kLib));
   std::set<std::string> names;
   std::string addr, type, name;
@@ -43,7 +43,8 @@ TEST(VnpuExportsTest, ExportsExactlyTheHooksDlsymAndTheVnpuApi) {
       "rtCpuKernelLaunchWithFlag", "rtAicpuKernelLaunchWithFlag", "rtAicpuKernelLaunchExWithArgs",
       "rtModelExecute", "rtStreamSynchronize", "rtEventSynchronize", "rtDeviceSynchronize",
       // lookup and introspection
-      "dlsym", "vnpu_is_limited", "vnpu_memory_status", "vnpu_reclaim_dead", "vnpu_gate_status"};
+      "dlsym", "dlvsym", "vnpu_is_limited", "vnpu_memory_status", "vnpu_reclaim_dead",
+      "vnpu_gate_status"};
   EXPECT_EQ(names, expected);
 }
 

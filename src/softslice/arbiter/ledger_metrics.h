@@ -1,0 +1,45 @@
+// File: softslice/arbiter/ledger_metrics.h
+//
+// Memory metrics of the soft-sliced containers on this node, read by npushare-arbiter from each
+// container's ledger (`<tenants_dir>/<name>/ledger.v1`, softslice/shared_state.h). Containers
+// with only a memory quota have a ledger but no tenant page, so this scan is separate from the
+// TenantRegistry. The ledger is written by the container, so it is read with bounded pread
+// (never mapped), its header is validated, and its numbers are reported as the container's own
+// account, not trusted for anything else.
+//
+// Thread safety: free functions without shared state.
+#pragma once
+
+#include <stdint.h>
+
+#include <array>
+#include <string>
+
+#include "common/status.h"
+#include "softslice/shared_state.h"
+
+namespace npushare::softslice {
+
+struct LedgerUsage {
+  std::array<uint64_t, VNPU_MAX_DEVICES> quota_bytes{};  // 0 = not limited
+  std::array<uint64_t, VNPU_MAX_DEVICES> used_bytes{};   // Σ charged over the process slots
+  uint64_t live_procs = 0;       // slots marked live (dead ones count until swept)
+  uint64_t reclaimed_procs = 0;  // dead processes whose charges were returned
+  uint64_t denied_allocs = 0;    // allocations refused with 207001
+};
+
+// ReadLedgerUsage: the usage recorded in the ledger file at `path`.
+// Errors: kNotFound if it does not exist; kFailedPrecondition if it is a symlink, not a
+// regular file, shorter than a ledger or unreadable; kInvalidArgument if the header (magic,
+// version, sizes, counts) is not the one of shared_state.h.
+Result<LedgerUsage> ReadLedgerUsage(const std::string& path);
+
+// LedgerMetricsText: one line per container directory under `tenants_dir` whose ledger is
+// valid and per device that has a quota or use, at most `max_dirs` directories (sorted by
+// name):
+//   tenant=<name> mem_dev=<d> quota_bytes=<n> used_bytes=<n> live_procs=<n>
+//   reclaimed_procs=<n> denied_allocs=<n>
+// Directories without a ledger, or with an invalid one, are skipped.
+std::string LedgerMetricsText(const std::string& tenants_dir, size_t max_dirs = 256);
+
+}  // namespace npushare::softslice
