@@ -126,7 +126,13 @@ std::string LedgerMetricsText(const std::string& tenants_dir, size_t max_dirs) {
       continue;
     }
     for (uint32_t d = 0; d < VNPU_MAX_DEVICES; ++d) {
-      if (usage->quota_bytes[d] == 0 && usage->used_bytes[d] == 0) {
+      // A single-value quota applies to all 16 logical devices: list device 0, and the others
+      // only when they hold memory or have a quota of their own.
+      bool listed =
+          d == 0 ? usage->quota_bytes[0] != 0 || usage->used_bytes[0] != 0
+                 : usage->used_bytes[d] != 0 || (usage->quota_bytes[d] != 0 &&
+                                                 usage->quota_bytes[d] != usage->quota_bytes[0]);
+      if (!listed) {
         continue;
       }
       out.append("tenant=").append(name);

@@ -34,9 +34,10 @@ struct LedgerUsage {
 // version, sizes, counts) is not the one of shared_state.h.
 Result<LedgerUsage> ReadLedgerUsage(const std::string& path);
 
-// LedgerMetricsText: one line per container directory under `tenants_dir` whose ledger is
-// valid and per device that has a quota or use, at most `max_dirs` directories (sorted by
-// name):
+// LedgerMetricsText: for each container directory under `tenants_dir` whose ledger is valid
+// (at most `max_dirs` directories, sorted by name), one line for device 0 when it has a quota
+// or use, and one for every other device that holds memory or has a non-zero quota different
+// from device 0's (a single-value quota applies to all 16 logical devices):
 //   tenant=<name> mem_dev=<d> quota_bytes=<n> used_bytes=<n> live_procs=<n>
 //   reclaimed_procs=<n> denied_allocs=<n>
 // Directories without a ledger, or with an invalid one, are skipped.

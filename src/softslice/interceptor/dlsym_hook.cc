@@ -21,7 +21,6 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
-#include <string.h>
 
 #include <atomic>
 
@@ -30,6 +29,27 @@
 
 namespace npushare::vnpu {
 namespace {
+
+// Plain loops instead of strcmp/strrchr: these run inside dlsym/dlvsym, which a sanitizer
+// runtime calls while it is still installing its own interceptors of the string functions.
+// libvnpu (preloaded, bound with -z now) would reach those interceptors before they work.
+bool SameString(const char* a, const char* b) {
+  while (*a != '\0' && *a == *b) {
+    ++a;
+    ++b;
+  }
+  return *a == *b;
+}
+
+const char* BaseName(const char* path) {
+  const char* base = path;
+  for (const char* p = path; *p != '\0'; ++p) {
+    if (*p == '/') {
+      base = p + 1;
+    }
+  }
+  return base;
+}
 
 struct HookEntry {
   const char* name;
@@ -68,7 +88,7 @@ void* OurHook(const char* name) {
       {"rtDeviceSynchronize", reinterpret_cast<void*>(&rtDeviceSynchronize)},
   };
   for (const HookEntry& e : entries) {
-    if (strcmp(e.name, name) == 0) {
+    if (SameString(e.name, name)) {
       return e.hook;
     }
   }
@@ -97,8 +117,7 @@ int FindInLibc(dl_phdr_info* info, size_t, void* data) {
   if (info->dlpi_name == nullptr) {
     return 0;
   }
-  const char* slash = strrchr(info->dlpi_name, '/');
-  if (strcmp(slash != nullptr ? slash + 1 : info->dlpi_name, "libc.so.6") != 0) {
+  if (!SameString(BaseName(info->dlpi_name), "libc.so.6")) {
     return 0;
   }
   const ElfW(Dyn)* dyn = nullptr;
@@ -143,7 +162,7 @@ int FindInLibc(dl_phdr_info* info, size_t, void* data) {
   // The default version (name@@VER) is the one without the hidden bit.
   auto matches = [&](uint32_t i) {
     const ElfW(Sym)& sym = symtab[i];
-    if (sym.st_shndx == SHN_UNDEF || strcmp(strtab + sym.st_name, lookup->name) != 0 ||
+    if (sym.st_shndx == SHN_UNDEF || !SameString(strtab + sym.st_name, lookup->name) ||
         (versym != nullptr && (versym[i] & 0x8000) != 0)) {
       return false;
     }

@@ -40,7 +40,9 @@ class LedgerMetricsTest : public ::testing::Test {
 
 TEST_F(LedgerMetricsTest, ReportsQuotaAndUseOfEveryContainer) {
   uint64_t quota[VNPU_MAX_DEVICES] = {};
-  quota[0] = 4096 * kMiB;
+  for (uint64_t& q : quota) {
+    q = 4096 * kMiB;  // as a single-value NPUSHARE_VNPU_MEM_MB gives every device
+  }
   quota[2] = 1024 * kMiB;
   vnpu::Ledger a;
   ASSERT_EQ(a.Open(Dir("pod-a").c_str(), quota), vnpu::LedgerError::kOk);
@@ -48,6 +50,7 @@ TEST_F(LedgerMetricsTest, ReportsQuotaAndUseOfEveryContainer) {
   ASSERT_EQ(a.Reserve(0, 300 * kMiB), vnpu::LedgerError::kOk);
   ASSERT_EQ(a.Reserve(2, 1024 * kMiB), vnpu::LedgerError::kOk);
   EXPECT_EQ(a.Reserve(2, 1), vnpu::LedgerError::kOverQuota);
+  ASSERT_EQ(a.Reserve(7, 1 * kMiB), vnpu::LedgerError::kOk);
   uint64_t no_quota[VNPU_MAX_DEVICES] = {};
   vnpu::Ledger b;
   ASSERT_EQ(b.Open(Dir("pod-b").c_str(), no_quota), vnpu::LedgerError::kOk);  // nothing used
@@ -65,7 +68,10 @@ TEST_F(LedgerMetricsTest, ReportsQuotaAndUseOfEveryContainer) {
             "tenant=pod-a mem_dev=0 quota_bytes=4294967296 used_bytes=314572800 live_procs=1 "
             "reclaimed_procs=0 denied_allocs=1\n"
             "tenant=pod-a mem_dev=2 quota_bytes=1073741824 used_bytes=1073741824 live_procs=1 "
+            "reclaimed_procs=0 denied_allocs=1\n"
+            "tenant=pod-a mem_dev=7 quota_bytes=4294967296 used_bytes=1048576 live_procs=1 "
             "reclaimed_procs=0 denied_allocs=1\n");
+  a.Unreserve(7, 1 * kMiB);
   a.Unreserve(0, 300 * kMiB);
   a.Unreserve(2, 1024 * kMiB);
 }
