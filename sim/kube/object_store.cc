@@ -1,9 +1,11 @@
 #include "sim/kube/object_store.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
+
+#include "common/atomic_file.h"
+#include "kube/objects.h"
 
 namespace npushare::kube_local {
 
@@ -183,19 +185,12 @@ Status ObjectStore::Save(const std::string& path) const {
       res[name] = std::move(arr);
     }
   }
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      return FailedPreconditionError("cannot write " + tmp);
-    out << doc.dump(-1, ' ', false, json::error_handler_t::replace);
-    if (!out.good())
-      return FailedPreconditionError("write failed for " + tmp);
+  Status st =
+      WriteFileAtomically(path, doc.dump(-1, ' ', false, json::error_handler_t::replace), 0644);
+  if (!st.ok()) {
+    dirty_.store(true);  // the snapshot was not saved: the next Save() must write it again
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return FailedPreconditionError("cannot rename " + tmp + " to " + path);
-  }
-  return OkStatus();
+  return st;
 }
 
 Status ObjectStore::Load(const std::string& path) {
@@ -219,12 +214,7 @@ Status ObjectStore::Load(const std::string& path) {
           !obj["metadata"].contains("name") || !obj["metadata"]["name"].is_string()) {
         return InvalidArgumentError("object without metadata.name in " + path);
       }
-      const json& m = obj["metadata"];
-      std::string key = m["name"].get<std::string>();
-      if (m.contains("namespace") && m["namespace"].is_string() &&
-          !m["namespace"].get_ref<const std::string&>().empty()) {
-        key = m["namespace"].get<std::string>() + "/" + key;
-      }
+      std::string key = kube::ObjectKey(obj);
       objects[it.key()][key] = std::make_shared<const json>(std::move(obj));
     }
   }

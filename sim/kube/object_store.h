@@ -11,8 +11,8 @@
 //
 // Persistence format (Save/Load): one JSON document
 //   {"resourceVersion": <int>, "resources": {"<resource>": [<object>, ...], ...}}
-// written to "<path>.tmp" and renamed over <path>. History is not persisted: after Load every
-// watch from an older RV is gone and clients relist.
+// replaced atomically (common/atomic_file.h: a temporary file beside it, fsync, rename). History
+// is not persisted: after Load every watch from an older RV is gone and clients relist.
 //
 // Thread safety: safe for concurrent use without external synchronization.
 #pragma once
@@ -113,7 +113,9 @@ class ObjectStore {
   void CompactForTest();
 
   // Save / Load: see the format above. Load replaces the contents.
-  // @return kFailedPrecondition on I/O errors; kInvalidArgument for a malformed file.
+  // @return Save: WriteFileAtomically's errors (kFailedPrecondition when the directory is
+  //   missing or not writable, kInternal for other I/O errors), and dirty() stays set;
+  //   Load: kFailedPrecondition when the file cannot be read, kInvalidArgument when malformed.
   Status Save(const std::string& path) const;
   Status Load(const std::string& path);
   // dirty: a write happened since the last Save().

@@ -82,12 +82,8 @@ PodDecision DryRunScheduler::Schedule(PodSpec pod) {
   d.node = chosen.node;
   d.annotations = scheduling::FilterAnnotations(config_, d.hami_core, chosen.node,
                                                 chosen.allocation, options_.now_unix_seconds);
-  const scheduling::NodeState* node = nullptr;
-  for (const auto& n : nodes_) {
-    if (n.name == chosen.node) {
-      node = &n;
-    }
-  }
+  // FilterOutcome::nodes follows the input order, and the input was nodes_.
+  const scheduling::NodeState& node = nodes_[*out.chosen];
   const size_t n_init = pod.init_containers.size();
   for (const auto& [cw, containers] : chosen.allocation) {
     const config::ChipConfig* chip = config_.FindByCommonWord(cw);
@@ -101,11 +97,9 @@ PodDecision DryRunScheduler::Schedule(PodSpec pod) {
         p.type = dev.type;
         p.memory = dev.usedmem;
         p.cores = dev.usedcores;
-        if (node != nullptr) {
-          for (const auto& info : node->registered.at(cw)) {
-            if (info.id == dev.uuid) {
-              p.index = info.index;
-            }
+        for (const auto& info : node.registered.at(cw)) {
+          if (info.id == dev.uuid) {
+            p.index = info.index;
           }
         }
         if (!d.hami_core && chip != nullptr) {

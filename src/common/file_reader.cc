@@ -1,5 +1,6 @@
 #include "common/file_reader.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -21,13 +22,20 @@ Result<std::string> ReadFileLimited(const std::string& path, size_t max_bytes) {
   if (!in) {
     return PermissionDeniedError(path + ": cannot open: " + std::strerror(errno));
   }
-  std::string data(max_bytes + 1, '\0');
-  in.read(data.data(), static_cast<std::streamsize>(max_bytes + 1));
-  const auto n = static_cast<size_t>(in.gcount());
-  if (n > max_bytes) {
+  // Read in chunks up to one byte past the limit: the limit is a ceiling (callers pass tens
+  // of MiB), so allocating and zeroing it up front would cost that much for every small file.
+  constexpr size_t kChunk = size_t{64} << 10;
+  std::string data;
+  while (in && data.size() <= max_bytes) {
+    const size_t have = data.size();
+    const size_t want = std::min(kChunk, max_bytes + 1 - have);
+    data.resize(have + want);
+    in.read(data.data() + have, static_cast<std::streamsize>(want));
+    data.resize(have + static_cast<size_t>(in.gcount()));
+  }
+  if (data.size() > max_bytes) {
     return OutOfRangeError(path + ": larger than " + std::to_string(max_bytes) + " bytes");
   }
-  data.resize(n);
   return data;
 }
 

@@ -2,8 +2,8 @@
 //
 // The HAMi compatibility vector runner (`hami-compat --vectors FILE`): runs every
 // case of a vector file in the schema of shared/compat/hami-vectors.json against
-// our implementation. Each category has one handler; handlers live next to the
-// code they exercise (case_handlers_*.cc) and register in RegisterAllHandlers().
+// our implementation. Each category has one handler; handlers are grouped by the
+// code they exercise (case_handlers_*.cc) and added by the RegisterXxxHandlers below.
 //
 // A handler returns kPass, kFail (with expected/got renderings) or kSkip (with
 // the reason, e.g. "plugin_* belongs to the device plugin").
@@ -64,7 +64,7 @@ using HandlerTable = std::map<std::string, CaseHandler, std::less<>>;
 // Each RegisterXxxHandlers adds its categories to `table`.
 void RegisterCodecHandlers(HandlerTable& table);       // case_handlers_codec.cc
 void RegisterSchedulingHandlers(HandlerTable& table);  // case_handlers_scheduling.cc
-void RegisterPluginHandlers(HandlerTable& table);      // case_handlers_plugin.cc (skips for now)
+void RegisterPluginHandlers(HandlerTable& table);      // case_runner.cc (skips for now)
 
 // AnnotationsFromJson: a vector's annotation map (string values only; anything else, and a
 // non-object, is ignored as upstream's map[string]string decoding would fail it).

@@ -63,9 +63,7 @@ int Run(int argc, char** argv) {
   }
 
   HandlerTable handlers;
-#ifdef NPUSHARE_HAVE_CODEC_HANDLERS
   RegisterCodecHandlers(handlers);
-#endif
   RegisterSchedulingHandlers(handlers);
   RegisterPluginHandlers(handlers);
   VectorContext ctx(doc.value("fixtures", nlohmann::json::object()));
@@ -73,6 +71,12 @@ int Run(int argc, char** argv) {
   int passed = 0, failed = 0, skipped = 0;
   std::map<std::string, int> skipped_by_category;
   for (const auto& c : doc["cases"]) {
+    if (!c.is_object()) {
+      // value() below would throw on a non-object; report it like any other failing case.
+      ++failed;
+      std::cout << "FAIL <no id> []\n  expected: a case object\n  got:      " << c.dump() << "\n";
+      continue;
+    }
     const std::string id = c.value("id", std::string("<no id>"));
     const std::string category = c.value("category", std::string());
     if (!only_category.empty() && category != only_category) {

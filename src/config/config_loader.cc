@@ -123,32 +123,45 @@ Result<Config> LoadFile(const std::string& path, Diagnostics* diags, ParseFn par
   return parse(*text, path, diags);
 }
 
-struct DeviceResult {
-  DeviceConfig cfg;
+// Decoded: one file's config with its field positions; `located` is false when the text
+// could not be parsed or holds no config of this kind (Decode's return value).
+template <typename Config>
+struct Decoded {
+  Config cfg;
   SourceMap positions;
   bool located = false;
 };
 
-DeviceResult DecodeDevice(std::string_view text, std::string_view source, Diagnostics* local) {
-  DeviceResult r;
+Decoded<DeviceConfig> DecodeDevice(std::string_view text, std::string_view source,
+                                   Diagnostics* local) {
+  Decoded<DeviceConfig> r;
   r.located = Decode(text, source, kDeviceKind, internal::DecodeDeviceConfig, ValidateDeviceConfig,
                      &r.cfg, &r.positions, local);
-  for (auto& chip : r.cfg.chips)
+  for (auto& chip : r.cfg.chips) {
     SortTemplates(chip);
+  }
   return r;
 }
 
-struct NodeResult {
-  NodeConfig cfg;
-  SourceMap positions;
-  bool located = false;
-};
-
-NodeResult DecodeNode(std::string_view text, std::string_view source, Diagnostics* local) {
-  NodeResult r;
+Decoded<NodeConfig> DecodeNode(std::string_view text, std::string_view source, Diagnostics* local) {
+  Decoded<NodeConfig> r;
   r.located = Decode(text, source, kNodeKind, internal::DecodeNodeConfig, ValidateNodeConfig,
                      &r.cfg, &r.positions, local);
   return r;
+}
+
+// Finish: the Parse*Config result: `local` (this parse's findings) appended to `diags`, and
+// the config unless they hold an error.
+template <typename Config>
+Result<Config> Finish(Decoded<Config>&& r, std::string_view source, Diagnostics&& local,
+                      Diagnostics* diags) {
+  const bool failed = CountSeverity(local, Severity::kError) > 0;
+  Status failure = failed ? Failure(source, local) : OkStatus();
+  Append(diags, std::move(local));
+  if (failed) {
+    return failure;
+  }
+  return std::move(r.cfg);
 }
 
 std::string Plural(int n, const char* word) {
@@ -160,25 +173,15 @@ std::string Plural(int n, const char* word) {
 Result<DeviceConfig> ParseDeviceConfig(std::string_view yaml_text, std::string_view source_name,
                                        Diagnostics* diags) {
   Diagnostics local;
-  DeviceResult r = DecodeDevice(yaml_text, source_name, &local);
-  const bool failed = CountSeverity(local, Severity::kError) > 0;
-  Status failure = failed ? Failure(source_name, local) : OkStatus();
-  Append(diags, std::move(local));
-  if (failed)
-    return failure;
-  return std::move(r.cfg);
+  Decoded<DeviceConfig> r = DecodeDevice(yaml_text, source_name, &local);
+  return Finish(std::move(r), source_name, std::move(local), diags);
 }
 
 Result<NodeConfig> ParseNodeConfig(std::string_view yaml_text, std::string_view source_name,
                                    Diagnostics* diags) {
   Diagnostics local;
-  NodeResult r = DecodeNode(yaml_text, source_name, &local);
-  const bool failed = CountSeverity(local, Severity::kError) > 0;
-  Status failure = failed ? Failure(source_name, local) : OkStatus();
-  Append(diags, std::move(local));
-  if (failed)
-    return failure;
-  return std::move(r.cfg);
+  Decoded<NodeConfig> r = DecodeNode(yaml_text, source_name, &local);
+  return Finish(std::move(r), source_name, std::move(local), diags);
 }
 
 Result<DeviceConfig> LoadDeviceConfigFile(const std::string& path, Diagnostics* diags) {
@@ -217,8 +220,8 @@ int ValidateConfigFiles(const std::vector<std::string>& paths, std::ostream& out
   struct FileReport {
     std::string path;
     Diagnostics diags;
-    std::optional<DeviceResult> device;
-    std::optional<NodeResult> node;
+    std::optional<Decoded<DeviceConfig>> device;
+    std::optional<Decoded<NodeConfig>> node;
   };
   std::vector<FileReport> reports;
   for (const std::string& path : paths) {

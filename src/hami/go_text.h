@@ -9,6 +9,7 @@
 // Thread safety: all functions are pure and safe for concurrent use.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,5 +39,10 @@ std::optional<int64_t> ParseGoInt(std::string_view s, int bits);
 // TrimGoSpace: strings.TrimSpace for the ASCII whitespace set plus U+0085 and U+00A0
 // (the Latin-1 spaces Go's unicode.IsSpace also trims). Other Unicode spaces are kept.
 std::string_view TrimGoSpace(std::string_view s);
+
+// DecodeUtf8: length (1..4) of the valid UTF-8 sequence at s[i], with its code point in *cp;
+// 0 when the byte at s[i] does not start a valid (shortest-form, non-surrogate, <= U+10FFFF)
+// sequence, *cp then unspecified. REQUIRES: i < s.size().
+size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp);
 
 }  // namespace npushare::hami

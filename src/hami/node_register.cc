@@ -9,8 +9,10 @@
 namespace npushare::hami {
 namespace {
 
+using hami_internal::AppendGoJsonKey;
 using hami_internal::AppendGoJsonString;
 using hami_internal::EqualFoldAscii;
+using hami_internal::GoJsonIntInRange;
 using hami_internal::GoJsonKind;
 using Json = nlohmann::ordered_json;
 
@@ -41,15 +43,7 @@ void AppendGoFloat(std::string& out, double v) {
 void AppendDevice(std::string& out, const DeviceInfo& d) {
   out += '{';
   bool first = true;
-  auto key = [&](const char* k) {
-    if (!first) {
-      out += ',';
-    }
-    first = false;
-    out += '"';
-    out += k;
-    out += "\":";
-  };
+  auto key = [&](std::string_view k) { AppendGoJsonKey(out, k, &first); };
   if (!d.id.empty()) {
     key("id");
     AppendGoJsonString(out, d.id);
@@ -109,24 +103,15 @@ std::string TypeError(const Json& v, std::string_view field, std::string_view go
          std::string(field) + " of type " + std::string(go_type);
 }
 
-// DecodeInt: a JSON integer literal within [lo, hi]. Go rejects fractions and exponents
-// for integer fields; nlohmann stores exactly those as floats.
+// DecodeInt: a JSON integer literal within [lo, hi] (GoJsonIntInRange), else Go's type error.
 Status DecodeInt(const Json& v, std::string_view field, std::string_view go_type, int64_t lo,
                  int64_t hi, int64_t* out) {
-  if (v.is_number_integer() && !v.is_number_unsigned()) {
-    const auto x = v.get<int64_t>();
-    if (x >= lo && x <= hi) {
-      *out = x;
-      return OkStatus();
-    }
-  } else if (v.is_number_unsigned()) {
-    const auto x = v.get<uint64_t>();
-    if (hi >= 0 && x <= static_cast<uint64_t>(hi)) {
-      *out = static_cast<int64_t>(x);
-      return OkStatus();
-    }
+  const std::optional<int64_t> x = GoJsonIntInRange(v, lo, hi);
+  if (!x) {
+    return InvalidArgumentError(TypeError(v, field, go_type));
   }
-  return InvalidArgumentError(TypeError(v, field, go_type));
+  *out = *x;
+  return OkStatus();
 }
 
 Status DecodeString(const Json& v, std::string_view field, std::string* out) {

@@ -8,29 +8,13 @@ namespace npushare::hami {
 namespace {
 
 using hami_internal::EqualFoldAscii;
+using hami_internal::GoJsonIntInRange;
 using hami_internal::GoJsonKind;
 using Json = nlohmann::ordered_json;
 
 std::string TypeError(const Json& v, std::string_view field, std::string_view go_type) {
   return "json: cannot unmarshal " + GoJsonKind(v) + " into Go struct field RuntimeInfo." +
          std::string(field) + " of type " + std::string(go_type);
-}
-
-std::optional<int64_t> IntInRange(const Json& v, int64_t lo, int64_t hi) {
-  if (v.is_number_unsigned()) {
-    const auto x = v.get<uint64_t>();
-    if (x <= static_cast<uint64_t>(hi)) {
-      return static_cast<int64_t>(x);
-    }
-    return std::nullopt;
-  }
-  if (v.is_number_integer()) {
-    const auto x = v.get<int64_t>();
-    if (x >= lo && x <= hi) {
-      return x;
-    }
-  }
-  return std::nullopt;
 }
 
 // DecodeEntry: one array element into `e` (Go semantics: case-insensitive keys, null
@@ -54,15 +38,15 @@ Status DecodeEntry(const Json& el, RuntimeInfoEntry* e) {
       }
       (EqualFoldAscii(key, "UUID") ? e->uuid : e->temp) = v.get<std::string>();
     } else if (EqualFoldAscii(key, "memory")) {
-      const auto x =
-          IntInRange(v, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max());
+      const auto x = GoJsonIntInRange(v, std::numeric_limits<int64_t>::min(),
+                                      std::numeric_limits<int64_t>::max());
       if (!x) {
         return InvalidArgumentError(TypeError(v, "memory", "int64"));
       }
       e->memory = *x;
     } else if (EqualFoldAscii(key, "core")) {
-      const auto x =
-          IntInRange(v, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max());
+      const auto x = GoJsonIntInRange(v, std::numeric_limits<int32_t>::min(),
+                                      std::numeric_limits<int32_t>::max());
       if (!x) {
         return InvalidArgumentError(TypeError(v, "core", "int32"));
       }
@@ -83,15 +67,7 @@ std::string EncodeRuntimeInfo(const std::vector<RuntimeInfoEntry>& entries) {
     }
     out += '{';
     bool first = true;
-    auto key = [&](const char* k) {
-      if (!first) {
-        out += ',';
-      }
-      first = false;
-      out += '"';
-      out += k;
-      out += "\":";
-    };
+    auto key = [&](std::string_view k) { hami_internal::AppendGoJsonKey(out, k, &first); };
     if (!e.uuid.empty()) {
       key("UUID");
       hami_internal::AppendGoJsonString(out, e.uuid);

@@ -37,7 +37,9 @@ void Informer::Start() {
   if (started_.exchange(true))
     return;
   run_thread_ = std::thread([this] { Run(); });
-  if (options_.resync_period.count() > 0) {
+  // Resync only re-delivers objects to on_update; without that handler it would parse the whole
+  // cache every period for nothing.
+  if (options_.resync_period.count() > 0 && handlers_.on_update) {
     resync_thread_ = std::thread([this] { ResyncLoop(); });
   }
 }
@@ -140,10 +142,7 @@ Status Informer::ListAndReplace(const std::string& rv) {
   lo.limit = options_.page_size;
   lo.resource_version = rv;
   NPUSHARE_ASSIGN_OR_RETURN(json list, client_.ListAll(type_, options_.namespace_name, lo));
-  std::string list_rv;
-  if (list.contains("metadata") && list["metadata"].is_object()) {
-    list_rv = StringField(list["metadata"], "resourceVersion");
-  }
+  std::string list_rv = ResourceVersionOf(list);
   std::unordered_map<std::string, Entry> fresh;
   fresh.reserve(list["items"].size());
   std::unordered_map<std::string, ObjectPtr> parsed;  // for handlers only
@@ -225,7 +224,10 @@ bool Informer::ApplyEvent(WatchEvent&& ev) {
     return true;  // nothing we could index; keep watching
   Prune(options_, ev.object);
   auto obj = std::make_shared<const json>(std::move(ev.object));
-  Entry entry = MakeEntry(obj);
+  Entry entry;
+  if (ev.type != "DELETED") {
+    entry = MakeEntry(obj);  // a deletion caches nothing: skip the serialization
+  }
   ObjectPtr old;
   enum { kNone, kAdd, kUpdate, kDelete } action = kNone;
   {
@@ -366,8 +368,7 @@ void Informer::ResyncLoop() {
         return;
     }
     for (const auto& obj : snapshot) {
-      if (handlers_.on_update)
-        handlers_.on_update(*obj, *obj);
+      handlers_.on_update(*obj, *obj);  // set: Start() runs this loop only then
     }
   }
 }

@@ -162,13 +162,7 @@ Result<json> KubeClient::ListAll(const ResourceType& type, std::string_view ns,
     } else if (it != page.end() && !it->is_null()) {
       return Status(StatusCode::kDataLoss, "LIST items is not an array");
     }
-    std::string cont;
-    auto meta = page.find("metadata");
-    if (meta != page.end() && meta->is_object()) {
-      auto c = meta->find("continue");
-      if (c != meta->end() && c->is_string())
-        cont = c->get<std::string>();
-    }
+    std::string cont = StringField(Field(page, "metadata"), "continue");
     if (cont.empty())
       break;
     options.continue_token = cont;
@@ -190,10 +184,7 @@ Result<json> KubeClient::Create(const ResourceType& type, std::string_view ns, c
 
 Result<json> KubeClient::Update(const ResourceType& type, std::string_view ns, const json& object,
                                 std::string_view subresource) {
-  std::string name;
-  if (object.is_object() && object.contains("metadata") && object["metadata"].is_object()) {
-    name = StringField(object["metadata"], "name");
-  }
+  std::string name = StringField(Field(object, "metadata"), "name");
   if (name.empty())
     return InvalidArgumentError("Update: object has no metadata.name");
   HttpRequest r = MakeRequest("PUT", ObjectPath(type, ns, name, subresource));

@@ -51,13 +51,8 @@ bool LeaderElector::TryAcquireOrRenew() {
   if (!lease.contains("spec") || !lease["spec"].is_object())
     lease["spec"] = json::object();
   json& spec = lease["spec"];
-  std::string holder = spec.contains("holderIdentity") && spec["holderIdentity"].is_string()
-                           ? spec["holderIdentity"].get<std::string>()
-                           : "";
-  int64_t observed_duration =
-      spec.contains("leaseDurationSeconds") && spec["leaseDurationSeconds"].is_number_integer()
-          ? spec["leaseDurationSeconds"].get<int64_t>()
-          : duration;
+  std::string holder = StringField(spec, "holderIdentity");
+  int64_t observed_duration = IntField(spec, "leaseDurationSeconds", duration);
   {
     std::lock_guard<std::mutex> lock(mu_);
     std::string record = spec.dump();
@@ -71,10 +66,7 @@ bool LeaderElector::TryAcquireOrRenew() {
       return false;  // held by someone else and not expired
     }
   }
-  int64_t transitions =
-      spec.contains("leaseTransitions") && spec["leaseTransitions"].is_number_integer()
-          ? spec["leaseTransitions"].get<int64_t>()
-          : 0;
+  int64_t transitions = IntField(spec, "leaseTransitions", 0);
   if (holder != options_.identity) {
     spec["acquireTime"] = now_text;
     spec["leaseTransitions"] = holder.empty() && transitions == 0 ? 0 : transitions + 1;
@@ -97,8 +89,7 @@ void LeaderElector::Release() {
   if (!got.ok())
     return;
   json lease = std::move(*got);
-  if (!lease.contains("spec") ||
-      StringField(lease["spec"], "holderIdentity") != options_.identity) {
+  if (StringField(Field(lease, "spec"), "holderIdentity") != options_.identity) {
     return;
   }
   lease["spec"]["holderIdentity"] = "";

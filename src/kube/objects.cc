@@ -131,15 +131,7 @@ std::string ObjectKey(const nlohmann::json& object) {
 }
 
 std::string ResourceVersionOf(const nlohmann::json& object) {
-  if (!object.is_object())
-    return "";
-  auto m = object.find("metadata");
-  if (m == object.end() || !m->is_object())
-    return "";
-  auto rv = m->find("resourceVersion");
-  if (rv == m->end() || !rv->is_string())
-    return "";
-  return rv->get<std::string>();
+  return StringField(Field(object, "metadata"), "resourceVersion");
 }
 
 Result<PodView> ParsePod(const nlohmann::json& object) {
@@ -166,8 +158,7 @@ Result<NodeView> ParseNode(const nlohmann::json& object) {
   NPUSHARE_ASSIGN_OR_RETURN(node.meta, ParseObjectMeta(object));
   auto spec = object.find("spec");
   if (spec != object.end() && spec->is_object()) {
-    auto u = spec->find("unschedulable");
-    node.unschedulable = u != spec->end() && u->is_boolean() && u->get<bool>();
+    node.unschedulable = BoolField(*spec, "unschedulable", false);
   }
   auto status = object.find("status");
   if (status != object.end() && status->is_object()) {

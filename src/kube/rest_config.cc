@@ -4,25 +4,22 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
+
+#include "common/file_reader.h"
 
 namespace npushare::kube {
 namespace {
 
 constexpr size_t kMaxFileBytes = 4 << 20;  // kubeconfigs and tokens are small
 
+// ReadSmallFile: a referenced file that is missing, unreadable or too large is a
+// precondition the operator must fix, whatever the reason (see LoadRestConfig's contract).
 Result<std::string> ReadSmallFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return FailedPreconditionError("cannot read " + path);
-  std::string data;
-  char buf[8192];
-  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
-    data.append(buf, static_cast<size_t>(in.gcount()));
-    if (data.size() > kMaxFileBytes)
-      return FailedPreconditionError(path + " is too large");
+  Result<std::string> data = ReadFileLimited(path, kMaxFileBytes);
+  if (!data.ok()) {
+    return FailedPreconditionError(data.status().message());
   }
   return data;
 }

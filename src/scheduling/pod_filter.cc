@@ -42,6 +42,7 @@ struct PodContext {
   const PodRequests* requests;
   hami::ScoringWeights weights;
   DevicePolicy device_policy;
+  bool mutex_policy = false;  // hami::HasMutex(device_policy)
   bool numa_bind = false;
   bool hami_core_global = false;
   bool pod_hami_core = false;
@@ -55,11 +56,13 @@ struct PodContext {
   std::vector<std::vector<hami::ContainerDeviceRequest>> score_requests;
 };
 
-// FitContainer: fits one container's requests against `devices`. When `record` is not
-// null (it then points at `devices`), the chosen devices' usage is added so that later
-// containers see it. Returns false and fills `eval` reasons on failure.
-bool FitContainer(const PodContext& ctx, const NodeState& node, const NodeDevices& devices,
-                  NodeDevices* record, size_t container_index, NodeEvaluation& eval) {
+// FitContainer: fits one container's requests against `devices` (`node_hami_core` is
+// NodeSupportsHamiCore for `node`, decided once per node). When `record` is not null (it
+// then points at `devices`), the chosen devices' usage is added so that later containers
+// see it. Returns false and fills `eval` reasons on failure.
+bool FitContainer(const PodContext& ctx, const NodeState& node, bool node_hami_core,
+                  const NodeDevices& devices, NodeDevices* record, size_t container_index,
+                  NodeEvaluation& eval) {
   const auto& reqs = ctx.requests->containers[container_index];
   for (const auto& [cw, request] : reqs) {
     const PodContext::ChipInfo& info = ctx.chips.at(cw);
@@ -90,8 +93,8 @@ bool FitContainer(const PodContext& ctx, const NodeState& node, const NodeDevice
     in.request = request;
     in.pod_annotations = &ctx.pod->annotations;
     in.pod_hami_core = ctx.pod_hami_core;
-    in.node_supports_hami_core = NodeSupportsHamiCore(ctx.hami_core_global, node.annotations);
-    in.mutex_policy = hami::HasMutex(ctx.device_policy);
+    in.node_supports_hami_core = node_hami_core;
+    in.mutex_policy = ctx.mutex_policy;
     in.uuid_rules = info.uuid_rules;
     auto reg = node.registered.find(cw);
     in.node_devices = reg == node.registered.end() ? nullptr : &reg->second;
@@ -120,11 +123,12 @@ NodeEvaluation EvaluateNode(const PodContext& ctx, const NodeState& node,
   eval.node = node.name;
   const size_t n_containers = ctx.requests->containers.size();
   const size_t n_init = ctx.requests->init_containers;
+  const bool node_hami_core = NodeSupportsHamiCore(ctx.hami_core_global, node.annotations);
 
   // Init containers run one at a time: each is fitted alone against the current usage.
   // (The pod's resulting usage, init peak vs. app sum, is AddPodUsage's business.)
   for (size_t i = 0; i < n_init; ++i) {
-    if (!FitContainer(ctx, node, current, nullptr, i, eval)) {
+    if (!FitContainer(ctx, node, node_hami_core, current, nullptr, i, eval)) {
       return eval;
     }
   }
@@ -143,7 +147,7 @@ NodeEvaluation EvaluateNode(const PodContext& ctx, const NodeState& node,
       continue;
     }
     const NodeDevices& view = apps ? *apps : current;
-    if (!FitContainer(ctx, node, view, apps ? &*apps : nullptr, i, eval)) {
+    if (!FitContainer(ctx, node, node_hami_core, view, apps ? &*apps : nullptr, i, eval)) {
       return eval;
     }
   }
@@ -152,13 +156,9 @@ NodeEvaluation EvaluateNode(const PodContext& ctx, const NodeState& node,
   // Score: usage before this pod, plus the topology bonus of what it would get.
   NodeCapacitySums sums;
   for (const auto& [_, list] : current) {
-    const NodeCapacitySums s = SumDevices(list);
-    sums.used += s.used;
-    sums.count += s.count;
-    sums.usedcores += s.usedcores;
-    sums.totalcore += s.totalcore;
-    sums.usedmem += s.usedmem;
-    sums.totalmem += s.totalmem;
+    for (const DeviceUsage& d : list) {
+      sums.Add(d);
+    }
   }
   const float usage_score = NodeUsageScore(sums);
   // Topology bonus per chip type (TopologyScore's rule on the flat `chosen` list, where each
@@ -295,6 +295,7 @@ FilterOutcome FilterPod(const config::DeviceConfig& config, const PodSpec& pod,
   ctx.device_policy =
       hami::ParseDevicePolicy(Annotation(pod.annotations, hami::kGpuSchedulerPolicyAnnotation)
                                   .value_or(std::string_view(options.device_policy)));
+  ctx.mutex_policy = hami::HasMutex(ctx.device_policy);
   const std::string_view numa = Annotation(pod.annotations, hami::kNumaBindAnnotation).value_or("");
   ctx.numa_bind = numa == "true" || numa == "1" || numa == "t" || numa == "T" || numa == "TRUE" ||
                   numa == "True";
@@ -333,13 +334,9 @@ FilterOutcome FilterPod(const config::DeviceConfig& config, const PodSpec& pod,
     out.chosen = fitting_index[*best];
     NodeEvaluation& eval = out.nodes[*out.chosen];
     const size_t n_containers = out.requests.containers.size();
-    for (const NodeState* node : nodes) {
-      if (node->name != eval.node) {
-        continue;
-      }
-      for (const auto& [cw, _] : node->registered) {
-        eval.allocation[cw].resize(n_containers);
-      }
+    // out.nodes follows the input order, so the chosen evaluation's node is nodes[*chosen].
+    for (const auto& [cw, _] : nodes[*out.chosen]->registered) {
+      eval.allocation[cw].resize(n_containers);
     }
     for (const auto& [container, a] : eval.chosen) {
       eval.allocation[std::string(a.type)][container].push_back(

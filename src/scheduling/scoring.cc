@@ -126,12 +126,7 @@ void SortDevices(DeviceUsageList& devices,
 NodeCapacitySums SumDevices(const DeviceUsageList& devices) {
   NodeCapacitySums s;
   for (const auto& d : devices) {
-    s.used += d.used;
-    s.count += d.count;
-    s.usedcores += d.usedcores;
-    s.totalcore += d.totalcore;
-    s.usedmem += d.usedmem;
-    s.totalmem += d.totalmem;
+    s.Add(d);
   }
   return s;
 }

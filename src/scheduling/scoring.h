@@ -52,6 +52,14 @@ void SortDevices(DeviceUsageList& devices,
 
 struct NodeCapacitySums {
   int64_t used = 0, count = 0, usedcores = 0, totalcore = 0, usedmem = 0, totalmem = 0;
+  void Add(const DeviceUsage& d) {
+    used += d.used;
+    count += d.count;
+    usedcores += d.usedcores;
+    totalcore += d.totalcore;
+    usedmem += d.usedmem;
+    totalmem += d.totalmem;
+  }
 };
 float NodeUsageScore(const NodeCapacitySums& sums);
 NodeCapacitySums SumDevices(const DeviceUsageList& devices);

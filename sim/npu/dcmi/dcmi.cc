@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "dcmi_interface_api.h"
@@ -282,20 +283,27 @@ int SetShare(DcmiContext& ctx, uint32_t chip, int flag) {
   return DCMI_OK;
 }
 
-// WithChip: the common shape of a per-chip query: initialised library, non-null output,
-// valid (card, device); then `read(ctx, chip)` fills the output. Returns the DCMI code.
-template <typename Out, typename Read>
-int WithChip(int card_id, int device_id, Out* out, Read&& read) {
+// WithChip: the common shape of a per-chip call: initialised library, valid arguments
+// (`args_ok`, e.g. non-null outputs; checked before the ids), a visible (card, device); then
+// `body(ctx, chip)` runs. Returns the first failing check's DCMI code, else the body's code if
+// it returns one, else DCMI_OK.
+template <typename Body>
+int WithChip(int card_id, int device_id, bool args_ok, Body&& body) {
   return Entry([&](DcmiContext& ctx) {
-    if (out == nullptr) {
+    if (!args_ok) {
       return DCMI_ERR_CODE_INVALID_PARAMETER;
     }
     uint32_t chip = 0;
     int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc == DCMI_OK) {
-      read(ctx, chip);
+    if (rc != DCMI_OK) {
+      return rc;
     }
-    return rc;
+    if constexpr (std::is_void_v<std::invoke_result_t<Body&, DcmiContext&, uint32_t>>) {
+      body(ctx, chip);
+      return DCMI_OK;
+    } else {
+      return body(ctx, chip);
+    }
   });
 }
 
@@ -303,7 +311,6 @@ int WithChip(int card_id, int device_id, Out* out, Read&& read) {
 }  // namespace npushare::sim
 
 using npushare::sim::AllChipModels;
-using npushare::sim::ChipOf;
 using npushare::sim::DcmiContext;
 using npushare::sim::Entry;
 using npushare::sim::StateLock;
@@ -356,21 +363,15 @@ int dcmi_get_device_id_in_card(int card_id, int* device_id_max, int* mcu_id, int
 }
 
 int dcmi_get_device_type(int card_id, int device_id, enum dcmi_unit_type* device_type) {
-  return WithChip(card_id, device_id, device_type,
+  return WithChip(card_id, device_id, device_type != nullptr,
                   [&](DcmiContext&, uint32_t) { *device_type = NPU_TYPE; });
 }
 
 int dcmi_get_device_logic_id(int* device_logic_id, int card_id, int device_id) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
+  const bool args_ok = device_logic_id != nullptr;
+  return WithChip(card_id, device_id, args_ok, [&](DcmiContext& ctx, uint32_t chip) {
     uint32_t logic = 0;
-    if (device_logic_id == nullptr) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
-    }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc == DCMI_OK) {
-      rc = npushare::sim::LogicOf(ctx, chip, &logic);
-    }
+    int rc = npushare::sim::LogicOf(ctx, chip, &logic);
     if (rc == DCMI_OK) {
       *device_logic_id = static_cast<int>(logic);
     }
@@ -432,22 +433,13 @@ int dcmi_get_card_id_device_id_from_phyid(int* card_id, int* device_id,
 }
 
 int dcmi_get_device_chip_info_v2(int card_id, int device_id, struct dcmi_chip_info_v2* chip_info) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    if (chip_info == nullptr) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
-    }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc != DCMI_OK) {
-      return rc;
-    }
+  return WithChip(card_id, device_id, chip_info != nullptr, [&](DcmiContext& ctx, uint32_t chip) {
     const auto& m = npushare::sim::ModelOf(ctx, chip);
     npushare::sim::CopyName(chip_info->chip_type, m.chip_type);
     npushare::sim::CopyName(chip_info->chip_name, m.chip_name);
     npushare::sim::CopyName(chip_info->chip_ver, m.chip_ver);
     npushare::sim::CopyName(chip_info->npu_name, m.npu_name);
     chip_info->aicore_cnt = ctx.state->Unlocked().chips[chip].aicore;
-    return DCMI_OK;
   });
 }
 
@@ -464,7 +456,7 @@ int dcmi_get_device_chip_info(int card_id, int device_id, struct dcmi_chip_info*
 }
 
 int dcmi_get_device_board_info(int card_id, int device_id, struct dcmi_board_info* board_info) {
-  return WithChip(card_id, device_id, board_info, [&](DcmiContext& ctx, uint32_t chip) {
+  return WithChip(card_id, device_id, board_info != nullptr, [&](DcmiContext& ctx, uint32_t chip) {
     const NpuSimChip& c = ctx.state->Unlocked().chips[chip];
     board_info->board_id = c.board_id;
     board_info->pcb_id = 0xA;
@@ -474,7 +466,7 @@ int dcmi_get_device_board_info(int card_id, int device_id, struct dcmi_board_inf
 }
 
 int dcmi_get_device_pcie_info_v2(int card_id, int device_id, struct dcmi_pcie_info_all* pcie_info) {
-  return WithChip(card_id, device_id, pcie_info, [&](DcmiContext& ctx, uint32_t chip) {
+  return WithChip(card_id, device_id, pcie_info != nullptr, [&](DcmiContext& ctx, uint32_t chip) {
     std::memset(pcie_info, 0, sizeof(*pcie_info));
     pcie_info->venderid = 0x19E5;
     pcie_info->subvenderid = 0x19E5;
@@ -485,15 +477,8 @@ int dcmi_get_device_pcie_info_v2(int card_id, int device_id, struct dcmi_pcie_in
 }
 
 int dcmi_get_product_type(int card_id, int device_id, char* product_type_str, int buf_size) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    if (product_type_str == nullptr || buf_size <= 0) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
-    }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc != DCMI_OK) {
-      return rc;
-    }
+  const bool args_ok = product_type_str != nullptr && buf_size > 0;
+  return WithChip(card_id, device_id, args_ok, [&](DcmiContext& ctx, uint32_t chip) {
     std::string name(npushare::sim::ModelOf(ctx, chip).product_name);
     if (name.size() + 1 > static_cast<size_t>(buf_size)) {
       return DCMI_ERR_CODE_INVALID_PARAMETER;
@@ -527,26 +512,19 @@ int dcmi_get_driver_version(char* driver_ver, unsigned int len) {
 }
 
 int dcmi_get_mainboard_id(int card_id, int device_id, unsigned int* mainboard_id) {
-  return WithChip(card_id, device_id, mainboard_id,
+  return WithChip(card_id, device_id, mainboard_id != nullptr,
                   [&](DcmiContext&, uint32_t) { *mainboard_id = 0x12; });
 }
 
 int dcmi_get_device_die_v2(int card_id, int device_id, enum dcmi_die_type input_type,
                            struct dcmi_die_id* die_id) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    if (die_id == nullptr || (input_type != NDIE && input_type != VDIE)) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
+  const bool args_ok = die_id != nullptr && (input_type == NDIE || input_type == VDIE);
+  return WithChip(card_id, device_id, args_ok, [&](DcmiContext& ctx, uint32_t chip) {
+    const NpuSimChip& c = ctx.state->Unlocked().chips[chip];
+    for (int i = 0; i < DIE_ID_COUNT; ++i) {
+      // NDIE is derived from VDIE so both are stable and distinct.
+      die_id->soc_die[i] = input_type == VDIE ? c.die_id[i] : c.die_id[i] ^ 0x5A5A5A5Au;
     }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc == DCMI_OK) {
-      const NpuSimChip& c = ctx.state->Unlocked().chips[chip];
-      for (int i = 0; i < DIE_ID_COUNT; ++i) {
-        // NDIE is derived from VDIE so both are stable and distinct.
-        die_id->soc_die[i] = input_type == VDIE ? c.die_id[i] : c.die_id[i] ^ 0x5A5A5A5Au;
-      }
-    }
-    return rc;
   });
 }
 
@@ -563,7 +541,7 @@ int dcmi_get_device_die(int card_id, int device_id, struct dcmi_soc_die_stru* de
 }
 
 int dcmi_get_device_health(int card_id, int device_id, unsigned int* health) {
-  return WithChip(card_id, device_id, health, [&](DcmiContext& ctx, uint32_t chip) {
+  return WithChip(card_id, device_id, health != nullptr, [&](DcmiContext& ctx, uint32_t chip) {
     StateLock lock(*ctx.state);
     npushare::sim::ApplyHealthRecovery(*lock, npushare::sim::MonotonicNs());
     *health = lock->chips[chip].health;
@@ -572,15 +550,8 @@ int dcmi_get_device_health(int card_id, int device_id, unsigned int* health) {
 
 int dcmi_get_device_errorcode_v2(int card_id, int device_id, int* error_count,
                                  unsigned int* error_code_list, unsigned int list_len) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    if (error_count == nullptr || (error_code_list == nullptr && list_len > 0)) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
-    }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc != DCMI_OK) {
-      return rc;
-    }
+  const bool args_ok = error_count != nullptr && (error_code_list != nullptr || list_len == 0);
+  return WithChip(card_id, device_id, args_ok, [&](DcmiContext& ctx, uint32_t chip) {
     StateLock lock(*ctx.state);
     npushare::sim::ApplyHealthRecovery(*lock, npushare::sim::MonotonicNs());
     const NpuSimChip& c = lock->chips[chip];
@@ -589,7 +560,6 @@ int dcmi_get_device_errorcode_v2(int card_id, int device_id, int* error_count,
       error_code_list[i] = c.error_codes[i];
     }
     *error_count = static_cast<int>(n);
-    return DCMI_OK;
   });
 }
 
@@ -608,28 +578,21 @@ int dcmi_get_device_errorcode(int card_id, int device_id, int* error_count,
 }
 
 int dcmi_get_device_temperature(int card_id, int device_id, int* temperature) {
-  return WithChip(card_id, device_id, temperature, [&](DcmiContext& ctx, uint32_t chip) {
+  return WithChip(card_id, device_id, temperature != nullptr, [&](DcmiContext& ctx, uint32_t chip) {
     *temperature = ctx.state->Unlocked().chips[chip].temperature_c;
   });
 }
 
 int dcmi_get_device_power_info(int card_id, int device_id, int* power) {
-  return WithChip(card_id, device_id, power, [&](DcmiContext& ctx, uint32_t chip) {
+  return WithChip(card_id, device_id, power != nullptr, [&](DcmiContext& ctx, uint32_t chip) {
     *power = static_cast<int>(ctx.state->Unlocked().chips[chip].power_dw);  // 0.1 W units
   });
 }
 
 int dcmi_get_device_utilization_rate(int card_id, int device_id, int input_type,
                                      unsigned int* utilization_rate) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    if (utilization_rate == nullptr) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
-    }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc != DCMI_OK) {
-      return rc;
-    }
+  const bool args_ok = utilization_rate != nullptr;
+  return WithChip(card_id, device_id, args_ok, [&](DcmiContext& ctx, uint32_t chip) {
     StateLock lock(*ctx.state, /*force_sweep=*/true);
     const NpuSimChip& c = lock->chips[chip];
     switch (input_type) {
@@ -658,15 +621,7 @@ int dcmi_get_device_utilization_rate(int card_id, int device_id, int input_type,
 
 int dcmi_get_device_memory_info_v3(int card_id, int device_id,
                                    struct dcmi_get_memory_info_stru* memory_info) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    if (memory_info == nullptr) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
-    }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc != DCMI_OK) {
-      return rc;
-    }
+  return WithChip(card_id, device_id, memory_info != nullptr, [&](DcmiContext& ctx, uint32_t chip) {
     StateLock lock(*ctx.state, /*force_sweep=*/true);
     const NpuSimChip& c = lock->chips[chip];
     std::memset(memory_info, 0, sizeof(*memory_info));
@@ -699,15 +654,7 @@ int dcmi_get_memory_info(int card_id, int device_id,
 }
 
 int dcmi_get_device_hbm_info(int card_id, int device_id, struct dcmi_hbm_info* hbm_info) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    if (hbm_info == nullptr) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
-    }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc != DCMI_OK) {
-      return rc;
-    }
+  return WithChip(card_id, device_id, hbm_info != nullptr, [&](DcmiContext& ctx, uint32_t chip) {
     if (npushare::sim::ModelOf(ctx, chip).layout == npushare::sim::SmiLayout::kDdr310P) {
       return DCMI_ERR_CODE_NOT_SUPPORT;  // 310P has DDR, no HBM
     }
@@ -725,15 +672,8 @@ int dcmi_get_device_hbm_info(int card_id, int device_id, struct dcmi_hbm_info* h
 
 int dcmi_get_device_resource_info(int card_id, int device_id, struct dcmi_proc_mem_info* proc_info,
                                   int* proc_num) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    if (proc_info == nullptr || proc_num == nullptr) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
-    }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc != DCMI_OK) {
-      return rc;
-    }
+  const bool args_ok = proc_info != nullptr && proc_num != nullptr;
+  return WithChip(card_id, device_id, args_ok, [&](DcmiContext& ctx, uint32_t chip) {
     StateLock lock(*ctx.state, /*force_sweep=*/true);
     int n = 0;
     for (const auto& p : lock->procs) {
@@ -749,15 +689,13 @@ int dcmi_get_device_resource_info(int card_id, int device_id, struct dcmi_proc_m
 }
 
 int dcmi_set_device_share_enable(int card_id, int device_id, int enable_flag) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    return rc != DCMI_OK ? rc : npushare::sim::SetShare(ctx, chip, enable_flag);
+  return WithChip(card_id, device_id, /*args_ok=*/true, [&](DcmiContext& ctx, uint32_t chip) {
+    return npushare::sim::SetShare(ctx, chip, enable_flag);
   });
 }
 
 int dcmi_get_device_share_enable(int card_id, int device_id, int* enable_flag) {
-  return WithChip(card_id, device_id, enable_flag, [&](DcmiContext& ctx, uint32_t chip) {
+  return WithChip(card_id, device_id, enable_flag != nullptr, [&](DcmiContext& ctx, uint32_t chip) {
     StateLock lock(*ctx.state);
     *enable_flag = static_cast<int>(lock->chips[chip].device_share);
   });
@@ -788,15 +726,8 @@ int dcmi_get_device_share_config_recover_mode(unsigned int* enable_flag) {
 
 int dcmi_get_device_info(int card_id, int device_id, enum dcmi_main_cmd main_cmd,
                          unsigned int sub_cmd, void* buf, unsigned int* size) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    if (buf == nullptr || size == nullptr) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
-    }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc != DCMI_OK) {
-      return rc;
-    }
+  const bool args_ok = buf != nullptr && size != nullptr;
+  return WithChip(card_id, device_id, args_ok, [&](DcmiContext& ctx, uint32_t chip) {
     switch (main_cmd) {
       case DCMI_MAIN_CMD_VDEV_MNG:
         return npushare::sim::VdevInfo(ctx, chip, sub_cmd, buf, size);
@@ -818,15 +749,7 @@ int dcmi_get_device_info(int card_id, int device_id, enum dcmi_main_cmd main_cmd
 
 int dcmi_set_device_info(int card_id, int device_id, enum dcmi_main_cmd main_cmd,
                          unsigned int sub_cmd, const void* buf, unsigned int buf_size) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    if (buf == nullptr) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
-    }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc != DCMI_OK) {
-      return rc;
-    }
+  return WithChip(card_id, device_id, buf != nullptr, [&](DcmiContext& ctx, uint32_t chip) {
     if (main_cmd != DCMI_MAIN_CMD_DEVICE_SHARE || sub_cmd != DCMI_DEVICE_SHARE_SUB_CMD_COMMON) {
       return DCMI_ERR_CODE_NOT_SUPPORT;
     }
@@ -841,15 +764,8 @@ int dcmi_set_device_info(int card_id, int device_id, enum dcmi_main_cmd main_cmd
 
 int dcmi_create_vdevice(int card_id, int device_id, struct dcmi_create_vdev_res_stru* vdev,
                         struct dcmi_create_vdev_out* out) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    if (vdev == nullptr || out == nullptr) {
-      return DCMI_ERR_CODE_INVALID_PARAMETER;
-    }
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc != DCMI_OK) {
-      return rc;
-    }
+  const bool args_ok = vdev != nullptr && out != nullptr;
+  return WithChip(card_id, device_id, args_ok, [&](DcmiContext& ctx, uint32_t chip) {
     if (npushare::sim::ModelOf(ctx, chip).templates.empty()) {
       return DCMI_ERR_CODE_NOT_SUPPORT;
     }
@@ -876,12 +792,7 @@ int dcmi_create_vdevice(int card_id, int device_id, struct dcmi_create_vdev_res_
 }
 
 int dcmi_set_destroy_vdevice(int card_id, int device_id, unsigned int vdevid) {
-  return Entry([&](DcmiContext& ctx) {
-    uint32_t chip = 0;
-    int rc = ChipOf(ctx, card_id, device_id, &chip);
-    if (rc != DCMI_OK) {
-      return rc;
-    }
+  return WithChip(card_id, device_id, /*args_ok=*/true, [&](DcmiContext& ctx, uint32_t chip) {
     if (!npushare::sim::IsRoot()) {
       return DCMI_ERR_CODE_OPER_NOT_PERMITTED;
     }

@@ -154,98 +154,71 @@ std::string ProcName(int pid) {
 
 // ---- npu-smi info (table) ----
 
-int InfoTable() {
-  std::vector<Card> cards;
-  int rc = ListCards(&cards);
-  if (rc != 0) {
-    return ToNpuCode(rc);
+// TableLayout: the frame of the `npu-smi info` summary table. The 310 (DDR) and 910 (HBM)
+// products differ in the widths of the three framed columns, the title padding and the
+// process header; the process rows are cut to fit the frame.
+struct TableLayout {
+  size_t npu_w;
+  size_t health_w;
+  size_t usage_w;
+  size_t version_w;  // padding of the first version string in the title
+  const char* proc_header;
+
+  // Inner: the width between the outer '+' of a rule.
+  size_t Inner() const { return npu_w + health_w + usage_w + 2; }
+  std::string Rule(char c) const {
+    return "+" + std::string(npu_w, c) + "+" + std::string(health_w, c) + "+" +
+           std::string(usage_w, c) + "+";
   }
-  char ver[64] = "NA";
-  if (dcmi_get_driver_version(ver, sizeof(ver)) != 0) {
-    std::strcpy(ver, "NA");
-  }
-  bool ddr = false;
-  bool a3 = false;
-  if (!cards.empty() && !cards[0].chips.empty()) {
-    std::string name = ChipName(cards[0].id, 0, nullptr, nullptr);
-    ddr = name.rfind("310", 0) == 0;
-    a3 = name == "Ascend910";
-  }
-  if (ddr) {
-    const std::string top = "+" + std::string(104, '-') + "+";
-    const std::string sep =
-        "+" + std::string(31, '-') + "+" + std::string(17, '-') + "+" + std::string(54, '-') + "+";
-    const std::string eq =
-        "+" + std::string(31, '=') + "+" + std::string(17, '=') + "+" + std::string(54, '=') + "+";
-    std::printf("%s\n| npu-smi %s Version: %s |\n%s\n", top.c_str(), Pad(ver, 40).c_str(),
-                Pad(ver, 44).c_str(), sep.c_str());
-    std::printf(
-        "| NPU     Name                  | Health          | Power(W)     Temp(C)           "
-        "Hugepages-Usage(page) |\n"
-        "| Chip    Device                | Bus-Id          | AICore(%%)    Memory-Usage(MB)   "
-        "                     |\n%s\n",
-        eq.c_str());
-    for (const Card& card : cards) {
-      for (const Chip& c : card.chips) {
-        unsigned health = 0xFFFFFFFF;
-        dcmi_get_device_health(c.card, c.device, &health);
-        int temp = 0;
-        dcmi_get_device_temperature(c.card, c.device, &temp);
-        unsigned util = 0;
-        dcmi_get_device_utilization_rate(c.card, c.device, 2, &util);
-        dcmi_get_memory_info_stru mem{};
-        dcmi_get_device_memory_info_v3(c.card, c.device, &mem);
-        std::printf("| %s %s| %s | %s %s %s/ %s |\n", Pad(std::to_string(c.card), 7).c_str(),
-                    Pad(ChipName(c.card, c.device, nullptr, nullptr), 22).c_str(),
-                    Pad(HealthWord(health), 15).c_str(), Pad("NA", 12).c_str(),
-                    Pad(std::to_string(temp), 17).c_str(), Pad("0", 6).c_str(),
-                    Pad("0", 13).c_str());
-        unsigned long long used = mem.memory_size - mem.memory_available;
-        std::printf("| %s %s| %s | %s %s/ %s |\n", Pad(std::to_string(c.device), 7).c_str(),
-                    Pad(std::to_string(c.logic), 22).c_str(),
-                    Pad(BusId(c.card, c.device), 15).c_str(), Pad(std::to_string(util), 12).c_str(),
-                    Pad(std::to_string(used), 5).c_str(),
-                    Pad(std::to_string(mem.memory_size), 32).c_str());
-      }
-      std::printf("%s\n", eq.c_str());
+};
+
+const TableLayout kDdrLayout{
+    31, 17, 54, 40,
+    "| NPU     Chip                  | Process id      | Process name             | Process "
+    "memory(MB)        |"};
+const TableLayout kHbmLayout{
+    27, 15, 52, 24,
+    "| NPU     Chip              | Process id    | Process name             | Process "
+    "memory(MB)      |"};
+
+void PrintDdrChips(const std::vector<Card>& cards, const TableLayout& l) {
+  const std::string eq = l.Rule('=');
+  std::printf(
+      "| NPU     Name                  | Health          | Power(W)     Temp(C)           "
+      "Hugepages-Usage(page) |\n"
+      "| Chip    Device                | Bus-Id          | AICore(%%)    Memory-Usage(MB)   "
+      "                     |\n%s\n",
+      eq.c_str());
+  for (const Card& card : cards) {
+    for (const Chip& c : card.chips) {
+      unsigned health = 0xFFFFFFFF;
+      dcmi_get_device_health(c.card, c.device, &health);
+      int temp = 0;
+      dcmi_get_device_temperature(c.card, c.device, &temp);
+      unsigned util = 0;
+      dcmi_get_device_utilization_rate(c.card, c.device, 2, &util);
+      dcmi_get_memory_info_stru mem{};
+      dcmi_get_device_memory_info_v3(c.card, c.device, &mem);
+      std::printf("| %s %s| %s | %s %s %s/ %s |\n", Pad(std::to_string(c.card), 7).c_str(),
+                  Pad(ChipName(c.card, c.device, nullptr, nullptr), 22).c_str(),
+                  Pad(HealthWord(health), 15).c_str(), Pad("NA", 12).c_str(),
+                  Pad(std::to_string(temp), 17).c_str(), Pad("0", 6).c_str(), Pad("0", 13).c_str());
+      unsigned long long used = mem.memory_size - mem.memory_available;
+      std::printf("| %s %s| %s | %s %s/ %s |\n", Pad(std::to_string(c.device), 7).c_str(),
+                  Pad(std::to_string(c.logic), 22).c_str(),
+                  Pad(BusId(c.card, c.device), 15).c_str(), Pad(std::to_string(util), 12).c_str(),
+                  Pad(std::to_string(used), 5).c_str(),
+                  Pad(std::to_string(mem.memory_size), 32).c_str());
     }
-    std::printf("%s\n", sep.c_str());
-    std::printf(
-        "| NPU     Chip                  | Process id      | Process name             | Process "
-        "memory(MB)        |\n%s\n",
-        eq.c_str());
-    for (const Card& card : cards) {
-      bool any = false;
-      for (const Chip& c : card.chips) {
-        dcmi_proc_mem_info procs[MAX_PROC_NUM_IN_DEVICE];
-        int n = 0;
-        if (dcmi_get_device_resource_info(c.card, c.device, procs, &n) != 0) {
-          n = 0;
-        }
-        for (int i = 0; i < n && i < 8; ++i) {
-          any = true;
-          std::printf("| %s %s| %s | %s | %s |\n", Pad(std::to_string(c.card), 7).c_str(),
-                      Pad(std::to_string(c.device), 22).c_str(),
-                      Pad(std::to_string(procs[i].proc_id), 15).c_str(),
-                      Pad(ProcName(procs[i].proc_id), 24).c_str(),
-                      Pad(std::to_string(procs[i].proc_mem_usage >> 20), 25).c_str());
-        }
-      }
-      if (!any) {
-        std::printf("| %s |\n",
-                    Pad(Fmt("No running processes found in NPU %d", card.id), 102).c_str());
-      }
-      std::printf("%s\n", eq.c_str());
-    }
-    return 0;
+    std::printf("%s\n", eq.c_str());
   }
-  const std::string top = "+" + std::string(96, '-') + "+";
-  const std::string sep =
-      "+" + std::string(27, '-') + "+" + std::string(15, '-') + "+" + std::string(52, '-') + "+";
-  const std::string eq =
-      "+" + std::string(27, '=') + "+" + std::string(15, '=') + "+" + std::string(52, '=') + "+";
-  std::printf("%s\n| npu-smi %s Version: %s |\n%s\n", top.c_str(), Pad(ver, 24).c_str(),
-              Pad(ver, 52).c_str(), sep.c_str());
+}
+
+// PrintHbmChips: a3 (Atlas A3, 910C) adds the physical id column and shows the second die's
+// power as "-" (the card reports one figure).
+void PrintHbmChips(const std::vector<Card>& cards, const TableLayout& l, bool a3) {
+  const std::string sep = l.Rule('-');
+  const std::string eq = l.Rule('=');
   std::printf(
       "| NPU   Name                | Health        | Power(W)    Temp(C)           "
       "Hugepages-Usage(page)|\n");
@@ -283,11 +256,13 @@ int InfoTable() {
     }
     std::printf("%s\n", eq.c_str());
   }
-  std::printf("%s\n", sep.c_str());
-  std::printf(
-      "| NPU     Chip              | Process id    | Process name             | Process "
-      "memory(MB)      |\n%s\n",
-      eq.c_str());
+}
+
+// PrintProcesses: the process section, up to 8 processes per chip. A row is
+// "| <card:7> <chip>| <pid> | <name:24> | <memory> |", its cells cut to the frame's columns.
+void PrintProcesses(const std::vector<Card>& cards, const TableLayout& l) {
+  const std::string eq = l.Rule('=');
+  std::printf("%s\n%s\n%s\n", l.Rule('-').c_str(), l.proc_header, eq.c_str());
   for (const Card& card : cards) {
     bool any = false;
     for (const Chip& c : card.chips) {
@@ -299,18 +274,48 @@ int InfoTable() {
       for (int i = 0; i < n && i < 8; ++i) {
         any = true;
         std::printf("| %s %s| %s | %s | %s |\n", Pad(std::to_string(c.card), 7).c_str(),
-                    Pad(std::to_string(c.device), 18).c_str(),
-                    Pad(std::to_string(procs[i].proc_id), 13).c_str(),
+                    Pad(std::to_string(c.device), l.npu_w - 9).c_str(),
+                    Pad(std::to_string(procs[i].proc_id), l.health_w - 2).c_str(),
                     Pad(ProcName(procs[i].proc_id), 24).c_str(),
-                    Pad(std::to_string(procs[i].proc_mem_usage >> 20), 23).c_str());
+                    Pad(std::to_string(procs[i].proc_mem_usage >> 20), l.usage_w - 29).c_str());
       }
     }
     if (!any) {
       std::printf("| %s |\n",
-                  Pad(Fmt("No running processes found in NPU %d", card.id), 94).c_str());
+                  Pad(Fmt("No running processes found in NPU %d", card.id), l.Inner() - 2).c_str());
     }
     std::printf("%s\n", eq.c_str());
   }
+}
+
+int InfoTable() {
+  std::vector<Card> cards;
+  int rc = ListCards(&cards);
+  if (rc != 0) {
+    return ToNpuCode(rc);
+  }
+  char ver[64] = "NA";
+  if (dcmi_get_driver_version(ver, sizeof(ver)) != 0) {
+    std::strcpy(ver, "NA");
+  }
+  bool ddr = false;
+  bool a3 = false;
+  if (!cards.empty() && !cards[0].chips.empty()) {
+    std::string name = ChipName(cards[0].id, 0, nullptr, nullptr);
+    ddr = name.rfind("310", 0) == 0;
+    a3 = name == "Ascend910";
+  }
+  const TableLayout& l = ddr ? kDdrLayout : kHbmLayout;
+  // Title: "| npu-smi <ver> Version: <ver> |" fills the rule's inner width.
+  std::printf("+%s+\n| npu-smi %s Version: %s |\n%s\n", std::string(l.Inner(), '-').c_str(),
+              Pad(ver, l.version_w).c_str(), Pad(ver, l.Inner() - 20 - l.version_w).c_str(),
+              l.Rule('-').c_str());
+  if (ddr) {
+    PrintDdrChips(cards, l);
+  } else {
+    PrintHbmChips(cards, l, a3);
+  }
+  PrintProcesses(cards, l);
   return 0;
 }
 
@@ -820,6 +825,22 @@ int DestroyVnpu(const Options& o) {
   return 0;
 }
 
+// The `-t <type>` subcommands of `npu-smi info` and `npu-smi set`.
+struct Subcommand {
+  const char* cmd;
+  const char* type;
+  int (*run)(const Options&);
+};
+constexpr Subcommand kSubcommands[] = {
+    {"info", "board", InfoBoard},
+    {"info", "template-info", TemplateInfo},
+    {"info", "info-vnpu", InfoVnpu},
+    {"info", "device-share", InfoDeviceShare},
+    {"set", "device-share", SetDeviceShare},
+    {"set", "create-vnpu", CreateVnpu},
+    {"set", "destroy-vnpu", DestroyVnpu},
+};
+
 int Run(int argc, char** argv) {
   if (argc < 2) {
     return NotFound();
@@ -833,48 +854,24 @@ int Run(int argc, char** argv) {
     std::printf("dcmi module initialize failed. ret is %d\n", rc);
     return rc;
   }
-  if (cmd == "info") {
-    if (argc == 2) {
-      return InfoTable();
-    }
-    if (argc == 3 && std::strcmp(argv[2], "-l") == 0) {
-      return InfoList();
-    }
-    if (argc == 3 && std::strcmp(argv[2], "-m") == 0) {
-      return InfoMapping();
-    }
-    Options o;
-    if (!ParseOptions(argc, argv, 2, &o) || o.count("t") == 0) {
-      return NotFound();
-    }
-    const std::string& t = o["t"];
-    if (t == "board") {
-      return InfoBoard(o);
-    }
-    if (t == "template-info") {
-      return TemplateInfo(o);
-    }
-    if (t == "info-vnpu") {
-      return InfoVnpu(o);
-    }
-    if (t == "device-share") {
-      return InfoDeviceShare(o);
-    }
-    return NotFound();
+  if (cmd == "info" && argc == 2) {
+    return InfoTable();
+  }
+  if (cmd == "info" && argc == 3 && std::strcmp(argv[2], "-l") == 0) {
+    return InfoList();
+  }
+  if (cmd == "info" && argc == 3 && std::strcmp(argv[2], "-m") == 0) {
+    return InfoMapping();
   }
   Options o;
   if (!ParseOptions(argc, argv, 2, &o) || o.count("t") == 0) {
     return NotFound();
   }
-  const std::string& t = o["t"];
-  if (t == "device-share") {
-    return SetDeviceShare(o);
-  }
-  if (t == "create-vnpu") {
-    return CreateVnpu(o);
-  }
-  if (t == "destroy-vnpu") {
-    return DestroyVnpu(o);
+  const std::string& type = o["t"];
+  for (const Subcommand& s : kSubcommands) {
+    if (cmd == s.cmd && type == s.type) {
+      return s.run(o);
+    }
   }
   return NotFound();
 }

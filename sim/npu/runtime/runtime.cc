@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
+#include <utility>
 
 #include "state/visibility.h"
 #include "state/vnpu.h"
@@ -46,6 +48,20 @@ bool ParseUint(const char*& p, uint64_t* out) {
     ++p;
   }
   *out = v;
+  return true;
+}
+
+// TakeEntry: under `mu`, moves the value stored for `key` into *out and erases it; false if
+// `map` has no such key. Callers release what they took outside the lock.
+template <typename Map>
+bool TakeEntry(std::mutex& mu, Map& map, void* key, typename Map::mapped_type* out) {
+  std::lock_guard<std::mutex> l(mu);
+  auto it = map.find(key);
+  if (it == map.end()) {
+    return false;
+  }
+  *out = std::move(it->second);
+  map.erase(it);
   return true;
 }
 
@@ -332,14 +348,8 @@ rtError_t Runtime::Malloc(void** ptr, uint64_t size) {
 
 rtError_t Runtime::Free(void* ptr) {
   Allocation a{};
-  {
-    std::lock_guard<std::mutex> l(mem_mu_);
-    auto it = allocations_.find(ptr);
-    if (it == allocations_.end()) {
-      return ACL_ERROR_RT_MEMORY_FREE;
-    }
-    a = it->second;
-    allocations_.erase(it);
+  if (!TakeEntry(mem_mu_, allocations_, ptr, &a)) {
+    return ACL_ERROR_RT_MEMORY_FREE;
   }
   munmap(ptr, a.size);
   Uncharge(a.device, a.size);
@@ -393,14 +403,8 @@ rtError_t Runtime::MallocPhysical(rtDrvMemHandle* handle, size_t size) {
 
 rtError_t Runtime::FreePhysical(rtDrvMemHandle handle) {
   std::unique_ptr<PhysHandle> h;
-  {
-    std::lock_guard<std::mutex> l(mem_mu_);
-    auto it = physical_.find(handle);
-    if (it == physical_.end()) {
-      return ACL_ERROR_RT_PARAM_INVALID;
-    }
-    h = std::move(it->second);
-    physical_.erase(it);
+  if (!TakeEntry(mem_mu_, physical_, handle, &h)) {
+    return ACL_ERROR_RT_PARAM_INVALID;
   }
   close(h->fd);  // pages stay alive while still mapped, as with a real handle
   Uncharge(h->device, h->size);
@@ -423,14 +427,8 @@ rtError_t Runtime::ReserveAddress(void** ptr, size_t size) {
 
 rtError_t Runtime::ReleaseAddress(void* ptr) {
   size_t size = 0;
-  {
-    std::lock_guard<std::mutex> l(mem_mu_);
-    auto it = reservations_.find(ptr);
-    if (it == reservations_.end()) {
-      return ACL_ERROR_RT_PARAM_INVALID;
-    }
-    size = it->second;
-    reservations_.erase(it);
+  if (!TakeEntry(mem_mu_, reservations_, ptr, &size)) {
+    return ACL_ERROR_RT_PARAM_INVALID;
   }
   munmap(ptr, size);
   return RT_ERROR_NONE;
@@ -488,14 +486,8 @@ rtError_t Runtime::CreateStream(rtStream_t* stream) {
 
 rtError_t Runtime::DestroyStream(rtStream_t stream) {
   std::unique_ptr<Stream> s;
-  {
-    std::lock_guard<std::mutex> l(obj_mu_);
-    auto it = streams_.find(stream);
-    if (it == streams_.end()) {
-      return ACL_ERROR_RT_PARAM_INVALID;
-    }
-    s = std::move(it->second);
-    streams_.erase(it);
+  if (!TakeEntry(obj_mu_, streams_, stream, &s)) {
+    return ACL_ERROR_RT_PARAM_INVALID;
   }
   s.reset();  // drains and joins outside the lock
   return RT_ERROR_NONE;

@@ -20,35 +20,8 @@ bool IsHex(unsigned char c) {
 
 // Utf8Len: length of the valid UTF-8 sequence starting at s[i], 0 if invalid.
 size_t Utf8Len(std::string_view s, size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  size_t len = 0;
   uint32_t cp = 0;
-  uint32_t min = 0;
-  if (b0 < 0x80) {
-    return 1;
-  } else if ((b0 & 0xE0) == 0xC0) {
-    len = 2, cp = b0 & 0x1Fu, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, cp = b0 & 0x0Fu, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, cp = b0 & 0x07u, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) {
-    return 0;
-  }
-  for (size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) {
-      return 0;
-    }
-    cp = (cp << 6) | (b & 0x3Fu);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    return 0;
-  }
-  return len;
+  return DecodeUtf8(s, i, &cp);
 }
 
 // A recursive-descent mirror of encoding/json's scanner. Each error names the byte
@@ -359,6 +332,33 @@ void AppendGoJsonString(std::string& out, std::string_view s) {
     i += len;
   }
   out += '"';
+}
+
+void AppendGoJsonKey(std::string& out, std::string_view key, bool* first) {
+  if (!*first) {
+    out += ',';
+  }
+  *first = false;
+  out += '"';
+  out += key;
+  out += "\":";
+}
+
+std::optional<int64_t> GoJsonIntInRange(const nlohmann::ordered_json& v, int64_t lo, int64_t hi) {
+  if (v.is_number_unsigned()) {
+    const auto x = v.get<uint64_t>();
+    if (hi >= 0 && x <= static_cast<uint64_t>(hi)) {
+      return static_cast<int64_t>(x);
+    }
+    return std::nullopt;
+  }
+  if (v.is_number_integer()) {
+    const auto x = v.get<int64_t>();
+    if (x >= lo && x <= hi) {
+      return x;
+    }
+  }
+  return std::nullopt;
 }
 
 std::string GoJsonKind(const nlohmann::ordered_json& v) {

@@ -15,7 +15,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,6 +39,15 @@ Result<nlohmann::ordered_json> ParseGoJson(std::string_view text, size_t max_byt
 // `"` `\` escaped, \n \r \t \b \f, other control bytes and < > & U+2028 U+2029 as
 // \u00XX / \u2028, invalid UTF-8 bytes as \ufffd.
 void AppendGoJsonString(std::string& out, std::string_view s);
+
+// AppendGoJsonKey: appends `"key":` to an object being written into `out`, preceded by ','
+// unless *first (which is then cleared). Start each object with *first = true.
+void AppendGoJsonKey(std::string& out, std::string_view key, bool* first);
+
+// GoJsonIntInRange: the value of `v` when it is a JSON integer literal (not a fraction or
+// exponent, which nlohmann stores as floats and Go rejects for integer fields) within
+// [lo, hi]; nullopt otherwise.
+std::optional<int64_t> GoJsonIntInRange(const nlohmann::ordered_json& v, int64_t lo, int64_t hi);
 
 // GoJsonKind: how encoding/json names a JSON value in UnmarshalTypeError
 // ("string", "number", "number <literal>", "bool", "array", "object").

@@ -35,7 +35,6 @@ enum SlotState : uint8_t {
 
 struct Slot {
   void* event;
-  void* stream;
   VnpuTenantDevice* td;
   const VnpuGrantChip* chip;
   uint64_t token;
@@ -94,9 +93,8 @@ constinit Slot g_slots[kFencePool] = {};
 constinit StreamEntry g_streams[kFenceStreams] = {};
 constinit DeviceQueue g_queues[VNPU_MAX_DEVICES] = {};
 constinit OverrunState g_overrun[VNPU_MAX_DEVICES] = {};
-// Device time per launch (EMA over segments that completed inside our own grant). Another
-// tenant's work interleaves with our tail after a grant ends, so a segment's span then
-// overstates our device time; launches × this rate bounds it.
+// Device time per launch. Another tenant's work interleaves with our tail after a grant ends,
+// so a segment's span then overstates our device time; launches × this rate bounds it.
 // Per device: EMAs of the device time between consecutive completed fences (any stream) and of
 // the launches those fences cover. The intervals between consecutive completions tile the
 // device's timeline, so their ratio is the device time per launch even when the process's
@@ -111,11 +109,6 @@ constinit int16_t g_dev_anchor[VNPU_MAX_DEVICES] = {-1, -1, -1, -1, -1, -1, -1, 
 constexpr int32_t kMinInflightLaunches = 2;
 constinit uint64_t g_lru = 0;
 constinit std::atomic<uint32_t> g_outstanding_mask{0};  // bit d: device d has queued fences
-
-template <typename F>
-F Real(Fn fn) {
-  return reinterpret_cast<F>(RealFn(fn));
-}
 
 void LogDisabled(const char* why) {
   Log("event fences disabled (%s): device time is not measured, queued work not bounded", why);
@@ -501,7 +494,6 @@ int32_t FenceBeforeLaunch(void* stream, const FenceTarget& target, uint64_t owne
     e->recording = false;
     if (rc == kRtSuccess) {
       s.event = event;
-      s.stream = stream;
       s.td = target.td;
       s.chip = target.chip;
       s.token = target.token;
@@ -552,15 +544,6 @@ int32_t FenceBeforeLaunch(void* stream, const FenceTarget& target, uint64_t owne
 void FencePoll(uint32_t dev) {
   if (dev < VNPU_MAX_DEVICES && FencesOutstanding(dev) && Resolve()) {
     Poll(dev, Wait::kNever);
-  }
-}
-
-void FencePollAll() {
-  uint32_t mask = g_outstanding_mask.load(std::memory_order_relaxed);
-  for (uint32_t d = 0; d < VNPU_MAX_DEVICES; ++d) {
-    if ((mask & (1u << d)) != 0) {
-      FencePoll(d);
-    }
   }
 }
 

@@ -99,9 +99,6 @@ int32_t FenceBeforeLaunch(void* stream, const FenceTarget& target, uint64_t owne
 // several threads and streams within one epoch are not double counted.
 void FencePoll(uint32_t dev);
 
-// FencePollAll: FencePoll for every device with outstanding fences.
-void FencePollAll();
-
 // FencesOutstanding: whether `dev` has fences not yet seen complete (cheap, lock-free).
 bool FencesOutstanding(uint32_t dev);
 

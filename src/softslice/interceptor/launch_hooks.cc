@@ -13,31 +13,47 @@
 #include "softslice/interceptor/rt_abi.h"
 
 using npushare::vnpu::Fn;
-using npushare::vnpu::Gate;
 using npushare::vnpu::kRtInternalError;
-using npushare::vnpu::RealFn;
+using npushare::vnpu::Real;
 using npushare::vnpu::RtError;
 
 namespace {
 
-template <typename F>
-F Real(Fn fn) {
-  return reinterpret_cast<F>(RealFn(fn));
+// GatedCall: passes the launch on `stm` through the gate, then calls the real `fn` with the
+// hook's own arguments. The real function's type is deduced from those arguments, so it is the
+// hook's signature by construction. Without a real function: the runtime's internal error.
+template <typename... Args>
+RtError GatedCall(Fn fn, void* stm, Args... args) {
+  auto real = Real<RtError (*)(Args...)>(fn);
+  if (real == nullptr) {
+    return kRtInternalError;
+  }
+  npushare::vnpu::Gate(stm);
+  return real(args...);
+}
+
+// SyncedCall: calls the real synchronize `fn` inside a SyncScope (launch_gate.h).
+template <typename... Args>
+RtError SyncedCall(Fn fn, Args... args) {
+  auto real = Real<RtError (*)(Args...)>(fn);
+  if (real == nullptr) {
+    return kRtInternalError;
+  }
+  npushare::vnpu::SyncScope scope = npushare::vnpu::SyncBegin();
+  RtError rc = real(args...);
+  npushare::vnpu::SyncEnd(scope);
+  return rc;
 }
 
 }  // namespace
 
-// Resolves the real function `fn` of type F or returns the runtime's internal error.
-#define VNPU_REAL_OR_FAIL(F, fn) \
-  auto real = Real<F>(fn);       \
-  if (real == nullptr) {         \
-    return kRtInternalError;     \
-  }
-
 extern "C" {
 
 RtError rtSetDevice(int32_t devId) {
-  VNPU_REAL_OR_FAIL(RtError(*)(int32_t), Fn::kRtSetDevice);
+  auto real = Real<RtError (*)(int32_t)>(Fn::kRtSetDevice);
+  if (real == nullptr) {
+    return kRtInternalError;
+  }
   RtError rc = real(devId);
   if (rc == npushare::vnpu::kRtSuccess) {
     npushare::vnpu::SetThreadDevice(devId);
@@ -47,121 +63,78 @@ RtError rtSetDevice(int32_t devId) {
 
 RtError rtKernelLaunch(const void* stubFunc, uint32_t numBlocks, void* args, uint32_t argsSize,
                        rtSmDesc* smDesc, void* stm) {
-  using F = RtError (*)(const void*, uint32_t, void*, uint32_t, rtSmDesc*, void*);
-  VNPU_REAL_OR_FAIL(F, Fn::kRtKernelLaunch);
-  Gate(stm);
-  return real(stubFunc, numBlocks, args, argsSize, smDesc, stm);
+  return GatedCall(Fn::kRtKernelLaunch, stm, stubFunc, numBlocks, args, argsSize, smDesc, stm);
 }
 
 RtError rtKernelLaunchWithFlag(const void* stubFunc, uint32_t numBlocks, rtArgsEx* argsInfo,
                                rtSmDesc* smDesc, void* stm, uint32_t flags) {
-  using F = RtError (*)(const void*, uint32_t, rtArgsEx*, rtSmDesc*, void*, uint32_t);
-  VNPU_REAL_OR_FAIL(F, Fn::kRtKernelLaunchWithFlag);
-  Gate(stm);
-  return real(stubFunc, numBlocks, argsInfo, smDesc, stm, flags);
+  return GatedCall(Fn::kRtKernelLaunchWithFlag, stm, stubFunc, numBlocks, argsInfo, smDesc, stm,
+                   flags);
 }
 
 RtError rtKernelLaunchWithFlagV2(const void* stubFunc, uint32_t numBlocks, rtArgsEx* argsInfo,
                                  rtSmDesc* smDesc, void* stm, uint32_t flags,
                                  const rtTaskCfgInfo* cfgInfo) {
-  using F = RtError (*)(const void*, uint32_t, rtArgsEx*, rtSmDesc*, void*, uint32_t,
-                        const rtTaskCfgInfo*);
-  VNPU_REAL_OR_FAIL(F, Fn::kRtKernelLaunchWithFlagV2);
-  Gate(stm);
-  return real(stubFunc, numBlocks, argsInfo, smDesc, stm, flags, cfgInfo);
+  return GatedCall(Fn::kRtKernelLaunchWithFlagV2, stm, stubFunc, numBlocks, argsInfo, smDesc, stm,
+                   flags, cfgInfo);
 }
 
 RtError rtKernelLaunchWithHandle(void* hdl, const uint64_t tilingKey, uint32_t numBlocks,
                                  rtArgsEx* argsInfo, rtSmDesc* smDesc, void* stm,
                                  const void* kernelInfo) {
-  using F = RtError (*)(void*, uint64_t, uint32_t, rtArgsEx*, rtSmDesc*, void*, const void*);
-  VNPU_REAL_OR_FAIL(F, Fn::kRtKernelLaunchWithHandle);
-  Gate(stm);
-  return real(hdl, tilingKey, numBlocks, argsInfo, smDesc, stm, kernelInfo);
+  return GatedCall(Fn::kRtKernelLaunchWithHandle, stm, hdl, tilingKey, numBlocks, argsInfo, smDesc,
+                   stm, kernelInfo);
 }
 
 RtError rtKernelLaunchWithHandleV2(void* hdl, const uint64_t tilingKey, uint32_t numBlocks,
                                    rtArgsEx* argsInfo, rtSmDesc* smDesc, void* stm,
                                    const rtTaskCfgInfo* cfgInfo) {
-  using F =
-      RtError (*)(void*, uint64_t, uint32_t, rtArgsEx*, rtSmDesc*, void*, const rtTaskCfgInfo*);
-  VNPU_REAL_OR_FAIL(F, Fn::kRtKernelLaunchWithHandleV2);
-  Gate(stm);
-  return real(hdl, tilingKey, numBlocks, argsInfo, smDesc, stm, cfgInfo);
+  return GatedCall(Fn::kRtKernelLaunchWithHandleV2, stm, hdl, tilingKey, numBlocks, argsInfo,
+                   smDesc, stm, cfgInfo);
 }
 
 RtError rtLaunchKernelByFuncHandleV3(void* funcHandle, uint32_t numBlocks, const rtArgsEx* argsInfo,
                                      void* stm, const rtTaskCfgInfo* cfgInfo) {
-  using F = RtError (*)(void*, uint32_t, const rtArgsEx*, void*, const rtTaskCfgInfo*);
-  VNPU_REAL_OR_FAIL(F, Fn::kRtLaunchKernelByFuncHandleV3);
-  Gate(stm);
-  return real(funcHandle, numBlocks, argsInfo, stm, cfgInfo);
+  return GatedCall(Fn::kRtLaunchKernelByFuncHandleV3, stm, funcHandle, numBlocks, argsInfo, stm,
+                   cfgInfo);
 }
 
 RtError rtCpuKernelLaunchWithFlag(const void* soName, const void* kernelName, uint32_t numBlocks,
                                   const rtArgsEx* argsInfo, rtSmDesc* smDesc, void* stm,
                                   uint32_t flags) {
-  using F =
-      RtError (*)(const void*, const void*, uint32_t, const rtArgsEx*, rtSmDesc*, void*, uint32_t);
-  VNPU_REAL_OR_FAIL(F, Fn::kRtCpuKernelLaunchWithFlag);
-  Gate(stm);
-  return real(soName, kernelName, numBlocks, argsInfo, smDesc, stm, flags);
+  return GatedCall(Fn::kRtCpuKernelLaunchWithFlag, stm, soName, kernelName, numBlocks, argsInfo,
+                   smDesc, stm, flags);
 }
 
 RtError rtAicpuKernelLaunchWithFlag(const rtKernelLaunchNames* launchNames, uint32_t numBlocks,
                                     const rtArgsEx* argsInfo, rtSmDesc* smDesc, void* stm,
                                     uint32_t flags) {
-  using F = RtError (*)(const rtKernelLaunchNames*, uint32_t, const rtArgsEx*, rtSmDesc*, void*,
-                        uint32_t);
-  VNPU_REAL_OR_FAIL(F, Fn::kRtAicpuKernelLaunchWithFlag);
-  Gate(stm);
-  return real(launchNames, numBlocks, argsInfo, smDesc, stm, flags);
+  return GatedCall(Fn::kRtAicpuKernelLaunchWithFlag, stm, launchNames, numBlocks, argsInfo, smDesc,
+                   stm, flags);
 }
 
 RtError rtAicpuKernelLaunchExWithArgs(const uint32_t kernelType, const char* const opName,
                                       const uint32_t numBlocks, const rtAicpuArgsEx* argsInfo,
                                       rtSmDesc* const smDesc, void* const stm,
                                       const uint32_t flags) {
-  using F = RtError (*)(uint32_t, const char*, uint32_t, const rtAicpuArgsEx*, rtSmDesc*, void*,
-                        uint32_t);
-  VNPU_REAL_OR_FAIL(F, Fn::kRtAicpuKernelLaunchExWithArgs);
-  Gate(stm);
-  return real(kernelType, opName, numBlocks, argsInfo, smDesc, stm, flags);
+  return GatedCall(Fn::kRtAicpuKernelLaunchExWithArgs, stm, kernelType, opName, numBlocks, argsInfo,
+                   smDesc, stm, flags);
 }
 
 RtError rtModelExecute(void* mdl, void* stm, uint32_t flag) {
-  using F = RtError (*)(void*, void*, uint32_t);
-  VNPU_REAL_OR_FAIL(F, Fn::kRtModelExecute);
-  Gate(stm);
-  return real(mdl, stm, flag);
+  return GatedCall(Fn::kRtModelExecute, stm, mdl, stm, flag);
 }
 
-}  // extern "C"
-
-extern "C" {
-
 RtError rtStreamSynchronize(void* stm) {
-  VNPU_REAL_OR_FAIL(RtError(*)(void*), Fn::kRtStreamSynchronize);
-  npushare::vnpu::SyncScope scope = npushare::vnpu::SyncBegin();
-  RtError rc = real(stm);
-  npushare::vnpu::SyncEnd(scope);
-  return rc;
+  return SyncedCall(Fn::kRtStreamSynchronize, stm);
 }
 
 RtError rtEventSynchronize(void* evt) {
-  VNPU_REAL_OR_FAIL(RtError(*)(void*), Fn::kRtEventSynchronize);
-  npushare::vnpu::SyncScope scope = npushare::vnpu::SyncBegin();
-  RtError rc = real(evt);
-  npushare::vnpu::SyncEnd(scope);
-  return rc;
+  return SyncedCall(Fn::kRtEventSynchronize, evt);
 }
 
 RtError rtDeviceSynchronize(void) {
-  VNPU_REAL_OR_FAIL(RtError(*)(void), Fn::kRtDeviceSynchronize);
-  npushare::vnpu::SyncScope scope = npushare::vnpu::SyncBegin();
-  RtError rc = real();
-  npushare::vnpu::SyncEnd(scope);
-  return rc;
+  return SyncedCall(Fn::kRtDeviceSynchronize);
 }
 
 }  // extern "C"

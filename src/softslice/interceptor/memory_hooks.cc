@@ -22,11 +22,6 @@ namespace {
 constexpr uint64_t kHandleTag = uint64_t{1} << 63;
 constexpr uint64_t kSweepIntervalNs = 100'000'000;  // memory-info readers sweep at most 10/s
 
-template <typename F>
-F Real(Fn fn) {
-  return reinterpret_cast<F>(RealFn(fn));
-}
-
 // CurrentDevice: the calling thread's device per the real runtime, or -1.
 int32_t CurrentDevice() {
   auto get = Real<RtGetDeviceFn>(Fn::kRtGetDevice);

@@ -61,6 +61,12 @@ enum class Fn : uint8_t {
 // RealFn: the next definition of `fn` after libvnpu.so, or nullptr when none is loaded.
 void* RealFn(Fn fn);
 
+// Real: RealFn(fn) as a function pointer of type F, the real function's signature.
+template <typename F>
+F Real(Fn fn) {
+  return reinterpret_cast<F>(RealFn(fn));
+}
+
 // FnName: the symbol name of `fn`.
 const char* FnName(Fn fn);
 

@@ -36,10 +36,7 @@ using testing::Wait;
 
 class ComputeShareTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    unsetenv("ASCEND_VISIBLE_DEVICES");
-    sim::testing::UseNewState("model: 910B4\ncards: 1\n");
-  }
+  static void SetUpTestSuite() { testing::UseFreshSim(1); }
   void SetUp() override {
     root_ = sim::testing::MakeTempDir();
     grant_dir_ = root_ + "/arbiter";
@@ -110,6 +107,17 @@ class ComputeShareTest : public ::testing::Test {
       *device_ms = std::stod(f.count("device_ms") ? f["device_ms"] : "0");
     }
     return U64(f, "kernels");
+  }
+
+  // WriteGarbagePage: scribbles over (or creates) the tenant page of `name`, as a container
+  // could do to its own state.
+  void WriteGarbagePage(const std::string& name) const {
+    int fd = open((tenants_dir_ + "/" + name + "/" VNPU_TENANT_FILE_NAME).c_str(),
+                  O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    ASSERT_GE(fd, 0);
+    std::string garbage(sizeof(VnpuTenantPage), '\xA5');
+    ASSERT_EQ(write(fd, garbage.data(), garbage.size()), static_cast<ssize_t>(garbage.size()));
+    close(fd);
   }
 
   // TenantPage: a copy of a tenant's page as the arbiter or metrics would read it.
@@ -245,13 +253,7 @@ TEST_F(ComputeShareTest, GarbageInOneTenantPageHurtsOnlyThatTenant) {
   Child c = Workload("c", "50", "0.05");  // creates and registers c's page
   Kernels(c);
   ASSERT_TRUE(AwaitAdopted("c"));
-  {
-    int fd = open((tenants_dir_ + "/c/tenant.v1").c_str(), O_WRONLY);
-    ASSERT_GE(fd, 0);
-    std::string garbage(sizeof(VnpuTenantPage), '\xA5');
-    ASSERT_EQ(write(fd, garbage.data(), garbage.size()), static_cast<ssize_t>(garbage.size()));
-    close(fd);
-  }
+  ASSERT_NO_FATAL_FAILURE(WriteGarbagePage("c"));
   Child a = Workload("a", "40", "2");
   Child b = Workload("b", "60", "2");
   double ka = static_cast<double>(Kernels(a));
@@ -268,13 +270,7 @@ TEST_F(ComputeShareTest, GarbageInOneTenantPageHurtsOnlyThatTenant) {
 TEST_F(ComputeShareTest, Issue5TenantsNeverAdoptedDoNotEscapeTheGate) {
   StartArbiter();
   ASSERT_EQ(mkdir((tenants_dir_ + "/c1").c_str(), 0700), 0);
-  {
-    int fd = open((tenants_dir_ + "/c1/tenant.v1").c_str(), O_WRONLY | O_CREAT, 0600);
-    ASSERT_GE(fd, 0);
-    std::string garbage(sizeof(VnpuTenantPage), '\xA5');
-    ASSERT_EQ(write(fd, garbage.data(), garbage.size()), static_cast<ssize_t>(garbage.size()));
-    close(fd);
-  }
+  ASSERT_NO_FATAL_FAILURE(WriteGarbagePage("c1"));
   Child a = Workload("a", "40", "3");
   Child b = Workload("b", "60", "3");
   ASSERT_TRUE(AwaitAdopted("a"));

@@ -41,10 +41,7 @@ T Load(const T& field) {
 
 class GangTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    unsetenv("ASCEND_VISIBLE_DEVICES");
-    sim::testing::UseNewState("model: 910B4\ncards: 2\n");
-  }
+  static void SetUpTestSuite() { testing::UseFreshSim(2); }
   void SetUp() override {
     root_ = sim::testing::MakeTempDir();
     grant_dir_ = root_ + "/arbiter";

@@ -32,10 +32,7 @@ constexpr uint64_t kMb = 1 << 20;
 
 class MemoryQuotaTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    unsetenv("ASCEND_VISIBLE_DEVICES");
-    sim::testing::UseNewState("model: 910B4\ncards: 1\n");
-  }
+  static void SetUpTestSuite() { testing::UseFreshSim(1); }
   void SetUp() override { dir_ = sim::testing::MakeTempDir() + "/vnpu"; }
 
   std::vector<std::string> Env(uint64_t quota_mb = kQuotaMb) const {
@@ -78,6 +75,20 @@ class MemoryQuotaTest : public ::testing::Test {
     EXPECT_EQ(Wait(c.pid), 0);
   }
 
+  // ExpectQuotaReachedThenReturned: `c` runs "fill" under the default quota: it stops exactly
+  // at the quota with the RTS allocation error, the ledger holds the quota, and its exit
+  // returns all of it.
+  void ExpectQuotaReachedThenReturned(Child& c) const {
+    auto f = Fields(ReadLine(c.out_fd));
+    EXPECT_EQ(U64(f, "alloc_mb"), kQuotaMb);
+    EXPECT_EQ(U64(f, "code"), 207001u);
+    LedgerView ledger(dir_);
+    ASSERT_TRUE(ledger.ok());
+    EXPECT_EQ(ledger.Used(0), kQuotaMb * kMb);
+    Finish(c);
+    EXPECT_EQ(ledger.Used(0), 0u);
+  }
+
   std::string dir_;
 };
 
@@ -111,14 +122,7 @@ class EntryPointTest : public MemoryQuotaTest, public ::testing::WithParamInterf
 
 TEST_P(EntryPointTest, AllocationsThroughEachEntryPointAreCharged) {
   Child c = Probe({"fill", "--chunk-mb", "256", "--api", GetParam()}, Env());
-  auto f = Fields(ReadLine(c.out_fd));
-  EXPECT_EQ(U64(f, "alloc_mb"), kQuotaMb);
-  EXPECT_EQ(U64(f, "code"), 207001u);
-  LedgerView ledger(dir_);
-  ASSERT_TRUE(ledger.ok());
-  EXPECT_EQ(ledger.Used(0), kQuotaMb * kMb);
-  Finish(c);
-  EXPECT_EQ(ledger.Used(0), 0u);
+  ExpectQuotaReachedThenReturned(c);
 }
 
 // "dlsym": the application dlopens libruntime.so and resolves rtMalloc/rtFree from that handle.
@@ -196,14 +200,7 @@ TEST_F(MemoryQuotaTest, DlvsymOfAVersionedRuntimeReturnsTheHookAndIsLimited) {
   Child c = Probe({"fill", "--chunk-mb", "256", "--api", "dlvsym", "--lib",
                    LibPath("libvnpu_versioned_rt_stub.so"), "--version", kStubVersion},
                   Env());
-  auto f = Fields(ReadLine(c.out_fd));
-  EXPECT_EQ(U64(f, "alloc_mb"), kQuotaMb);
-  EXPECT_EQ(U64(f, "code"), 207001u);
-  LedgerView ledger(dir_);
-  ASSERT_TRUE(ledger.ok());
-  EXPECT_EQ(ledger.Used(0), kQuotaMb * kMb);
-  Finish(c);
-  EXPECT_EQ(ledger.Used(0), 0u);
+  ExpectQuotaReachedThenReturned(c);
 }
 
 // A lookup that finds nothing stays NULL: a hooked name the library lacks, an unknown name, a

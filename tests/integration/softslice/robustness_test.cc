@@ -25,10 +25,7 @@ using testing::Wait;
 
 class RobustnessTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    unsetenv("ASCEND_VISIBLE_DEVICES");
-    sim::testing::UseNewState("model: 910B4\ncards: 1\n");
-  }
+  static void SetUpTestSuite() { testing::UseFreshSim(1); }
   void SetUp() override { dir_ = sim::testing::MakeTempDir() + "/vnpu"; }
 
   std::vector<std::string> Env(uint64_t quota_mb) const {

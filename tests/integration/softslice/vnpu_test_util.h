@@ -30,6 +30,13 @@ inline std::string LibPath(const std::string& name) {
   return std::string(NPUSHARE_BIN_DIR) + "/../lib/" + name;
 }
 
+// UseFreshSim: points this test process (and the children it spawns) at a new npu-sim state of
+// `cards` 910B4 chips, all of them visible. For SetUpTestSuite.
+inline void UseFreshSim(int cards) {
+  unsetenv("ASCEND_VISIBLE_DEVICES");
+  sim::testing::UseNewState("model: 910B4\ncards: " + std::to_string(cards) + "\n");
+}
+
 // SpawnEnv: like sim::testing::Spawn but with `env` (KEY=VALUE) added to a minimal environment
 // (NPU_SIM_STATE, TMPDIR, the sanitizer options and LD_LIBRARY_PATH are passed on). `pre_exec`, if
 // set, runs in the child before exec; when it returns a reason, the child prints "SKIP <reason>"

@@ -36,5 +36,18 @@ TEST_F(FileReaderTest, RefusesOversizedMissingAndDirectories) {
   EXPECT_EQ(ReadFileLimited(dir_, 5).status().code(), StatusCode::kInvalidArgument);
 }
 
+// Files larger than one read chunk (64 KiB): exact limit accepted, one byte over refused.
+TEST_F(FileReaderTest, ReadsAcrossChunks) {
+  std::string big(200 * 1024 + 7, 'x');
+  big[65536] = 'y';
+  big.back() = 'z';
+  const std::string path = Write("big", big);
+  auto r = ReadFileLimited(path, big.size());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, big);
+  EXPECT_EQ(ReadFileLimited(path, big.size() - 1).status().code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(ReadFileLimited(path, 65536).status().code(), StatusCode::kOutOfRange);
+}
+
 }  // namespace
 }  // namespace npushare

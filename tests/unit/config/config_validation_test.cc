@@ -62,6 +62,14 @@ std::string Replace(std::string text, const std::string& from, const std::string
   return text;
 }
 
+// FieldEdit: Replace(kBase, from, to) should be reported at `field`, on `line`.
+struct FieldEdit {
+  const char* from;
+  const char* to;
+  const char* field;
+  int line;
+};
+
 Diagnostics Diags(const std::string& yaml, bool* ok = nullptr) {
   Diagnostics diags;
   auto r = ParseDeviceConfig(yaml, "t.yaml", &diags);
@@ -162,13 +170,7 @@ TEST(ConfigValidationTest, AllocatableAboveCapacity) {
 }
 
 TEST(ConfigValidationTest, NegativeAndAbsurdNumbers) {
-  struct Case {
-    const char* from;
-    const char* to;
-    const char* field;
-    int line;
-  };
-  const Case cases[] = {
+  const FieldEdit cases[] = {
       {"aiCore: 20", "aiCore: -1", "vnpus.configs[0].aiCore", 11},
       {"aiCore: 20", "aiCore: 1025", "vnpus.configs[0].aiCore", 11},
       {"aiCPU: 7", "aiCPU: -7", "vnpus.configs[0].aiCPU", 12},
@@ -181,20 +183,14 @@ TEST(ConfigValidationTest, NegativeAndAbsurdNumbers) {
       {"aiCPU: 7\n", "aiCPU: 7\n      memoryFactor: 1025\n", "vnpus.configs[0].memoryFactor", 13},
       {"aiCPU: 7\n", "aiCPU: 7\n      memoryFactor: -1\n", "vnpus.configs[0].memoryFactor", 13},
   };
-  for (const Case& c : cases) {
+  for (const FieldEdit& c : cases) {
     SCOPED_TRACE(c.to);
     ExpectOne(Replace(kBase, c.from, c.to), c.field, Severity::kError, c.line);
   }
 }
 
 TEST(ConfigValidationTest, WrongTypes) {
-  struct Case {
-    const char* from;
-    const char* to;
-    const char* field;
-    int line;
-  };
-  const Case cases[] = {
+  const FieldEdit cases[] = {
       {"aiCore: 20", "aiCore: twenty", "vnpus.configs[0].aiCore", 11},
       {"aiCore: 20", "aiCore: \"20\"", "vnpus.configs[0].aiCore", 11},
       {"aiCore: 20", "aiCore: 20.0", "vnpus.configs[0].aiCore", 11},
@@ -208,7 +204,7 @@ TEST(ConfigValidationTest, WrongTypes) {
       {"hamiVnpuCore: false", "hamiVnpuCore: \"false\"", "vnpus.hamiVnpuCore", 2},
       {"templates:\n", "templates: vir05\n      x_templates:\n", "vnpus.configs[0].templates", 13},
   };
-  for (const Case& c : cases) {
+  for (const FieldEdit& c : cases) {
     SCOPED_TRACE(c.to);
     bool ok = true;
     Diagnostics diags = Diags(Replace(kBase, c.from, c.to), &ok);

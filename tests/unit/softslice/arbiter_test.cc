@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 
 #include "softslice/interceptor/compute_pages.h"
@@ -50,6 +51,18 @@ class ArbiterTest : public ::testing::Test {
     return page;
   }
 
+  // Start: the arbiter over options_ after its first tick, at 100 ms, which adopts the tenants
+  // created so far; nullptr (and a test failure) when it cannot be created.
+  std::unique_ptr<Arbiter> Start() {
+    auto arb = Arbiter::Create(options_);
+    EXPECT_TRUE(arb.ok()) << arb.status().ToString();
+    if (!arb.ok()) {
+      return nullptr;
+    }
+    (*arb)->Tick(100 * kMs);
+    return std::move(*arb);
+  }
+
   std::string File(const std::string& name) const {
     return options_.tenants_dir + "/" + name + "/" VNPU_TENANT_FILE_NAME;
   }
@@ -73,10 +86,9 @@ class ArbiterTest : public ::testing::Test {
 TEST_F(ArbiterTest, AdoptsTenantsAndGrantsTheOneWithDemand) {
   VnpuTenantPage* a = Tenant("a", 40);
   VnpuTenantPage* b = Tenant("b", 60);
-  auto arb = Arbiter::Create(options_);
-  ASSERT_TRUE(arb.ok()) << arb.status().ToString();
-  (*arb)->Tick(100 * kMs);
-  const VnpuGrantPage& g = (*arb)->grants().page();
+  std::unique_ptr<Arbiter> arb = Start();
+  ASSERT_NE(arb, nullptr);
+  const VnpuGrantPage& g = arb->grants().page();
   int32_t ia = IndexOf(g, a);
   int32_t ib = IndexOf(g, b);
   ASSERT_GE(ia, 0);
@@ -85,7 +97,7 @@ TEST_F(ArbiterTest, AdoptsTenantsAndGrantsTheOneWithDemand) {
   EXPECT_EQ(Owner(g, 0), -1);  // nobody asked
   uint32_t seq = g.chips[0].seq;
   b->devices[0].waiters = 1;
-  (*arb)->Tick(101 * kMs);
+  arb->Tick(101 * kMs);
   EXPECT_EQ(Owner(g, 0), ib);
   EXPECT_GT(g.chips[0].seq, seq);
   EXPECT_EQ(g.chips[0].granted_at_ns, 101 * kMs);
@@ -93,12 +105,12 @@ TEST_F(ArbiterTest, AdoptsTenantsAndGrantsTheOneWithDemand) {
   // a starts waiting too; after b's slice the chip alternates by weight.
   a->devices[0].waiters = 1;
   for (uint64_t t = 102; t < 1102; ++t) {
-    (*arb)->Tick(t * kMs);
+    arb->Tick(t * kMs);
   }
   double ga = static_cast<double>(g.tenants[ia].granted_ns[0]);
   double gb = static_cast<double>(g.tenants[ib].granted_ns[0]);
   EXPECT_NEAR(ga / (ga + gb), 0.40, 0.02);
-  std::string metrics = (*arb)->MetricsText();
+  std::string metrics = arb->MetricsText();
   EXPECT_NE(metrics.find("tenant=a "), std::string::npos);
   EXPECT_NE(metrics.find("weight=60"), std::string::npos);
 }
@@ -106,38 +118,36 @@ TEST_F(ArbiterTest, AdoptsTenantsAndGrantsTheOneWithDemand) {
 TEST_F(ArbiterTest, GarbageOrTruncatedTenantPagesAreIgnored) {
   VnpuTenantPage* a = Tenant("a", 50);
   VnpuTenantPage* b = Tenant("b", 50);
-  auto arb = Arbiter::Create(options_);
-  ASSERT_TRUE(arb.ok());
-  (*arb)->Tick(100 * kMs);
-  const VnpuGrantPage& g = (*arb)->grants().page();
+  std::unique_ptr<Arbiter> arb = Start();
+  ASSERT_NE(arb, nullptr);
+  const VnpuGrantPage& g = arb->grants().page();
   int32_t ia = IndexOf(g, a);
   b->devices[0].waiters = 1;
   memset(b, 0xA5, sizeof(*b));  // b scribbles over its own page (demand included)
   a->devices[0].waiters = 1;
   for (uint64_t t = 101; t < 200; ++t) {
-    (*arb)->Tick(t * kMs);
+    arb->Tick(t * kMs);
     ASSERT_EQ(Owner(g, 0), ia) << "b's garbage never wins the chip";
   }
   ASSERT_EQ(truncate(File("b").c_str(), 10), 0);  // and then truncates it
-  (*arb)->Tick(300 * kMs);
+  arb->Tick(300 * kMs);
   EXPECT_EQ(Owner(g, 0), ia);
 }
 
 TEST_F(ArbiterTest, RemovedTenantIsForgottenAndOverrunIsClamped) {
   VnpuTenantPage* a = Tenant("a", 50);
   Tenant("b", 50);
-  auto arb = Arbiter::Create(options_);
-  ASSERT_TRUE(arb.ok());
-  (*arb)->Tick(100 * kMs);
-  const VnpuGrantPage& g = (*arb)->grants().page();
+  std::unique_ptr<Arbiter> arb = Start();
+  ASSERT_NE(arb, nullptr);
+  const VnpuGrantPage& g = arb->grants().page();
   int32_t ia = IndexOf(g, a);
   a->devices[0].overrun_ns = 1'000'000'000'000ull;  // a lies about a huge overrun
-  (*arb)->Tick(101 * kMs);
+  arb->Tick(101 * kMs);
   EXPECT_LE(g.tenants[ia].charged_ns[0] - g.tenants[ia].granted_ns[0],
             ArbiterOptions().max_overrun_per_tick_ns);
   uint64_t gen = g.generation;
   ASSERT_EQ(unlink(File("a").c_str()), 0);
-  (*arb)->Tick(200 * kMs);
+  arb->Tick(200 * kMs);
   EXPECT_EQ(g.tenants[ia].tenant_id, 0u);
   EXPECT_GT(g.generation, gen);
 }
@@ -181,22 +191,21 @@ TEST_F(ArbiterTest, Issue5SharesComeFromTheSharesDirNotTheTenantPage) {
   VnpuTenantPage* a = Tenant("a", 100);  // a claims 100 % in the page it writes
   VnpuTenantPage* b = Tenant("b", 80);
   VnpuTenantPage* c = Tenant("c", 100);  // no share file: best effort
-  auto arb = Arbiter::Create(options_);
-  ASSERT_TRUE(arb.ok());
-  (*arb)->Tick(100 * kMs);
-  const VnpuGrantPage& g = (*arb)->grants().page();
+  std::unique_ptr<Arbiter> arb = Start();
+  ASSERT_NE(arb, nullptr);
+  const VnpuGrantPage& g = arb->grants().page();
   int32_t ia = IndexOf(g, a);
   int32_t ib = IndexOf(g, b);
   int32_t ic = IndexOf(g, c);
   a->devices[0].waiters = 1;
   b->devices[0].waiters = 1;
   for (uint64_t t = 101; t < 1101; ++t) {
-    (*arb)->Tick(t * kMs);
+    arb->Tick(t * kMs);
   }
   double ga = static_cast<double>(g.tenants[ia].granted_ns[0]);
   double gb = static_cast<double>(g.tenants[ib].granted_ns[0]);
   EXPECT_NEAR(ga / (ga + gb), 0.20, 0.02);
-  std::string metrics = (*arb)->MetricsText();
+  std::string metrics = arb->MetricsText();
   EXPECT_NE(metrics.find("tenant=a index=" + std::to_string(ia) + " dev=0 chip=0 weight=20 "),
             std::string::npos)
       << metrics;
@@ -206,15 +215,15 @@ TEST_F(ArbiterTest, Issue5SharesComeFromTheSharesDirNotTheTenantPage) {
   // A share file rewritten by the node side is picked up at the next rescan; garbage in it
   // drops the tenant to best effort rather than keeping the old share.
   std::ofstream(options_.shares_dir + "/a.share") << "0 50 cap\n";
-  (*arb)->Tick(1200 * kMs);
-  EXPECT_NE((*arb)->MetricsText().find("tenant=a index=" + std::to_string(ia) +
-                                       " dev=0 chip=0 weight=50 "),
-            std::string::npos);
+  arb->Tick(1200 * kMs);
+  EXPECT_NE(
+      arb->MetricsText().find("tenant=a index=" + std::to_string(ia) + " dev=0 chip=0 weight=50 "),
+      std::string::npos);
   std::ofstream(options_.shares_dir + "/a.share") << "0 500\n";
-  (*arb)->Tick(1300 * kMs);
-  EXPECT_NE((*arb)->MetricsText().find("tenant=a index=" + std::to_string(ia) +
-                                       " dev=0 chip=0 weight=1 "),
-            std::string::npos);
+  arb->Tick(1300 * kMs);
+  EXPECT_NE(
+      arb->MetricsText().find("tenant=a index=" + std::to_string(ia) + " dev=0 chip=0 weight=1 "),
+      std::string::npos);
 }
 
 TEST_F(ArbiterTest, Issue5HardCapComesFromTheShareFileOnly) {
@@ -225,15 +234,14 @@ TEST_F(ArbiterTest, Issue5HardCapComesFromTheShareFileOnly) {
   VnpuTenantPage* a = Tenant("a", 100);
   VnpuTenantPage* b = Tenant("b", 10);
   b->devices[0].flags |= VNPU_TENANT_FLAG_HARD_CAP;  // b's own cap flag is ignored
-  auto arb = Arbiter::Create(options_);
-  ASSERT_TRUE(arb.ok());
-  (*arb)->Tick(100 * kMs);
-  const VnpuGrantPage& g = (*arb)->grants().page();
+  std::unique_ptr<Arbiter> arb = Start();
+  ASSERT_NE(arb, nullptr);
+  const VnpuGrantPage& g = arb->grants().page();
   int32_t ia = IndexOf(g, a);
   int32_t ib = IndexOf(g, b);
   a->devices[0].waiters = 1;  // a alone on the chip: held to 40 % by its share file
   for (uint64_t t = 101; t < 1101; ++t) {
-    (*arb)->Tick(t * kMs);
+    arb->Tick(t * kMs);
   }
   double ga = static_cast<double>(g.tenants[ia].granted_ns[0]);
   EXPECT_NEAR(ga / (1000.0 * kMs), 0.40, 0.03);
@@ -241,7 +249,7 @@ TEST_F(ArbiterTest, Issue5HardCapComesFromTheShareFileOnly) {
   a->devices[0].last_demand_ns = 0;
   b->devices[0].waiters = 1;  // b alone: not capped although its page says so
   for (uint64_t t = 1101; t < 2101; ++t) {
-    (*arb)->Tick(t * kMs);
+    arb->Tick(t * kMs);
   }
   double gb = static_cast<double>(g.tenants[ib].granted_ns[0]);
   EXPECT_GT(gb / (1000.0 * kMs), 0.95);
@@ -258,10 +266,9 @@ TEST_F(ArbiterTest, Issue5PinnedChipWinsOverThePageAndIsPublished) {
   VnpuTenantPage* b = Tenant("b", 50);
   a->devices[0].chip = 3;  // a claims b's chip
   b->devices[0].chip = 3;
-  auto arb = Arbiter::Create(options_);
-  ASSERT_TRUE(arb.ok()) << arb.status().ToString();
-  (*arb)->Tick(100 * kMs);
-  const VnpuGrantPage& g = (*arb)->grants().page();
+  std::unique_ptr<Arbiter> arb = Start();
+  ASSERT_NE(arb, nullptr);
+  const VnpuGrantPage& g = arb->grants().page();
   int32_t ia = IndexOf(g, a);
   int32_t ib = IndexOf(g, b);
   ASSERT_GE(ia, 0);
@@ -272,24 +279,24 @@ TEST_F(ArbiterTest, Issue5PinnedChipWinsOverThePageAndIsPublished) {
   a->devices[0].waiters = 1;
   b->devices[0].waiters = 1;
   for (uint64_t t = 101; t < 400; ++t) {
-    (*arb)->Tick(t * kMs);
+    arb->Tick(t * kMs);
     ASSERT_EQ(Owner(g, 3), ib) << "a never appears on chip 3";
     ASSERT_EQ(Owner(g, 1), ia);
   }
-  EXPECT_NE((*arb)->MetricsText().find("tenant=a index=" + std::to_string(ia) +
-                                       " dev=0 chip=1 weight=50 "),
-            std::string::npos);
+  EXPECT_NE(
+      arb->MetricsText().find("tenant=a index=" + std::to_string(ia) + " dev=0 chip=1 weight=50 "),
+      std::string::npos);
   // A share file rewritten without the pin clears it at the next rescan (a is then scheduled
   // where its page says: the remaining trust, documented).
   std::ofstream(options_.shares_dir + "/a.share") << "0 50\n";
-  (*arb)->Tick(500 * kMs);
+  arb->Tick(500 * kMs);
   EXPECT_EQ(g.tenants[ia].pinned_chip_plus1[0], 0);
   std::ofstream(options_.shares_dir + "/a.share") << "0 50 chip=5\n";
-  (*arb)->Tick(600 * kMs);
+  arb->Tick(600 * kMs);
   EXPECT_EQ(g.tenants[ia].pinned_chip_plus1[0], 6);
   // A dropped tenant's pins are cleared with its id.
   ASSERT_EQ(unlink(File("a").c_str()), 0);
-  (*arb)->Tick(700 * kMs);
+  arb->Tick(700 * kMs);
   EXPECT_EQ(g.tenants[ia].tenant_id, 0u);
   EXPECT_EQ(g.tenants[ia].pinned_chip_plus1[0], 0);
 }
@@ -304,22 +311,21 @@ TEST_F(ArbiterTest, Issue5UnsafeSharesDirIsRefused) {
   ASSERT_EQ(chmod(options_.shares_dir.c_str(), 0700), 0);
   std::ofstream(options_.shares_dir + "/a.share") << "0 70 chip=2\n";
   VnpuTenantPage* a = Tenant("a", 50);
-  auto arb = Arbiter::Create(options_);
-  ASSERT_TRUE(arb.ok());
-  (*arb)->Tick(100 * kMs);
-  const VnpuGrantPage& g = (*arb)->grants().page();
+  std::unique_ptr<Arbiter> arb = Start();
+  ASSERT_NE(arb, nullptr);
+  const VnpuGrantPage& g = arb->grants().page();
   int32_t ia = IndexOf(g, a);
   EXPECT_EQ(g.tenants[ia].pinned_chip_plus1[0], 3);
-  EXPECT_NE((*arb)->MetricsText().find(" chip=2 weight=70 "), std::string::npos);
+  EXPECT_NE(arb->MetricsText().find(" chip=2 weight=70 "), std::string::npos);
   ASSERT_EQ(chmod(options_.shares_dir.c_str(), 0757), 0);
-  (*arb)->Tick(200 * kMs);
+  arb->Tick(200 * kMs);
   EXPECT_EQ(g.tenants[ia].pinned_chip_plus1[0], 0);
-  EXPECT_NE((*arb)->MetricsText().find(" chip=0 weight=1 "), std::string::npos);
+  EXPECT_NE(arb->MetricsText().find(" chip=0 weight=1 "), std::string::npos);
   // And a world-writable share file in a safe directory likewise.
   ASSERT_EQ(chmod(options_.shares_dir.c_str(), 0700), 0);
   ASSERT_EQ(chmod((options_.shares_dir + "/a.share").c_str(), 0666), 0);
-  (*arb)->Tick(300 * kMs);
-  EXPECT_NE((*arb)->MetricsText().find(" chip=0 weight=1 "), std::string::npos);
+  arb->Tick(300 * kMs);
+  EXPECT_NE(arb->MetricsText().find(" chip=0 weight=1 "), std::string::npos);
 }
 
 // Issue 5: a tenant on two chips (tensor parallel) holds both or neither.
@@ -329,10 +335,9 @@ TEST_F(ArbiterTest, Issue5TwoChipTenantIsGrantedBothChipsTogether) {
   VnpuTenantPage* y = Tenant("y", 50);
   g2->devices[1].chip = 1;
   y->devices[0].chip = 1;
-  auto arb = Arbiter::Create(options_);
-  ASSERT_TRUE(arb.ok());
-  (*arb)->Tick(100 * kMs);
-  const VnpuGrantPage& g = (*arb)->grants().page();
+  std::unique_ptr<Arbiter> arb = Start();
+  ASSERT_NE(arb, nullptr);
+  const VnpuGrantPage& g = arb->grants().page();
   int32_t ig = IndexOf(g, g2);
   for (VnpuTenantPage* t : {g2, x, y}) {
     t->devices[0].waiters = 1;
@@ -340,7 +345,7 @@ TEST_F(ArbiterTest, Issue5TwoChipTenantIsGrantedBothChipsTogether) {
   g2->devices[1].waiters = 1;
   int both = 0;
   for (uint64_t t = 101; t < 1101; ++t) {
-    (*arb)->Tick(t * kMs);
+    arb->Tick(t * kMs);
     ASSERT_EQ(Owner(g, 0) == ig, Owner(g, 1) == ig) << "at tick " << t;
     both += Owner(g, 0) == ig ? 1 : 0;
   }
@@ -353,18 +358,17 @@ TEST_F(ArbiterTest, Issue5TwoChipTenantIsGrantedBothChipsTogether) {
 TEST_F(ArbiterTest, DemandWindowAndDeviceTimeMetrics) {
   options_.demand_window_ns = 10 * kMs;
   VnpuTenantPage* a = Tenant("a", 50);
-  auto arb = Arbiter::Create(options_);
-  ASSERT_TRUE(arb.ok());
-  (*arb)->Tick(100 * kMs);
+  std::unique_ptr<Arbiter> arb = Start();
+  ASSERT_NE(arb, nullptr);
   a->devices[0].last_demand_ns = 100 * kMs;
   a->devices[0].device_ns = 42 * kMs;
-  (*arb)->Tick(108 * kMs);  // 8 ms later: still demand with a 10 ms window
-  const VnpuGrantPage& g = (*arb)->grants().page();
+  arb->Tick(108 * kMs);  // 8 ms later: still demand with a 10 ms window
+  const VnpuGrantPage& g = arb->grants().page();
   EXPECT_EQ(Owner(g, 0), IndexOf(g, a));
-  EXPECT_NE((*arb)->MetricsText().find(" device_ns=42000000\n"), std::string::npos);
+  EXPECT_NE(arb->MetricsText().find(" device_ns=42000000\n"), std::string::npos);
   a->devices[0].device_ns = ~uint64_t{0};  // garbage: clamped to the clock
-  (*arb)->Tick(109 * kMs);
-  EXPECT_NE((*arb)->MetricsText().find(" device_ns=109000000\n"), std::string::npos);
+  arb->Tick(109 * kMs);
+  EXPECT_NE(arb->MetricsText().find(" device_ns=109000000\n"), std::string::npos);
 }
 
 }  // namespace

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/rt_error_codes.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -50,19 +52,6 @@ typedef struct aclrtBinaryLoadOptions aclrtBinaryLoadOptions; /* opaque; ignored
 #define ACL_ERROR_FAILURE 500001
 
 #define ACL_RT_SUCCESS 0
-#ifndef ACL_ERROR_RT_PARAM_INVALID
-#define ACL_ERROR_RT_PARAM_INVALID 107000
-#define ACL_ERROR_RT_INVALID_DEVICEID 107001
-#define ACL_ERROR_RT_CONTEXT_NULL 107002
-#define ACL_ERROR_RT_INVALID_HANDLE 107017
-#define ACL_ERROR_RT_FEATURE_NOT_SUPPORT 207000
-#define ACL_ERROR_RT_MEMORY_ALLOCATION 207001
-#define ACL_ERROR_RT_MEMORY_FREE 207002
-#define ACL_ERROR_RT_NO_DEVICE 207004
-#define ACL_ERROR_RT_DEVICE_OOM 207018
-#define ACL_ERROR_RT_INTERNAL_ERROR 507000
-#define ACL_ERROR_RT_STREAM_SYNC_TIMEOUT 507046
-#endif
 
 typedef enum aclrtMemAttr {
   ACL_DDR_MEM = 0,
