@@ -95,15 +95,16 @@ typedef struct VnpuLedger {
 /* ---------------------------------------------------------------------------------------------
  * Compute: the tenant page (one per container, `<state_dir>/tenant.v1`, written by the
  * container's processes, read and validated by the arbiter) and the grant page (one per node,
- * `<arbiter_dir>/grants.v1`, written only by npushare-arbiter, mapped read-only by tenants).
+ * `<arbiter_dir>/grants.v2`, written only by npushare-arbiter, mapped read-only by tenants).
  * ------------------------------------------------------------------------------------------- */
 
 #define VNPU_TENANT_MAGIC "VNPUTNT1"
 #define VNPU_TENANT_VERSION 1u
 #define VNPU_TENANT_FILE_NAME "tenant.v1"
 #define VNPU_GRANT_MAGIC "VNPUGRT1"
-#define VNPU_GRANT_VERSION 1u
-#define VNPU_GRANT_FILE_NAME "grants.v1"
+#define VNPU_GRANT_VERSION 2u
+#define VNPU_GRANT_FILE_NAME "grants.v2"
+#define VNPU_EPOCH_HISTORY 8u        /* grants remembered per chip (VnpuGrantChip) */
 #define VNPU_MAX_TENANTS 64u         /* soft-sliced containers per node */
 #define VNPU_MAX_CHIPS 64u           /* physical chips per node */
 #define VNPU_TENANT_FLAG_HARD_CAP 1u /* never more than core_percent, even on an idle chip */
@@ -116,7 +117,7 @@ typedef struct VnpuTenantDevice {
   uint32_t syncing;        /* atomic: threads inside a stream/event/device synchronize */
   uint64_t last_demand_ns; /* atomic: CLOCK_MONOTONIC of the latest gate slow path */
   uint64_t overrun_ns;     /* atomic, cumulative: device time run past a revoked grant */
-  uint64_t launches;       /* atomic, cumulative: gate slow paths, ~launches / 8 (metrics) */
+  uint64_t reserved0;      /* zero (a slow-path counter once: a locked add per slow path) */
   uint32_t flags;          /* VNPU_TENANT_FLAG_*, written at page creation */
   uint32_t reserved1;
   uint64_t device_ns; /* atomic, cumulative: device time of the tenant's work, measured with
@@ -139,10 +140,14 @@ typedef struct VnpuGrantChip {
   uint64_t grant_word; /* atomic: (epoch << 16) | (owner tenant index + 1); owner 0 = none */
   uint32_t seq;        /* atomic futex word: bumped with every grant_word change */
   uint32_t reserved0;
-  uint64_t granted_at_ns;     /* atomic: CLOCK_MONOTONIC when the current grant started */
-  uint64_t slice_end_ns;      /* atomic: when the current grant ends at the latest */
-  uint64_t epoch_start_ns[4]; /* atomic: granted_at of epoch e is at [e % 4] (overrun) */
-  uint8_t reserved1[64];
+  uint64_t granted_at_ns; /* atomic: CLOCK_MONOTONIC when the current grant started */
+  uint64_t slice_end_ns;  /* atomic: when the current grant ends at the latest */
+  /* History of the last VNPU_EPOCH_HISTORY grants, epoch e at [e % VNPU_EPOCH_HISTORY]: when
+   * it started and its owner field (written in that order, before the grant word). It tells a
+   * tenant when its own grant ended and when it held the chip again (overrun). */
+  uint64_t epoch_start_ns[VNPU_EPOCH_HISTORY]; /* atomic */
+  uint16_t epoch_owner[VNPU_EPOCH_HISTORY];    /* atomic: 0 = none */
+  uint8_t reserved1[16];
 } VnpuGrantChip;
 
 /* Per tenant index, as adopted by the arbiter. */

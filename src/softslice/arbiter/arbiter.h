@@ -27,7 +27,7 @@
 namespace npushare::softslice {
 
 struct ArbiterOptions {
-  std::string grant_dir;    // holds grants.v1 (mounted read-only into containers)
+  std::string grant_dir;    // holds grants.v2 (mounted read-only into containers)
   std::string tenants_dir;  // holds one directory per soft-sliced container
   // Holds `<tenant dir name>.share` (share_file.h), written only by the node side. Empty: trust
   // mode, where weights and caps come from the tenant pages that the containers write.

@@ -153,7 +153,10 @@ void GrantPageWriter::PublishGrant(uint32_t chip, int32_t owner, uint64_t now_ns
   VnpuGrantChip& c = page_->chips[chip];
   uint64_t epoch = (c.grant_word >> 16) + 1;
   uint64_t owner_field = owner >= 0 ? static_cast<uint64_t>(owner) + 1 : 0;
-  Store(c.epoch_start_ns[epoch % 4], now_ns);  // before the grant word that publishes it
+  // Both before the grant word that publishes them; the start before the owner, which readers
+  // load first (fence_ring.cc: an owner read from a newer epoch implies a start as new).
+  Store(c.epoch_start_ns[epoch % VNPU_EPOCH_HISTORY], now_ns);
+  Store(c.epoch_owner[epoch % VNPU_EPOCH_HISTORY], static_cast<uint16_t>(owner_field));
   Store(c.granted_at_ns, now_ns);
   Store(c.slice_end_ns, slice_end_ns);
   Store(c.grant_word, (epoch << 16) | owner_field);

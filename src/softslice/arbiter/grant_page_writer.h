@@ -1,7 +1,7 @@
 // File: softslice/arbiter/grant_page_writer.h
 //
 // GrantPageWriter: the arbiter's read-write mapping of the node's grant page
-// (`<dir>/grants.v1`, softslice/shared_state.h). Tenants map it read-only. The file is mode
+// (`<dir>/grants.v2`, softslice/shared_state.h). Tenants map it read-only. The file is mode
 // 0644 in a directory that is not group/world-writable; an existing valid page is reused in
 // place (tenants keep their mappings across arbiter restarts), anything else is replaced.
 //

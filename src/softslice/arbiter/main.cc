@@ -17,11 +17,12 @@
 
 #include <atomic>
 #include <charconv>
+#include <optional>
 #include <string>
 #include <string_view>
 
-#include "common/atomic_file.h"
 #include "softslice/arbiter/arbiter.h"
+#include "softslice/arbiter/metrics_writer.h"
 
 namespace {
 
@@ -54,7 +55,7 @@ struct Flag {
   const char* help;
 };
 constexpr Flag kFlags[] = {
-    {"--grant-dir", "DIR", "required: directory of grants.v1 (mounted read-only into containers)"},
+    {"--grant-dir", "DIR", "required: directory of grants.v2 (mounted read-only into containers)"},
     {"--tenants-dir", "DIR", "required: one sub-directory per soft-sliced container"},
     {"--shares-dir", "DIR",
      "node-written <tenant>.share files: weights, caps, pinned chips (default: trust mode)"},
@@ -79,15 +80,6 @@ int Usage(const std::string& message) {
   fprintf(stderr, "npushare-arbiter: %s\n", message.c_str());
   PrintUsage(stderr);
   return 2;
-}
-
-void WriteMetrics(const std::string& path, const std::string& text) {
-  npushare::Status s = npushare::WriteFileAtomically(path, text, 0644);
-  static bool logged = false;  // one line per failure streak, not one per second
-  if (!s.ok() && !logged) {
-    fprintf(stderr, "npushare-arbiter: cannot write metrics: %s\n", s.ToString().c_str());
-  }
-  logged = !s.ok();
 }
 
 }  // namespace
@@ -165,6 +157,11 @@ int main(int argc, char** argv) {
   printf("READY\n");
   fflush(stdout);
   uint64_t next_metrics = next;
+  // Written on its own thread: the loop below must not stall on the disk (metrics_writer.h).
+  std::optional<npushare::softslice::MetricsWriter> metrics;
+  if (!metrics_file.empty()) {
+    metrics.emplace(metrics_file);
+  }
   while (!g_stop.load()) {
     next += tick_us * 1000;
     timespec ts = {static_cast<time_t>(next / 1000000000ull),
@@ -175,9 +172,9 @@ int main(int argc, char** argv) {
       next = now;  // fell far behind (suspended): do not try to catch up tick by tick
     }
     (*arbiter)->Tick(now);
-    if (!metrics_file.empty() && now >= next_metrics) {
+    if (metrics.has_value() && now >= next_metrics) {
       next_metrics = now + 1'000'000'000;
-      WriteMetrics(metrics_file, (*arbiter)->MetricsText());
+      metrics->Publish((*arbiter)->MetricsText());
     }
   }
   return 0;

@@ -22,7 +22,7 @@ enum class PageError : uint8_t { kOk, kMissing, kIo, kBadFormat };
 // rules as Ledger::Open. *out is written only on kOk.
 PageError OpenTenantPage(const char* dir, const Config& cfg, VnpuTenantPage** out);
 
-// OpenGrantPage: maps `<dir>/grants.v1` read-only after validating magic, version and sizes.
+// OpenGrantPage: maps `<dir>/grants.v2` read-only after validating magic, version and sizes.
 // kMissing when the file does not exist (no arbiter yet). *out is written only on kOk.
 PageError OpenGrantPage(const char* dir, const VnpuGrantPage** out);
 

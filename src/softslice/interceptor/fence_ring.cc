@@ -71,7 +71,7 @@ struct DeviceQueue {
 // Overrun bookkeeping per device for the latest epoch seen complete (FencePoll's rule).
 struct OverrunState {
   uint64_t epoch;
-  uint64_t max_end_ns;
+  uint64_t max_part_ns;
   uint64_t sum_ns;
   uint64_t reported_ns;
 };
@@ -204,18 +204,33 @@ void Push(uint32_t dev, int16_t slot) {
   DeviceQueue& q = g_queues[dev];
   q.ring[(q.head + q.count) % kFencePool] = slot;
   ++q.count;
-  q.launches += g_slots[slot].launches;
+  // Atomic store: read without the mutex (QueuedLaunches).
+  __atomic_store_n(&q.launches, q.launches + g_slots[slot].launches, __ATOMIC_RELAXED);
   g_outstanding_mask.fetch_or(1u << dev, std::memory_order_relaxed);
 }
 
 void PopHead(uint32_t dev) {
   DeviceQueue& q = g_queues[dev];
-  q.launches -= g_slots[q.ring[q.head]].launches;
+  __atomic_store_n(&q.launches, q.launches - g_slots[q.ring[q.head]].launches, __ATOMIC_RELAXED);
   q.head = (q.head + 1) % kFencePool;
   --q.count;
   if (q.count == 0) {
     g_outstanding_mask.fetch_and(~(1u << dev), std::memory_order_relaxed);
   }
+}
+
+// NoteLocked: FenceNoteLaunches' bookkeeping; returns the stream's entry (nullptr when none
+// could be made). REQUIRES g_mu.
+StreamEntry* NoteLocked(const NotedLaunches& noted) {
+  StreamEntry* e = FindStream(noted.stream, noted.dev, /*create=*/true);
+  if (e != nullptr) {
+    if (e->pending == 0 || noted.since_ns < e->seg_start_ns) {
+      e->seg_start_ns = noted.since_ns;
+    }
+    e->pending += noted.n;
+    e->epoch = noted.epoch;
+  }
+  return e;
 }
 
 void AddOverrun(const Slot& s, uint32_t dev, uint64_t end_ns, uint64_t seg_ns, bool dev_sampled,
@@ -243,31 +258,52 @@ void AddOverrun(const Slot& s, uint32_t dev, uint64_t end_ns, uint64_t seg_ns, b
   if (current == s.epoch) {
     return;
   }
-  if (current - s.epoch >= 4) {
-    return;  // too many grants ago to know when ours ended
-  }
-  uint64_t ours_ended =
-      __atomic_load_n(&s.chip->epoch_start_ns[(s.epoch + 1) % 4], __ATOMIC_ACQUIRE);
-  if ((w & kOwnerMask) == s.token) {
-    uint64_t regained = __atomic_load_n(&s.chip->granted_at_ns, __ATOMIC_ACQUIRE);
-    end_ns = regained < end_ns ? regained : end_ns;  // from then on it is held time again
-  }
+  // Our grant ended when epoch s.epoch + 1 began. The page keeps the last VNPU_EPOCH_HISTORY
+  // epochs; for an older grant (a fence observed late, e.g. its thread was descheduled) the
+  // oldest start kept is used instead: it is later than our end, so the overrun is under-,
+  // never over-stated (an entry the arbiter overwrites meanwhile is later still).
+  constexpr uint64_t kHistory = VNPU_EPOCH_HISTORY;
+  uint64_t next = current - s.epoch >= kHistory ? current - (kHistory - 1) : s.epoch + 1;
+  uint64_t ours_ended = __atomic_load_n(&s.chip->epoch_start_ns[next % kHistory], __ATOMIC_ACQUIRE);
   if (end_ns <= ours_ended) {
     return;
   }
+  // Overrun is the time our work ran while we did not hold the chip: the grants we held again
+  // between our end and `end_ns` (we may have got the chip back and lost it again meanwhile)
+  // are held time, charged as such. The owner is read before the start, so an entry the
+  // arbiter overwrites meanwhile comes with a start as new (a later interval, never an earlier
+  // one); a misplaced interval is bounded by the segment's device time below.
+  uint64_t held = 0;
+  for (uint64_t k = next; k <= current; ++k) {
+    if (__atomic_load_n(&s.chip->epoch_owner[k % kHistory], __ATOMIC_ACQUIRE) != s.token) {
+      continue;
+    }
+    uint64_t from = __atomic_load_n(&s.chip->epoch_start_ns[k % kHistory], __ATOMIC_ACQUIRE);
+    uint64_t to = k == current ? end_ns
+                               : __atomic_load_n(&s.chip->epoch_start_ns[(k + 1) % kHistory],
+                                                 __ATOMIC_ACQUIRE);
+    from = from > ours_ended ? from : ours_ended;
+    to = to < end_ns ? to : end_ns;
+    held += to > from ? to - from : 0;
+  }
+  uint64_t span = end_ns - ours_ended;
+  if (held >= span) {
+    return;
+  }
+  uint64_t part = span - held;
   OverrunState& o = g_overrun[dev];
   if (o.epoch != s.epoch) {
     o = OverrunState{s.epoch, 0, 0, 0};
   }
-  uint64_t part = end_ns - ours_ended;
   uint64_t rate = g_ns_per_launch[dev];
   if (rate != 0 && rate * static_cast<uint64_t>(s.launches) < seg_ns) {
     seg_ns = rate * static_cast<uint64_t>(s.launches);
   }
-  o.max_end_ns = end_ns > o.max_end_ns ? end_ns : o.max_end_ns;
+  // The union of the epoch's segments past our end is the one that ended last (part grows
+  // with end_ns): threads and streams running side by side are not counted twice.
+  o.max_part_ns = part > o.max_part_ns ? part : o.max_part_ns;
   o.sum_ns += part < seg_ns ? part : seg_ns;
-  uint64_t value = o.max_end_ns - ours_ended;
-  value = o.sum_ns < value ? o.sum_ns : value;
+  uint64_t value = o.sum_ns < o.max_part_ns ? o.sum_ns : o.max_part_ns;
   value = kMaxOverrunNs < value ? kMaxOverrunNs : value;
   if (value > o.reported_ns) {
     __atomic_fetch_add(&s.td->overrun_ns, value - o.reported_ns, __ATOMIC_RELEASE);
@@ -281,95 +317,115 @@ enum class Wait : uint8_t {
   kAlways,     // wait for the head
 };
 
-// Processes the head of `dev`'s queue. Returns false when there is nothing (more) to do now.
-bool ProcessHead(uint32_t dev, Wait wait) {
-  pthread_mutex_lock(&g_mu);
+// HeadCheck: one check of a device's queue head. BeginHead fills the first part under g_mu,
+// QueryHead and MeasureHead the rest without it (runtime calls), FinishHead accounts it under
+// g_mu again.
+struct HeadCheck {
+  int16_t slot;
+  int16_t anchor;  // the device's anchor fence at BeginHead
+  void* event;
+  void* prev_event;    // the stream's previous fence, if still there (rtEventElapsedTime)
+  void* anchor_event;  // the anchor's event when it belongs to the same grant epoch
+  VnpuTenantDevice* td;
+  uint64_t seg_start_ns;
+  // Set by QueryHead and MeasureHead.
+  bool done;         // the fence completed
+  bool failed;       // query or synchronize failed: dropped unmeasured
+  bool dev_sampled;  // dev_gap_ns is a device-time interval since the anchor
+  bool keep_anchor;  // the fence completed before the anchor (record order ≠ completion order)
+  uint64_t observed_ns;
+  uint64_t seg_ns;
+  uint64_t dev_gap_ns;
+};
+
+enum class HeadClaim : uint8_t { kNone, kOtherThread, kClaimed };
+
+// BeginHead: claims `dev`'s queue head for checking. kNone: the queue is empty or its head is
+// `newest`; kOtherThread: another thread is checking it (h->event and h->td are set).
+// REQUIRES g_mu.
+HeadClaim BeginHead(uint32_t dev, int16_t newest, HeadCheck* h) {
   DeviceQueue& q = g_queues[dev];
-  bool enforce =
-      wait == Wait::kAlways || (wait == Wait::kOverBound && q.launches > kMaxQueuedLaunches);
-  if (q.count == 0 || (wait == Wait::kOverBound && !enforce)) {
-    pthread_mutex_unlock(&g_mu);
-    return false;
+  if (q.count == 0 || q.ring[q.head] == newest) {
+    return HeadClaim::kNone;
   }
   int16_t i = q.ring[q.head];
   Slot& s = g_slots[i];
-  void* event = s.event;
-  VnpuTenantDevice* td = s.td;
+  *h = HeadCheck{};
+  h->slot = i;
+  h->event = s.event;
+  h->td = s.td;
   if (s.state == kChecking) {
-    // Another thread is on it. Over the bound we wait for the same event (synchronising a
-    // completed or re-recorded event is harmless), then let that thread finish the head.
-    pthread_mutex_unlock(&g_mu);
-    if (!enforce) {
-      return false;
-    }
-    __atomic_fetch_add(&td->syncing, 1, __ATOMIC_ACQ_REL);
-    g_api.sync(event);
-    __atomic_fetch_sub(&td->syncing, 1, __ATOMIC_ACQ_REL);
-    sched_yield();
-    return true;
+    return HeadClaim::kOtherThread;
   }
   s.state = kChecking;
-  void* prev_event =
-      s.prev >= 0 && g_slots[s.prev].state == kDone ? g_slots[s.prev].event : nullptr;
-  // Only the thread processing the head changes the anchor, so it stays valid meanwhile.
+  h->seg_start_ns = s.seg_start_ns;
+  h->prev_event = s.prev >= 0 && g_slots[s.prev].state == kDone ? g_slots[s.prev].event : nullptr;
+  // Only the thread checking the head changes the anchor, so it stays valid meanwhile.
   int16_t a = g_dev_anchor[dev];
-  void* anchor_event =
+  h->anchor = a;
+  h->anchor_event =
       a >= 0 && g_slots[a].state == kDone && g_slots[a].epoch == s.epoch && s.epoch != 0
           ? g_slots[a].event
           : nullptr;
-  pthread_mutex_unlock(&g_mu);
+  return HeadClaim::kClaimed;
+}
 
+// QueryHead: queries the claimed head (synchronises on it when `enforce`). No lock held.
+void QueryHead(HeadCheck* h, bool enforce) {
   int status = 0;
-  RtError rc = g_api.query(event, &status);
-  bool done = rc == kRtSuccess && status == kEventRecorded;
-  if (!done && rc == kRtSuccess && enforce) {
-    __atomic_fetch_add(&td->syncing, 1, __ATOMIC_ACQ_REL);
-    rc = g_api.sync(event);
-    __atomic_fetch_sub(&td->syncing, 1, __ATOMIC_ACQ_REL);
-    done = rc == kRtSuccess;
+  RtError rc = g_api.query(h->event, &status);
+  h->done = rc == kRtSuccess && status == kEventRecorded;
+  if (!h->done && rc == kRtSuccess && enforce) {
+    __atomic_fetch_add(&h->td->syncing, 1, __ATOMIC_ACQ_REL);
+    rc = g_api.sync(h->event);
+    __atomic_fetch_sub(&h->td->syncing, 1, __ATOMIC_ACQ_REL);
+    h->done = rc == kRtSuccess;
   }
-  uint64_t observed = MonotonicNs();
-  if (!done && rc == kRtSuccess) {
-    pthread_mutex_lock(&g_mu);
+  h->failed = rc != kRtSuccess;
+}
+
+// MeasureHead: the completed head's device time; `observed_ns` is a clock reading taken after
+// QueryHead found it complete. No lock held: runtime calls only.
+void MeasureHead(HeadCheck* h, uint64_t observed_ns) {
+  h->observed_ns = observed_ns;
+  h->seg_ns = observed_ns > h->seg_start_ns ? observed_ns - h->seg_start_ns : 0;
+  float ms = 0;
+  if (h->prev_event != nullptr && g_api.elapsed != nullptr &&
+      g_api.elapsed(&ms, h->prev_event, h->event) == kRtSuccess && ms >= 0) {
+    double ns = static_cast<double>(ms) * 1e6;
+    if (ns < static_cast<double>(h->seg_ns)) {
+      h->seg_ns = static_cast<uint64_t>(ns);
+    }
+  }
+  if (h->anchor_event != nullptr && g_api.elapsed != nullptr &&
+      g_api.elapsed(&ms, h->anchor_event, h->event) == kRtSuccess) {
+    // A fence of another stream may have completed before the anchor (record order is not
+    // completion order): it adds launches but no time, and the anchor stays the latest.
+    h->dev_sampled = true;
+    h->dev_gap_ns = ms > 0 ? static_cast<uint64_t>(static_cast<double>(ms) * 1e6) : 0;
+    h->keep_anchor = ms < 0;
+  }
+}
+
+// FinishHead: accounts the checked head and retires it; a head still running goes back to
+// outstanding. Returns whether it was retired. REQUIRES g_mu.
+bool FinishHead(uint32_t dev, const HeadCheck& h) {
+  Slot& s = g_slots[h.slot];
+  if (!h.done && !h.failed) {
     s.state = kOutstanding;
-    pthread_mutex_unlock(&g_mu);
     return false;
   }
   // A failing query or synchronize drops the fence unmeasured rather than wedging the queue.
-  uint64_t seg_ns = 0;
-  bool dev_sampled = false;
-  bool keep_anchor = false;
-  uint64_t dev_gap_ns = 0;
-  if (done) {
-    seg_ns = observed > s.seg_start_ns ? observed - s.seg_start_ns : 0;
-    float ms = 0;
-    if (prev_event != nullptr && g_api.elapsed != nullptr &&
-        g_api.elapsed(&ms, prev_event, event) == kRtSuccess && ms >= 0) {
-      double ns = static_cast<double>(ms) * 1e6;
-      if (ns < static_cast<double>(seg_ns)) {
-        seg_ns = static_cast<uint64_t>(ns);
-      }
-    }
-    if (anchor_event != nullptr && g_api.elapsed != nullptr &&
-        g_api.elapsed(&ms, anchor_event, event) == kRtSuccess) {
-      // A fence of another stream may have completed before the anchor (record order is not
-      // completion order): it adds launches but no time, and the anchor stays the latest.
-      dev_sampled = true;
-      dev_gap_ns = ms > 0 ? static_cast<uint64_t>(static_cast<double>(ms) * 1e6) : 0;
-      keep_anchor = ms < 0;
-    }
-  }
-  pthread_mutex_lock(&g_mu);
   PopHead(dev);
-  if (done) {
-    __atomic_fetch_add(&td->device_ns, seg_ns, __ATOMIC_RELEASE);
-    AddOverrun(s, dev, observed, seg_ns, dev_sampled, dev_gap_ns);
-    if (!keep_anchor) {
-      if (a >= 0 && a != i) {
-        g_slots[a].dev_anchor = false;
-        MaybeFree(a);
+  if (h.done) {
+    __atomic_fetch_add(&h.td->device_ns, h.seg_ns, __ATOMIC_RELEASE);
+    AddOverrun(s, dev, h.observed_ns, h.seg_ns, h.dev_sampled, h.dev_gap_ns);
+    if (!h.keep_anchor) {
+      if (h.anchor >= 0 && h.anchor != h.slot) {
+        g_slots[h.anchor].dev_anchor = false;
+        MaybeFree(h.anchor);
       }
-      g_dev_anchor[dev] = i;
+      g_dev_anchor[dev] = h.slot;
       s.dev_anchor = true;
     }
   }
@@ -379,17 +435,57 @@ bool ProcessHead(uint32_t dev, Wait wait) {
     s.prev = -1;
   }
   s.state = kDone;
-  MaybeFree(i);
-  pthread_mutex_unlock(&g_mu);
+  MaybeFree(h.slot);
   return true;
 }
 
-void Poll(uint32_t dev, Wait wait) {
+// Processes the head of `dev`'s queue (not `newest`). Returns false when there is nothing
+// (more) to do now.
+bool ProcessHead(uint32_t dev, Wait wait, int16_t newest = -1) {
+  pthread_mutex_lock(&g_mu);
+  bool enforce = wait == Wait::kAlways ||
+                 (wait == Wait::kOverBound && g_queues[dev].launches > kMaxQueuedLaunches);
+  HeadCheck h;
+  HeadClaim claim =
+      wait == Wait::kOverBound && !enforce ? HeadClaim::kNone : BeginHead(dev, newest, &h);
+  pthread_mutex_unlock(&g_mu);
+  if (claim == HeadClaim::kNone) {
+    return false;
+  }
+  if (claim == HeadClaim::kOtherThread) {
+    // Over the bound we wait for the same event (synchronising a completed or re-recorded
+    // event is harmless), then let that thread finish the head.
+    if (!enforce) {
+      return false;
+    }
+    __atomic_fetch_add(&h.td->syncing, 1, __ATOMIC_ACQ_REL);
+    g_api.sync(h.event);
+    __atomic_fetch_sub(&h.td->syncing, 1, __ATOMIC_ACQ_REL);
+    sched_yield();
+    return true;
+  }
+  QueryHead(&h, enforce);
+  if (h.done) {
+    MeasureHead(&h, MonotonicNs());
+  }
+  pthread_mutex_lock(&g_mu);
+  bool retired = FinishHead(dev, h);
+  pthread_mutex_unlock(&g_mu);
+  return retired;
+}
+
+// QueuedLaunches: Σ launches of `dev`'s outstanding fences, read without the mutex (a
+// snapshot: good enough for a bound that is re-checked under it).
+int32_t QueuedLaunches(uint32_t dev) {
+  return __atomic_load_n(&g_queues[dev].launches, __ATOMIC_RELAXED);
+}
+
+void Poll(uint32_t dev, Wait wait, int16_t newest = -1) {
   // Bounded: each round retires one fence or stops; the queue holds at most kFencePool.
   // The mask check keeps an empty queue (the common case once fences complete) lock-free.
   for (int round = 0; round < 2 * kFencePool &&
                       (g_outstanding_mask.load(std::memory_order_relaxed) & (1u << dev)) != 0 &&
-                      ProcessHead(dev, wait);
+                      ProcessHead(dev, wait, newest);
        ++round) {
   }
 }
@@ -403,12 +499,7 @@ bool InflightOverBudget(uint32_t dev, uint64_t slice_end_ns, uint64_t now, int32
   if (rate == 0) {
     return false;  // no estimate yet: only the hard bound applies
   }
-  int32_t launches = 0;
-  if ((g_outstanding_mask.load(std::memory_order_relaxed) & (1u << dev)) != 0) {
-    pthread_mutex_lock(&g_mu);  // only when something is queued (the lock is the slow part)
-    launches = g_queues[dev].launches;
-    pthread_mutex_unlock(&g_mu);
-  }
+  int32_t launches = QueuedLaunches(dev);
   // Past the slice's end the grant may be revoked at the arbiter's next tick.
   uint64_t budget = (slice_end_ns > now ? slice_end_ns - now : 0) + kInflightSlackNs;
   uint64_t queued = rate * static_cast<uint64_t>(launches);
@@ -430,31 +521,39 @@ bool FencesEnabled() {
          !g_no_record.load(std::memory_order_relaxed);
 }
 
-void FenceNoteLaunches(void* stream, uint32_t dev, int32_t n, uint64_t since_ns, uint64_t epoch) {
-  if (n <= 0 || dev >= VNPU_MAX_DEVICES || !FencesEnabled()) {
+void FenceNoteLaunches(const NotedLaunches& noted) {
+  if (noted.n <= 0 || noted.dev >= VNPU_MAX_DEVICES || !FencesEnabled()) {
     return;
   }
   pthread_mutex_lock(&g_mu);
-  StreamEntry* e = FindStream(stream, dev, /*create=*/true);
-  if (e != nullptr) {
-    if (e->pending == 0 || since_ns < e->seg_start_ns) {
-      e->seg_start_ns = since_ns;
-    }
-    e->pending += n;
-    e->epoch = epoch;
-  }
+  NoteLocked(noted);
   pthread_mutex_unlock(&g_mu);
 }
 
-int32_t FenceBeforeLaunch(void* stream, const FenceTarget& target, uint64_t owned_epoch,
-                          uint64_t now_ns) {
+int32_t FenceBeforeLaunch(const NotedLaunches* noted, void* stream, const FenceTarget& target,
+                          uint64_t owned_epoch, uint64_t* now_ns) {
   if (target.dev >= VNPU_MAX_DEVICES || !Resolve()) {
+    if (noted != nullptr) {
+      FenceNoteLaunches(*noted);
+    }
+    *now_ns = MonotonicNs();
     return kLaunchCredit;
   }
   uint32_t dev = target.dev;
   bool may_record = !g_no_record.load(std::memory_order_relaxed);
+  // One locked section notes the previous launches, reserves the fence's slot and claims the
+  // queue's head; one more, after the runtime calls, commits the fence and accounts the head.
   pthread_mutex_lock(&g_mu);
-  StreamEntry* e = may_record ? FindStream(stream, dev, /*create=*/false) : nullptr;
+  StreamEntry* e = nullptr;
+  if (noted != nullptr && noted->n > 0 && noted->dev < VNPU_MAX_DEVICES && may_record) {
+    e = NoteLocked(*noted);
+    if (e != nullptr && (e->stream != stream || e->dev != dev)) {
+      e = nullptr;
+    }
+  }
+  if (e == nullptr && may_record) {
+    e = FindStream(stream, dev, /*create=*/false);
+  }
   int16_t slot = -1;
   if (e != nullptr && e->pending > 0 && !e->recording) {
     slot = ReserveSlot();
@@ -470,12 +569,16 @@ int32_t FenceBeforeLaunch(void* stream, const FenceTarget& target, uint64_t owne
     event = s.event;
     launches = e->pending;
     seg_start = e->seg_start_ns;
-    epoch = owned_epoch != 0 ? owned_epoch : e->epoch;
+    epoch = e->epoch;  // the grant its launches were made under (the fast path sees epochs)
   }
+  HeadCheck head;
+  bool have_head = BeginHead(dev, -1, &head) == HeadClaim::kClaimed;
   pthread_mutex_unlock(&g_mu);
 
+  bool created = true;
+  RtError rc = kRtSuccess;
   if (slot >= 0) {
-    bool created = event != nullptr;
+    created = event != nullptr;
     if (!created) {
       RtError crc = g_api.create_with_flag != nullptr
                         ? g_api.create_with_flag(&event, kEventTimeLine)
@@ -487,8 +590,19 @@ int32_t FenceBeforeLaunch(void* stream, const FenceTarget& target, uint64_t owne
     }
     // A failing record (e.g. a stream being captured into a graph) drops this fence only; its
     // launches stay unmeasured.
-    RtError rc = created ? g_api.record(event, stream) : kRtInternalError;
-    pthread_mutex_lock(&g_mu);
+    rc = created ? g_api.record(event, stream) : kRtInternalError;
+  }
+  if (have_head) {
+    QueryHead(&head, /*enforce=*/false);
+  }
+  // The slow path's one clock reading: taken after the head was found complete (so it is a
+  // valid observation time for it) and returned as the caller's "now".
+  uint64_t now = MonotonicNs();
+  if (have_head && head.done) {
+    MeasureHead(&head, now);
+  }
+  pthread_mutex_lock(&g_mu);
+  if (slot >= 0) {
     Slot& s = g_slots[slot];
     // The entry cannot have been evicted or reused meanwhile: eviction skips recording entries.
     e->recording = false;
@@ -517,27 +631,34 @@ int32_t FenceBeforeLaunch(void* stream, const FenceTarget& target, uint64_t owne
       s.state = kFree;
       e->pending = 0;
     }
-    pthread_mutex_unlock(&g_mu);
-    if (!created && !g_no_record.exchange(true, std::memory_order_relaxed)) {
-      LogDisabled("rtEventCreate failed");
-    }
   }
-  Poll(dev, Wait::kNever);
-  Poll(dev, Wait::kOverBound);
+  // More completed fences may follow a retired head; the fence just recorded is left to the
+  // next poll (it has rarely completed yet, and checking it costs two more locked sections).
+  bool more = have_head && FinishHead(dev, head) && g_queues[dev].count > 0 &&
+              g_queues[dev].ring[g_queues[dev].head] != slot;
+  pthread_mutex_unlock(&g_mu);
+  if (!created && !g_no_record.exchange(true, std::memory_order_relaxed)) {
+    LogDisabled("rtEventCreate failed");
+  }
+  if (more) {
+    Poll(dev, Wait::kNever, slot);
+  }
+  if (QueuedLaunches(dev) > kMaxQueuedLaunches) {
+    Poll(dev, Wait::kOverBound);
+    now = MonotonicNs();
+  }
   int32_t credit = kLaunchCredit;
   if (owned_epoch != 0 && target.chip != nullptr) {
     // In-flight budget: what we queue while holding a grant should finish by the slice's end
     // (+ slack), so that little of it runs in the next tenant's grant.
     uint64_t slice_end = __atomic_load_n(&target.chip->slice_end_ns, __ATOMIC_ACQUIRE);
-    // The caller's clock reading serves the first round (sub-microseconds old); later rounds
-    // follow a wait and read the clock again.
-    for (int round = 0;
-         round < kFencePool &&
-         InflightOverBudget(dev, slice_end, round == 0 ? now_ns : MonotonicNs(), &credit);
+    for (int round = 0; round < kFencePool && InflightOverBudget(dev, slice_end, now, &credit);
          ++round) {
       ProcessHead(dev, Wait::kAlways);
+      now = MonotonicNs();
     }
   }
+  *now_ns = now;
   return credit;
 }
 

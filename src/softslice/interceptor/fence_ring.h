@@ -74,29 +74,42 @@ struct FenceTarget {
 // FencesEnabled: false once fencing was disabled (missing/failing event functions).
 bool FencesEnabled();
 
-// FenceNoteLaunches: `n` launches were made on `stream` of `dev` since host time `since_ns`,
-// under grant epoch `epoch`. Bookkeeping only (no runtime call).
-void FenceNoteLaunches(void* stream, uint32_t dev, int32_t n, uint64_t since_ns, uint64_t epoch);
+// NotedLaunches: `n` launches a thread made on `stream` of `dev` since host time `since_ns`,
+// under grant epoch `epoch` (0 = ungated).
+struct NotedLaunches {
+  void* stream;
+  uint32_t dev;
+  int32_t n;
+  uint64_t since_ns;
+  uint64_t epoch;
+};
 
-// FenceBeforeLaunch: records a fence on `stream` covering its noted launches (if any), polls
-// the device's outstanding fences and, when they exceed kMaxQueuedLaunches, waits for the
-// oldest ones. `owned_epoch` is the current grant epoch if the tenant owns the chip now, else
-// 0 (the fence then keeps the epoch its launches were noted under). While owning, it also
-// waits until the queued work fits the in-flight budget (kInflightSlackNs) and returns how
-// many launches still fit (1..kLaunchCredit; kLaunchCredit when unknown): the caller's next
-// credit.
-// `now_ns`: the caller's recent CLOCK_MONOTONIC reading.
-int32_t FenceBeforeLaunch(void* stream, const FenceTarget& target, uint64_t owned_epoch,
-                          uint64_t now_ns);
+// FenceNoteLaunches: adds `noted` to its stream's launches not yet fenced. Bookkeeping only (no
+// runtime call): the stream may have been destroyed since.
+void FenceNoteLaunches(const NotedLaunches& noted);
+
+// FenceBeforeLaunch: notes `noted` (if not null) as FenceNoteLaunches does, records a fence on
+// `stream` covering its noted launches (if any), checks the device's oldest outstanding fence
+// and, when the outstanding fences exceed kMaxQueuedLaunches, waits for the oldest ones.
+// `owned_epoch` is the current grant epoch if the tenant owns the chip now, else 0 (the fence
+// then keeps the epoch its launches were noted under). While owning, it also waits until the
+// queued work fits the in-flight budget (kInflightSlackNs) and returns how many launches still
+// fit (1..kLaunchCredit; kLaunchCredit when unknown): the caller's next credit.
+// *now_ns: set to a CLOCK_MONOTONIC reading taken after the oldest fence was checked and after
+// any wait: the caller's "now" (the slow path reads the clock once).
+// Cost when nothing waits: two locked sections and one clock read (see bench/softslice).
+int32_t FenceBeforeLaunch(const NotedLaunches* noted, void* stream, const FenceTarget& target,
+                          uint64_t owned_epoch, uint64_t* now_ns);
 
 // FencePoll: processes the device's completed fences, in record order, without blocking. A
 // fence whose query or synchronize fails is dropped unmeasured (the queue never wedges).
-// Overrun rule: per process, device and grant epoch, the overrun reported is
-//   min(latest end − grant end,  Σ over that epoch's segments of min(end − grant end, segment
-//   device time),  kMaxOverrunNs)
-// where "end" is a segment's observed completion clipped at our next grant start. Only the
-// increase over what was already reported for the epoch is added to overrun_ns, so fences of
-// several threads and streams within one epoch are not double counted.
+// Overrun rule: a segment's *part* is the time from its grant's end to its observed completion
+// minus the grants we held again in between (the grant page's epoch history). Per process,
+// device and grant epoch, the overrun reported is
+//   min(largest part,  Σ over that epoch's segments of min(part, segment device time),
+//       kMaxOverrunNs).
+// Only the increase over what was already reported for the epoch is added to overrun_ns, so
+// fences of several threads and streams within one epoch are not double counted.
 void FencePoll(uint32_t dev);
 
 // FencesOutstanding: whether `dev` has fences not yet seen complete (cheap, lock-free).

@@ -49,7 +49,7 @@ void OpenFor(GateThread& t, int32_t credit, const char* why) {
   }
 }
 
-// An owner word that is always "ours" with token 0: an ungated thread of a tenant whose page
+// A grant word that is always "ours" (expected value 0): an ungated thread of a tenant whose page
 // exists launches through the same fast path as a gated one (stream compare included), so its
 // launches are still noted per stream, fenced and bounded, without a fast-path branch of its own.
 constinit const uint64_t g_open_word = 0;
@@ -57,21 +57,24 @@ constinit const uint64_t g_open_word = 0;
 // OpenFenced: ungated but fenced (no grant page, stale arbiter, not adopted yet, no chip): the
 // process never waits for a grant, but its queued work stays bounded (a tenant must not queue
 // seconds of work while the arbiter is away and then run it during others' grants).
-void OpenFenced(GateThread& t, void* stream, VnpuTenantDevice& td, int32_t dev, const char* why) {
+void OpenFenced(GateThread& t, const NotedLaunches* noted, void* stream, VnpuTenantDevice& td,
+                int32_t dev, const char* why) {
   if (why != nullptr && !g_logged_open.exchange(true)) {
     Log("launch gate open: %s", why);
   }
   FenceTarget target = {&td, nullptr, 0, static_cast<uint32_t>(dev)};
-  FenceBeforeLaunch(stream, target, 0, MonotonicNs());
+  uint64_t now = 0;
+  FenceBeforeLaunch(noted, stream, target, 0, &now);
+  __atomic_store_n(&td.last_demand_ns, now, __ATOMIC_RELEASE);
   t.open = false;
   t.word = &g_open_word;
-  t.token = 0;
+  t.expect = 0;
   t.epoch = 0;  // no grant: nothing is overrun
   t.credit = kOpenCredit - 1;
   t.batch = kOpenCredit;
   t.stream = stream;
   t.stream_dev = dev;
-  t.batch_start_ns = MonotonicNs();
+  t.batch_start_ns = now;
 }
 
 VnpuTenantPage* Tenant(const Config& cfg) {
@@ -92,10 +95,15 @@ VnpuTenantPage* Tenant(const Config& cfg) {
   return state == 1 ? g_tenant : nullptr;
 }
 
-const VnpuGrantPage* Grants(const Config& cfg, uint64_t now) {
+// Grants: the mapped grant page, or nullptr (re-probed at most every 100 ms).
+const VnpuGrantPage* Grants(const Config& cfg) {
   const VnpuGrantPage* g = g_grants.load(std::memory_order_acquire);
-  if (g != nullptr || now < g_next_grant_probe_ns.load(std::memory_order_relaxed)) {
+  if (g != nullptr) {
     return g;
+  }
+  uint64_t now = MonotonicNs();
+  if (now < g_next_grant_probe_ns.load(std::memory_order_relaxed)) {
+    return nullptr;
   }
   pthread_mutex_lock(&g_gate_mutex);
   g = g_grants.load(std::memory_order_relaxed);
@@ -206,18 +214,21 @@ void GateSlow(void* stream) {
     OpenFor(t, INT_MAX, nullptr);
     return;
   }
+  // The launches since the last gated slow path went to t.stream: they are noted with the next
+  // fence (bookkeeping only; that stream may have been destroyed since, so it is never passed
+  // to the runtime).
+  NotedLaunches noted_batch = {};
+  const NotedLaunches* noted = nullptr;
   if (!t.open && t.batch > 0 && t.stream_dev >= 0) {
-    // The launches since the last gated slow path went to t.stream: note them (bookkeeping
-    // only; that stream may have been destroyed since, so it is never passed to the runtime).
-    int32_t made = t.batch - (t.credit > 0 ? t.credit : 0);
-    FenceNoteLaunches(t.stream, static_cast<uint32_t>(t.stream_dev), made, t.batch_start_ns,
-                      t.epoch);
+    noted_batch = {t.stream, static_cast<uint32_t>(t.stream_dev),
+                   t.batch - (t.credit > 0 ? t.credit : 0), t.batch_start_ns, t.epoch};
+    noted = &noted_batch;
   }
   t.batch = 0;
   int32_t dev = t.device >= 0 ? t.device : g_last_device.load(std::memory_order_relaxed);
   VnpuTenantPage* tenant = Tenant(cfg);
   if (tenant == nullptr || dev < 0 || dev >= static_cast<int32_t>(VNPU_MAX_DEVICES)) {
-    const VnpuGrantPage* live = tenant == nullptr ? Grants(cfg, MonotonicNs()) : nullptr;
+    const VnpuGrantPage* live = tenant == nullptr ? Grants(cfg) : nullptr;
     bool throttled = false;
     if (live != nullptr && !Stale(live, MonotonicNs())) {
       // No usable page: never adopted.
@@ -225,19 +236,24 @@ void GateSlow(void* stream) {
           dev >= 0 && dev < static_cast<int32_t>(VNPU_MAX_DEVICES) ? cfg.chip_of_device[dev] : -1;
       AwaitAdoption(live, 0, chip, -1, &throttled);
     }
+    if (noted != nullptr) {
+      FenceNoteLaunches(*noted);
+    }
     OpenFor(t, throttled ? 0 : kOpenCredit, nullptr);  // throttled: this launch only
     return;
   }
   VnpuTenantDevice& td = tenant->devices[dev];
-  uint64_t now = MonotonicNs();
-  __atomic_store_n(&td.last_demand_ns, now, __ATOMIC_RELEASE);
-  __atomic_fetch_add(&td.launches, 1, __ATOMIC_RELAXED);
-  const VnpuGrantPage* g = Grants(cfg, now);
+  // The usual path reads the clock once, inside FenceBeforeLaunch (after it checked the oldest
+  // fence); only the rare paths before it (adoption) read it themselves.
+  const VnpuGrantPage* g = Grants(cfg);
   int32_t index = g != nullptr ? TenantIndex(g, tenant->tenant_id) : -1;
   bool throttled = false;
-  if (g != nullptr && index < 0 && !Stale(g, now)) {
-    index = AwaitAdoption(g, tenant->tenant_id, cfg.chip_of_device[dev], dev, &throttled);
-    now = MonotonicNs();
+  if (g != nullptr && index < 0) {
+    uint64_t now = MonotonicNs();
+    __atomic_store_n(&td.last_demand_ns, now, __ATOMIC_RELEASE);
+    if (!Stale(g, now)) {
+      index = AwaitAdoption(g, tenant->tenant_id, cfg.chip_of_device[dev], dev, &throttled);
+    }
   }
   int32_t chip = cfg.chip_of_device[dev];
   if (index >= 0) {
@@ -252,19 +268,15 @@ void GateSlow(void* stream) {
     __atomic_store_n(&td.chip, chip, __ATOMIC_RELEASE);  // first use of this device, or pinned
   }
   if (g == nullptr) {
-    OpenFenced(t, stream, td, dev, "no grant page (arbiter not running)");
+    OpenFenced(t, noted, stream, td, dev, "no grant page (arbiter not running)");
     return;
   }
   if (chip < 0 || chip >= static_cast<int32_t>(VNPU_MAX_CHIPS) || index < 0) {
-    OpenFenced(t, stream, td, dev, nullptr);
+    OpenFenced(t, noted, stream, td, dev, nullptr);
     if (throttled) {
       t.credit = 0;  // this launch only: the next one waits for adoption again
       t.batch = 1;
     }
-    return;
-  }
-  if (Stale(g, now)) {
-    OpenFenced(t, stream, td, dev, "arbiter heartbeat stale");
     return;
   }
   const VnpuGrantChip& c = g->chips[chip];
@@ -274,7 +286,15 @@ void GateSlow(void* stream) {
   // Fence before waiting: the fence covers launches queued under the grant we may just have
   // lost, and its completion is what tells how far they ran past that grant.
   FenceTarget target = {&td, &c, token, static_cast<uint32_t>(dev)};
-  int32_t credit = FenceBeforeLaunch(stream, target, (w & kOwnerMask) == token ? w >> 16 : 0, now);
+  uint64_t now = 0;
+  int32_t credit =
+      FenceBeforeLaunch(noted, stream, target, (w & kOwnerMask) == token ? w >> 16 : 0, &now);
+  __atomic_store_n(&td.last_demand_ns, now, __ATOMIC_RELEASE);
+  if (Stale(g, now)) {
+    // The fence above stays (it bounds what we queued); from now on, ungated.
+    OpenFenced(t, nullptr, stream, td, dev, "arbiter heartbeat stale");
+    return;
+  }
   if ((Load(c.grant_word) & kOwnerMask) != token) {
     __atomic_fetch_add(&td.waiters, 1, __ATOMIC_ACQ_REL);
     waited = true;
@@ -286,7 +306,7 @@ void GateSlow(void* stream) {
       now = MonotonicNs();
       if (Stale(g, now)) {
         __atomic_fetch_sub(&td.waiters, 1, __ATOMIC_ACQ_REL);
-        OpenFenced(t, stream, td, dev, "arbiter heartbeat stale");
+        OpenFenced(t, nullptr, stream, td, dev, "arbiter heartbeat stale");
         return;
       }
       __atomic_store_n(&td.last_demand_ns, now, __ATOMIC_RELEASE);
@@ -298,13 +318,14 @@ void GateSlow(void* stream) {
   }
   t.open = false;
   t.word = &c.grant_word;
-  t.token = token;
-  t.epoch = Load(c.grant_word) >> 16;
+  // If the word changed since the check above, the next launch's fast path fails: safe.
+  t.expect = Load(c.grant_word);
+  t.epoch = t.expect >> 16;
   t.credit = credit - 1;  // this launch uses one
   t.batch = credit;
   t.stream = stream;
   t.stream_dev = dev;
-  t.batch_start_ns = waited ? MonotonicNs() : now;  // one clock read less on the usual path
+  t.batch_start_ns = waited ? MonotonicNs() : now;
 }
 
 SyncScope SyncBegin() {

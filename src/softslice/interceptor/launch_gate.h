@@ -6,8 +6,11 @@
 //
 // Fast path (inline, below): a thread-local credit counter, a compare of the launch's stream
 // with the thread's current stream and one load of the chip's grant word from the read-only
-// grant page. No system call, no lock, no allocation, no write to shared memory. The slow path
-// runs every kLaunchCredit launches, on a stream switch and when the grant changed: it
+// grant page, compared whole (owner and epoch) with the word the thread acquired. No system
+// call, no lock, no allocation, no write to shared memory. The slow path runs every
+// kLaunchCredit launches, on a stream switch and when the grant changed, including a revoke
+// and re-grant to us between two launches (a new epoch: so a fence never covers launches of
+// two grants, and overrun is measured against the grant they were made under). It
 // refreshes the tenant's demand signal, re-validates the grant, records an event fence on the
 // stream it is about to launch on and bounds the process's queued work (fence_ring.h), and it
 // blocks (futex on the chip's seq word; 2 ms timeouts, 300 us while fences are outstanding so
@@ -45,7 +48,7 @@ inline constexpr uint64_t kOwnerMask = 0xffff;
 // Fields read by the fast path come first (one cache line).
 struct GateThread {
   const uint64_t* word;  // grant word of the chip this thread launches on, nullptr if none
-  uint64_t token;        // owner field that means "this tenant"
+  uint64_t expect;       // the grant word as this thread acquired it (epoch << 16 | owner)
   void* stream;          // stream of the launches since the last gated slow path
   int32_t credit;        // launches left before the next slow path
   bool open;             // ungated until credit runs out
@@ -63,17 +66,24 @@ extern constinit thread_local GateThread tl_gate __attribute__((tls_model("initi
 // GateSlow: the slow path; returns when the launch on `stream` may proceed.
 void GateSlow(void* stream);
 
-// Gate: see the file comment. `stream` is the launch's stream argument (nullptr = the default
-// stream); it is compared, never dereferenced.
-inline void Gate(void* stream) {
+// GateFast: the fast path alone; true (one credit used) when the launch on `stream` may
+// proceed without the slow path. `stream` is the launch's stream argument (nullptr = the
+// default stream); it is compared, never dereferenced.
+inline bool GateFast(void* stream) {
   GateThread& t = tl_gate;
-  if (t.credit > 0 &&
-      (t.open || (stream == t.stream && t.word != nullptr &&
-                  (__atomic_load_n(t.word, __ATOMIC_ACQUIRE) & kOwnerMask) == t.token))) {
+  if (t.credit > 0 && (t.open || (stream == t.stream && t.word != nullptr &&
+                                  __atomic_load_n(t.word, __ATOMIC_ACQUIRE) == t.expect))) {
     --t.credit;
-    return;
+    return true;
   }
-  GateSlow(stream);
+  return false;
+}
+
+// Gate: see the file comment; returns when the launch on `stream` may proceed.
+inline void Gate(void* stream) {
+  if (!GateFast(stream)) {
+    GateSlow(stream);
+  }
 }
 
 // SyncScope / SyncBegin / SyncEnd bracket a blocking synchronize call (stream, event, device).

@@ -19,17 +19,29 @@ using npushare::vnpu::RtError;
 
 namespace {
 
-// GatedCall: passes the launch on `stm` through the gate, then calls the real `fn` with the
-// hook's own arguments. The real function's type is deduced from those arguments, so it is the
-// hook's signature by construction. Without a real function: the runtime's internal error.
+// GatedCallSlow: GatedCall when the real function is not resolved yet or the gate's fast path
+// said no. Out of line so that the fast path below saves no registers and tail-calls the real
+// function.
 template <typename... Args>
-RtError GatedCall(Fn fn, void* stm, Args... args) {
+__attribute__((noinline)) RtError GatedCallSlow(Fn fn, void* stm, Args... args) {
   auto real = Real<RtError (*)(Args...)>(fn);
   if (real == nullptr) {
     return kRtInternalError;
   }
   npushare::vnpu::Gate(stm);
   return real(args...);
+}
+
+// GatedCall: passes the launch on `stm` through the gate, then calls the real `fn` with the
+// hook's own arguments. The real function's type is deduced from those arguments, so it is the
+// hook's signature by construction. Without a real function: the runtime's internal error.
+template <typename... Args>
+inline RtError GatedCall(Fn fn, void* stm, Args... args) {
+  void* real = npushare::vnpu::g_real_fn[static_cast<size_t>(fn)].load(std::memory_order_acquire);
+  if (real != nullptr && npushare::vnpu::GateFast(stm)) {
+    return reinterpret_cast<RtError (*)(Args...)>(real)(args...);
+  }
+  return GatedCallSlow(fn, stm, args...);
 }
 
 // SyncedCall: calls the real synchronize `fn` inside a SyncScope (launch_gate.h).

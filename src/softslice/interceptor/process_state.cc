@@ -61,7 +61,6 @@ static_assert(sizeof(kFnNames) / sizeof(kFnNames[0]) == static_cast<size_t>(Fn::
 
 // All constant-initialised: no global constructors in libvnpu.so.
 constinit std::atomic<int> g_phase{kUnset};
-constinit std::atomic<void*> g_real[static_cast<size_t>(Fn::kCount)] = {};
 constinit pthread_mutex_t g_setup_mutex = PTHREAD_MUTEX_INITIALIZER;
 constinit Config g_config = {};
 constinit Ledger g_ledger;
@@ -122,8 +121,10 @@ const char* FnName(Fn fn) {
   return kFnNames[static_cast<size_t>(fn)];
 }
 
-void* RealFn(Fn fn) {
-  auto& slot = g_real[static_cast<size_t>(fn)];
+constinit std::atomic<void*> g_real_fn[static_cast<size_t>(Fn::kCount)] = {};
+
+void* ResolveRealFn(Fn fn) {
+  auto& slot = g_real_fn[static_cast<size_t>(fn)];
   void* p = slot.load(std::memory_order_acquire);
   if (p == nullptr) {
     DlsymFn real_dlsym = GlibcDlsym();

@@ -15,6 +15,8 @@
 
 #include <stdint.h>
 
+#include <atomic>
+
 #include "softslice/interceptor/config.h"
 #include "softslice/interceptor/ledger.h"
 
@@ -58,8 +60,18 @@ enum class Fn : uint8_t {
   kCount,
 };
 
+// The resolved real functions, indexed by Fn; nullptr until resolved (or while none is loaded).
+// Read inline by RealFn so that a hooked call costs one load, not a call, once resolved.
+extern constinit std::atomic<void*> g_real_fn[static_cast<size_t>(Fn::kCount)];
+
+// ResolveRealFn: looks `fn` up (RTLD_NEXT, then a runtime loaded RTLD_LOCAL) and caches it.
+void* ResolveRealFn(Fn fn);
+
 // RealFn: the next definition of `fn` after libvnpu.so, or nullptr when none is loaded.
-void* RealFn(Fn fn);
+inline void* RealFn(Fn fn) {
+  void* p = g_real_fn[static_cast<size_t>(fn)].load(std::memory_order_acquire);
+  return p != nullptr ? p : ResolveRealFn(fn);
+}
 
 // Real: RealFn(fn) as a function pointer of type F, the real function's signature.
 template <typename F>

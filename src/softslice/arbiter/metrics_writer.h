@@ -1,0 +1,51 @@
+// File: softslice/arbiter/metrics_writer.h
+//
+// MetricsWriter: writes npushare-arbiter's metrics file on a thread of its own. The scheduling
+// loop must never wait for the disk: WriteFileAtomically fsyncs the file and its directory,
+// which can take hundreds of milliseconds on a busy disk, and a stalled loop neither hands chips
+// over nor refreshes its heartbeat (the tenant holding a grant keeps the chip for the whole
+// stall: measured as a 40 % tenant getting 50–66 % in a 2 s run, about one run in twenty).
+// Publish hands over the latest text and returns at once; a text not yet written when a newer
+// one arrives is replaced, so the file always shows a complete, recent snapshot.
+//
+// Thread safety: Publish may be called from any thread.
+#pragma once
+
+#include <stdint.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace npushare::softslice {
+
+class MetricsWriter {
+ public:
+  // Starts the writer thread for `path` (written with mode 0644).
+  explicit MetricsWriter(std::string path);
+  // Writes the text still pending, if any, then stops the thread.
+  ~MetricsWriter();
+  MetricsWriter(const MetricsWriter&) = delete;
+  MetricsWriter& operator=(const MetricsWriter&) = delete;
+
+  // Publish: `text` becomes the next contents of the file. Never blocks on I/O.
+  void Publish(std::string text);
+
+  // writes: files written so far (successful or not), for tests and logs.
+  uint64_t writes() const;
+
+ private:
+  void Run();
+
+  const std::string path_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<std::string> pending_;  // guarded by mu_
+  bool stop_ = false;                   // guarded by mu_
+  uint64_t writes_ = 0;                 // guarded by mu_
+  std::thread thread_;                  // last: starts after the fields above exist
+};
+
+}  // namespace npushare::softslice
