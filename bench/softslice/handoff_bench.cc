@@ -17,9 +17,11 @@
 //   idle periods that begin while B is blocked in the gate count (B may be in its own
 //   synchronize instead); prints their count, p50, p90, p99 and max in ms, and how many idle
 //   periods did not count.
-// shares: tenants at 40 and 60, both always busy, for --seconds. Each counts the kernels whose
-//   synchronize returned in each 1-second window from a common start; prints every window's
-//   shares, the largest absolute error over the 1 s windows and the error over the whole run.
+// shares: first one busy tenant alone for --seconds (the reference throughput), then tenants at
+//   40 and 60, both always busy, for --seconds. Each counts the kernels whose synchronize
+//   returned in each 1-second window from a common start; prints every window's shares, the
+//   largest absolute error over the 1 s windows, the error over the whole run and the pair's
+//   aggregate throughput relative to the tenant alone.
 //
 // Timestamps are CLOCK_MONOTONIC, which all processes share. Exit status: 0 when the scenarios
 // ran, 1 when something could not be started, 2 usage.
@@ -453,8 +455,20 @@ int Shares(const Options& o) {
   }
   auto outs = bench.RunTenants({{"a", 40, 0}, {"b", 60, 0}});
   bench.Stop();
-  if (outs.size() != 2) {
+  Bench solo_bench(o);
+  if (!solo_bench.Start()) {
     return 1;
+  }
+  auto solo = solo_bench.RunTenants({{"solo", 40, 0}});
+  solo_bench.Stop();
+  if (solo.size() != 1 || outs.size() != 2) {
+    return 1;
+  }
+  // The reference for the aggregate: one busy tenant alone (work conserving: it gets the
+  // whole chip), same harness, a fresh state and arbiter.
+  uint64_t total_solo = 0;
+  for (uint64_t k : solo[0].windows) {
+    total_solo += k;
   }
   printf("shares: A 40%% and B 60%% busy, bursts of %llu x 1 ms, %llu s\n",
          static_cast<unsigned long long>(o.burst), static_cast<unsigned long long>(o.seconds));
@@ -476,11 +490,15 @@ int Shares(const Options& o) {
   double overall = total_a + total_b > 0 ? 100.0 * static_cast<double>(total_a) /
                                                static_cast<double>(total_a + total_b)
                                          : 0.0;
+  double pair_rate = static_cast<double>(total_a + total_b) / static_cast<double>(o.seconds);
+  double solo_rate = static_cast<double>(total_solo) / static_cast<double>(o.seconds);
   printf(
       "  1 s windows: max |error| = %.1f pp; whole run: %.1f / %.1f %% (error %.1f pp), "
       "%.0f kernels/s\n",
-      max_err, overall, 100.0 - overall, std::fabs(overall - 40.0),
-      static_cast<double>(total_a + total_b) / static_cast<double>(o.seconds));
+      max_err, overall, 100.0 - overall, std::fabs(overall - 40.0), pair_rate);
+  printf(
+      "  aggregate: %.0f kernels/s for the pair = %.1f %% of one tenant alone (%.0f kernels/s)\n",
+      pair_rate, solo_rate > 0 ? 100.0 * pair_rate / solo_rate : 0.0, solo_rate);
   return 0;
 }
 

@@ -117,7 +117,9 @@ typedef struct VnpuTenantDevice {
   uint32_t syncing;        /* atomic: threads inside a stream/event/device synchronize */
   uint64_t last_demand_ns; /* atomic: CLOCK_MONOTONIC of the latest gate slow path */
   uint64_t overrun_ns;     /* atomic, cumulative: device time run past a revoked grant */
-  uint64_t reserved0;      /* zero (a slow-path counter once: a locked add per slow path) */
+  uint64_t overrun_epoch;  /* atomic: the tenant's overrun for one grant epoch, shared by its
+                            * processes so that work they ran side by side is not charged twice:
+                            * (epoch mod 2^16) << 48 | largest part µs << 24 | Σ parts µs */
   uint32_t flags;          /* VNPU_TENANT_FLAG_*, written at page creation */
   uint32_t reserved1;
   uint64_t device_ns; /* atomic, cumulative: device time of the tenant's work, measured with

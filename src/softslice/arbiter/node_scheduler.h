@@ -7,8 +7,10 @@
 // tested deterministically.
 //
 // Policy (weighted fair queuing over time slices, "stride scheduling", per scheduling domain):
-//   * Every tenant has one virtual time vt. Wall time during which it holds its chips advances
-//     its vt by time * 100 / weight, counted once per tenant however many chips it holds: a
+//   * Every tenant has one virtual time vt. Wall time during which it holds its chips with
+//     demand advances its vt by time * 100 / weight (an owner that keeps its chips while idle
+//     because nobody else wants them is not charged), counted once per tenant however many
+//     chips it holds: a
 //     percent is a share of each of its chips, and a gang holding 2 chips for 10 ms used 10 ms
 //     of its share on each. Overrun (device time run past a revoked grant) is charged the same
 //     way and refunded to the owner of the chip it delayed.

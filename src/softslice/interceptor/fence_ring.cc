@@ -73,7 +73,8 @@ struct OverrunState {
   uint64_t epoch;
   uint64_t max_part_ns;
   uint64_t sum_ns;
-  uint64_t reported_ns;
+  uint64_t reported_ns;    // this process's own value when it last reported
+  uint64_t pushed_sum_us;  // how much of sum_ns is in the tenant page's word (ReportOverrun)
 };
 
 struct Api {
@@ -233,6 +234,58 @@ StreamEntry* NoteLocked(const NotedLaunches& noted) {
   return e;
 }
 
+// ReportOverrun: this process's overrun bookkeeping `o` for grant `epoch` grew; `local_ns` is
+// its own value, min(largest part, Σ parts, kMaxOverrunNs). The processes of a tenant overrun
+// the same grant end side by side, so the tenant's value for an epoch is
+//   min(largest part of any process, Σ over all processes' parts, kMaxOverrunNs)
+// (all parts start at the grant's end, so the largest is their union; a process's parts may
+// include the others' kernels, which the union term bounds). The tenant page keeps that
+// epoch's two terms in one word (VnpuTenantDevice.overrun_epoch, updated by compare-and-swap,
+// µs units) and only the growth of the tenant's value is added to overrun_ns. A report for an
+// epoch older than the word's (observed very late) adds this process's own growth instead.
+void ReportOverrun(VnpuTenantDevice* td, uint64_t epoch, OverrunState* o, uint64_t local_ns) {
+  constexpr uint64_t kField = (uint64_t{1} << 24) - 1;  // µs, saturating (16.7 s)
+  constexpr uint64_t kCapUs = kMaxOverrunNs / 1000;
+  uint64_t e16 = epoch & 0xffff;
+  uint64_t max_us = o->max_part_ns / 1000 < kField ? o->max_part_ns / 1000 : kField;
+  uint64_t sum_us = o->sum_ns / 1000;
+  uint64_t cur = __atomic_load_n(&td->overrun_epoch, __ATOMIC_ACQUIRE);
+  while (true) {
+    uint64_t cur_max = (cur >> 24) & kField;
+    uint64_t cur_sum = cur & kField;
+    auto ahead = static_cast<int16_t>(static_cast<uint16_t>(e16 - (cur >> 48)));
+    uint64_t new_max = max_us;
+    uint64_t new_sum = sum_us < kField ? sum_us : kField;
+    uint64_t before = 0;
+    if (cur != 0 && ahead < 0) {
+      if (local_ns > o->reported_ns) {
+        __atomic_fetch_add(&td->overrun_ns, local_ns - o->reported_ns, __ATOMIC_RELEASE);
+        o->reported_ns = local_ns;
+      }
+      return;
+    }
+    if (cur != 0 && ahead == 0) {
+      new_max = cur_max > max_us ? cur_max : max_us;
+      uint64_t grown = cur_sum + (sum_us - o->pushed_sum_us);
+      new_sum = grown < kField ? grown : kField;
+      before = cur_max < cur_sum ? cur_max : cur_sum;
+      before = before < kCapUs ? before : kCapUs;
+    }
+    uint64_t after = new_max < new_sum ? new_max : new_sum;
+    after = after < kCapUs ? after : kCapUs;
+    if (__atomic_compare_exchange_n(&td->overrun_epoch, &cur,
+                                    (e16 << 48) | (new_max << 24) | new_sum, /*weak=*/false,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+      if (after > before) {
+        __atomic_fetch_add(&td->overrun_ns, (after - before) * 1000, __ATOMIC_RELEASE);
+      }
+      o->pushed_sum_us = sum_us;
+      o->reported_ns = local_ns;
+      return;
+    }
+  }
+}
+
 void AddOverrun(const Slot& s, uint32_t dev, uint64_t end_ns, uint64_t seg_ns, bool dev_sampled,
                 uint64_t dev_gap_ns) {
   if (s.epoch == 0 || s.chip == nullptr) {
@@ -293,7 +346,7 @@ void AddOverrun(const Slot& s, uint32_t dev, uint64_t end_ns, uint64_t seg_ns, b
   uint64_t part = span - held;
   OverrunState& o = g_overrun[dev];
   if (o.epoch != s.epoch) {
-    o = OverrunState{s.epoch, 0, 0, 0};
+    o = OverrunState{s.epoch, 0, 0, 0, 0};
   }
   uint64_t rate = g_ns_per_launch[dev];
   if (rate != 0 && rate * static_cast<uint64_t>(s.launches) < seg_ns) {
@@ -306,8 +359,7 @@ void AddOverrun(const Slot& s, uint32_t dev, uint64_t end_ns, uint64_t seg_ns, b
   uint64_t value = o.sum_ns < o.max_part_ns ? o.sum_ns : o.max_part_ns;
   value = kMaxOverrunNs < value ? kMaxOverrunNs : value;
   if (value > o.reported_ns) {
-    __atomic_fetch_add(&s.td->overrun_ns, value - o.reported_ns, __ATOMIC_RELEASE);
-    o.reported_ns = value;
+    ReportOverrun(s.td, s.epoch, &o, value);
   }
 }
 

@@ -377,6 +377,30 @@ TEST_F(ComputeShareTest, Issue5NonSyncingTenantWithTwoStreamsQueuesBoundedWork) 
       << " granted_ms a=" << GrantedNs("a") / 1e6 << " b=" << GrantedNs("b") / 1e6;
 }
 
+// Issue 5: the queue bound is per process, so a tenant of two non-syncing processes can queue
+// twice as much; its overrun is charged all the same (each process reports the part of its own
+// work past the tenant's grants), so the tenant still gets its share, and each process drains
+// quickly after its deadline.
+TEST_F(ComputeShareTest, Issue5TenantOfTwoNonSyncingProcessesGetsItsShare) {
+  StartArbiter();
+  Child a1 = Workload("a", "40", "2", false, {"--no-sync"});
+  Child a2 = Workload("a", "40", "2", false, {"--no-sync"});
+  Child b = Workload("b", "60", "2");
+  double wall1 = 0;
+  double wall2 = 0;
+  double ka = static_cast<double>(Kernels(a1, &wall1) + Kernels(a2, &wall2));
+  double kb = static_cast<double>(Kernels(b));
+  VnpuTenantPage pa = TenantPage("a");
+  double queued_s = 2.0 * (kMaxQueuedLaunches + kLaunchCredit) * 1e-3;  // per process
+  std::printf(
+      "[ figures  ] two no-sync processes: share a=%.3f drain %.3f / %.3f s (a: overrun "
+      "%.0f ms)\n",
+      ka / (ka + kb), wall1 - 2.0, wall2 - 2.0, pa.devices[0].overrun_ns / 1e6);
+  EXPECT_LT(wall1 - 2.0, 2 * queued_s + 0.1);
+  EXPECT_LT(wall2 - 2.0, 2 * queued_s + 0.1);
+  EXPECT_NEAR(ka / (ka + kb), 0.40, 0.05) << "a=" << ka << " b=" << kb;
+}
+
 // Issue 5: the queue bound and the in-flight budget do not starve the device: a non-syncing
 // tenant alone keeps the chip as busy as a synchronising one.
 TEST_F(ComputeShareTest, Issue5NonSyncingTenantAloneKeepsTheChipBusy) {

@@ -70,6 +70,30 @@ TEST(NodeSchedulerTest, NobodyWaitingKeepsTheOwner) {
   EXPECT_EQ(s.owner(0), 0);
 }
 
+// A long-running arbiter: tenant 0 was busy alone for 10 s and is now idle (still present, or
+// gone); a new pair joins, one tick apart. Their first second is already shared 40/60.
+TEST(NodeSchedulerTest, NewTenantsAfterALongRunShareFromTheirFirstSecond) {
+  for (bool old_present : {true, false}) {
+    NodeScheduler s({10 * kMs});
+    uint64_t now = 1;
+    Simulate(s, now, 10'000, {{0, 40, true}});
+    // Each new tenant runs a warm-up kernel when it starts, then waits for the common start.
+    std::vector<TenantInput> warm = {{1, 40, true}, {2, 60, true}};
+    std::vector<TenantInput> idle = {{1, 40, false}, {2, 60, false}};
+    std::vector<TenantInput> pair = {{1, 40, true}, {2, 60, true}};
+    if (old_present) {
+      warm.push_back({0, 40, false});
+      idle.push_back({0, 40, false});
+      pair.push_back({0, 40, false});
+    }
+    Simulate(s, now, 2, warm);
+    Simulate(s, now, 700, idle);
+    auto got = Simulate(s, now, 1000, pair);
+    EXPECT_NEAR(static_cast<double>(got[1]) / 1000, 0.40, 0.03) << "old present: " << old_present;
+    EXPECT_NEAR(static_cast<double>(got[2]) / 1000, 0.60, 0.03) << "old present: " << old_present;
+  }
+}
+
 TEST(NodeSchedulerTest, IdleTimeCannotBeBankedIntoAMonopoly) {
   NodeScheduler s({10 * kMs});
   uint64_t now = 1;
