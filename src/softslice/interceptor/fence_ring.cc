@@ -9,6 +9,7 @@
 
 #include "softslice/interceptor/ledger.h"
 #include "softslice/interceptor/log.h"
+#include "softslice/interceptor/overrun.h"
 #include "softslice/interceptor/process_state.h"
 #include "softslice/interceptor/rt_abi.h"
 
@@ -66,15 +67,6 @@ struct DeviceQueue {
   int32_t head;
   int32_t count;
   int32_t launches;  // Σ launches of the queued fences
-};
-
-// Overrun bookkeeping per device for the latest epoch seen complete (FencePoll's rule).
-struct OverrunState {
-  uint64_t epoch;
-  uint64_t max_part_ns;
-  uint64_t sum_ns;
-  uint64_t reported_ns;    // this process's own value when it last reported
-  uint64_t pushed_sum_us;  // how much of sum_ns is in the tenant page's word (ReportOverrun)
 };
 
 struct Api {
@@ -234,58 +226,6 @@ StreamEntry* NoteLocked(const NotedLaunches& noted) {
   return e;
 }
 
-// ReportOverrun: this process's overrun bookkeeping `o` for grant `epoch` grew; `local_ns` is
-// its own value, min(largest part, Σ parts, kMaxOverrunNs). The processes of a tenant overrun
-// the same grant end side by side, so the tenant's value for an epoch is
-//   min(largest part of any process, Σ over all processes' parts, kMaxOverrunNs)
-// (all parts start at the grant's end, so the largest is their union; a process's parts may
-// include the others' kernels, which the union term bounds). The tenant page keeps that
-// epoch's two terms in one word (VnpuTenantDevice.overrun_epoch, updated by compare-and-swap,
-// µs units) and only the growth of the tenant's value is added to overrun_ns. A report for an
-// epoch older than the word's (observed very late) adds this process's own growth instead.
-void ReportOverrun(VnpuTenantDevice* td, uint64_t epoch, OverrunState* o, uint64_t local_ns) {
-  constexpr uint64_t kField = (uint64_t{1} << 24) - 1;  // µs, saturating (16.7 s)
-  constexpr uint64_t kCapUs = kMaxOverrunNs / 1000;
-  uint64_t e16 = epoch & 0xffff;
-  uint64_t max_us = o->max_part_ns / 1000 < kField ? o->max_part_ns / 1000 : kField;
-  uint64_t sum_us = o->sum_ns / 1000;
-  uint64_t cur = __atomic_load_n(&td->overrun_epoch, __ATOMIC_ACQUIRE);
-  while (true) {
-    uint64_t cur_max = (cur >> 24) & kField;
-    uint64_t cur_sum = cur & kField;
-    auto ahead = static_cast<int16_t>(static_cast<uint16_t>(e16 - (cur >> 48)));
-    uint64_t new_max = max_us;
-    uint64_t new_sum = sum_us < kField ? sum_us : kField;
-    uint64_t before = 0;
-    if (cur != 0 && ahead < 0) {
-      if (local_ns > o->reported_ns) {
-        __atomic_fetch_add(&td->overrun_ns, local_ns - o->reported_ns, __ATOMIC_RELEASE);
-        o->reported_ns = local_ns;
-      }
-      return;
-    }
-    if (cur != 0 && ahead == 0) {
-      new_max = cur_max > max_us ? cur_max : max_us;
-      uint64_t grown = cur_sum + (sum_us - o->pushed_sum_us);
-      new_sum = grown < kField ? grown : kField;
-      before = cur_max < cur_sum ? cur_max : cur_sum;
-      before = before < kCapUs ? before : kCapUs;
-    }
-    uint64_t after = new_max < new_sum ? new_max : new_sum;
-    after = after < kCapUs ? after : kCapUs;
-    if (__atomic_compare_exchange_n(&td->overrun_epoch, &cur,
-                                    (e16 << 48) | (new_max << 24) | new_sum, /*weak=*/false,
-                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-      if (after > before) {
-        __atomic_fetch_add(&td->overrun_ns, (after - before) * 1000, __ATOMIC_RELEASE);
-      }
-      o->pushed_sum_us = sum_us;
-      o->reported_ns = local_ns;
-      return;
-    }
-  }
-}
-
 void AddOverrun(const Slot& s, uint32_t dev, uint64_t end_ns, uint64_t seg_ns, bool dev_sampled,
                 uint64_t dev_gap_ns) {
   if (s.epoch == 0 || s.chip == nullptr) {
@@ -308,59 +248,12 @@ void AddOverrun(const Slot& s, uint32_t dev, uint64_t end_ns, uint64_t seg_ns, b
     // Atomic store: InflightOverBudget reads it without the mutex.
     __atomic_store_n(&g_ns_per_launch[dev], l16 == 0 ? 0 : ns * 16 / l16, __ATOMIC_RELAXED);
   }
-  if (current == s.epoch) {
-    return;
-  }
-  // Our grant ended when epoch s.epoch + 1 began. The page keeps the last VNPU_EPOCH_HISTORY
-  // epochs; for an older grant (a fence observed late, e.g. its thread was descheduled) the
-  // oldest start kept is used instead: it is later than our end, so the overrun is under-,
-  // never over-stated (an entry the arbiter overwrites meanwhile is later still).
-  constexpr uint64_t kHistory = VNPU_EPOCH_HISTORY;
-  uint64_t next = current - s.epoch >= kHistory ? current - (kHistory - 1) : s.epoch + 1;
-  uint64_t ours_ended = __atomic_load_n(&s.chip->epoch_start_ns[next % kHistory], __ATOMIC_ACQUIRE);
-  if (end_ns <= ours_ended) {
-    return;
-  }
-  // Overrun is the time our work ran while we did not hold the chip: the grants we held again
-  // between our end and `end_ns` (we may have got the chip back and lost it again meanwhile)
-  // are held time, charged as such. The owner is read before the start, so an entry the
-  // arbiter overwrites meanwhile comes with a start as new (a later interval, never an earlier
-  // one); a misplaced interval is bounded by the segment's device time below.
-  uint64_t held = 0;
-  for (uint64_t k = next; k <= current; ++k) {
-    if (__atomic_load_n(&s.chip->epoch_owner[k % kHistory], __ATOMIC_ACQUIRE) != s.token) {
-      continue;
-    }
-    uint64_t from = __atomic_load_n(&s.chip->epoch_start_ns[k % kHistory], __ATOMIC_ACQUIRE);
-    uint64_t to = k == current ? end_ns
-                               : __atomic_load_n(&s.chip->epoch_start_ns[(k + 1) % kHistory],
-                                                 __ATOMIC_ACQUIRE);
-    from = from > ours_ended ? from : ours_ended;
-    to = to < end_ns ? to : end_ns;
-    held += to > from ? to - from : 0;
-  }
-  uint64_t span = end_ns - ours_ended;
-  if (held >= span) {
-    return;
-  }
-  uint64_t part = span - held;
-  OverrunState& o = g_overrun[dev];
-  if (o.epoch != s.epoch) {
-    o = OverrunState{s.epoch, 0, 0, 0, 0};
-  }
+  uint64_t part = OverrunPart(*s.chip, s.epoch, s.token, end_ns);
   uint64_t rate = g_ns_per_launch[dev];
   if (rate != 0 && rate * static_cast<uint64_t>(s.launches) < seg_ns) {
     seg_ns = rate * static_cast<uint64_t>(s.launches);
   }
-  // The union of the epoch's segments past our end is the one that ended last (part grows
-  // with end_ns): threads and streams running side by side are not counted twice.
-  o.max_part_ns = part > o.max_part_ns ? part : o.max_part_ns;
-  o.sum_ns += part < seg_ns ? part : seg_ns;
-  uint64_t value = o.sum_ns < o.max_part_ns ? o.sum_ns : o.max_part_ns;
-  value = kMaxOverrunNs < value ? kMaxOverrunNs : value;
-  if (value > o.reported_ns) {
-    ReportOverrun(s.td, s.epoch, &o, value);
-  }
+  AccountOverrun(s.td, &g_overrun[dev], s.epoch, part, seg_ns);
 }
 
 enum class Wait : uint8_t {

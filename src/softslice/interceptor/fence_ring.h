@@ -13,9 +13,8 @@
 // segment's device time
 //     min(rtEventElapsedTime(previous fence of the stream, fence),  observed − segment start)
 // (the second term alone for a stream's first fence). It is added to the tenant page's
-// device_ns. If the grant the segment was queued under has ended, the part that ran after the
-// grant's end (until the observation, or until we got the chip back) is overrun: see
-// FencePoll for the no-double-counting rule.
+// device_ns. If the grant the segment was queued under has ended, the time its work ran while
+// the tenant did not hold the chip is overrun (overrun.h).
 //
 // Queue bound: a device's outstanding (recorded, not yet seen complete) fences may cover at
 // most kMaxQueuedLaunches launches. Past that, the slow path blocks in the real
@@ -103,13 +102,8 @@ int32_t FenceBeforeLaunch(const NotedLaunches* noted, void* stream, const FenceT
 
 // FencePoll: processes the device's completed fences, in record order, without blocking. A
 // fence whose query or synchronize fails is dropped unmeasured (the queue never wedges).
-// Overrun rule: a segment's *part* is the time from its grant's end to its observed completion
-// minus the grants we held again in between (the grant page's epoch history). Per process,
-// device and grant epoch, the overrun reported is
-//   min(largest part,  Σ over that epoch's segments of min(part, segment device time),
-//       kMaxOverrunNs).
-// Only the increase over what was already reported for the epoch is added to overrun_ns, so
-// fences of several threads and streams within one epoch are not double counted.
+// A completed fence of an ended grant adds its segment's overrun (overrun.h: the time its work
+// ran while the tenant did not hold the chip, counted once per tenant and epoch).
 void FencePoll(uint32_t dev);
 
 // FencesOutstanding: whether `dev` has fences not yet seen complete (cheap, lock-free).

@@ -90,12 +90,11 @@ inline void Gate(void* stream) {
 // While inside, the tenant shows demand (its work is in flight). When the call returns the
 // process's outstanding fences are polled (fence_ring.h), which is where most fences of a
 // synchronising application are seen complete and where overrun past an ended grant (at most
-// kMaxOverrunNs per grant epoch and process) is reported.
+// kMaxOverrunNs per grant epoch and tenant, overrun.h) is reported.
 struct SyncScope {
   VnpuTenantDeviceRef* device = nullptr;
   uint32_t dev = 0;
 };
-inline constexpr uint64_t kMaxOverrunNs = 50'000'000;
 SyncScope SyncBegin();
 void SyncEnd(const SyncScope& scope);
 
