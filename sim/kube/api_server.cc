@@ -21,8 +21,9 @@ std::vector<std::string> SplitPath(const std::string& path) {
   std::stringstream ss(path);
   std::string seg;
   while (std::getline(ss, seg, '/')) {
-    if (!seg.empty())
+    if (!seg.empty()) {
       out.push_back(seg);
+    }
   }
   return out;
 }
@@ -42,18 +43,22 @@ void SendJson(httplib::Response& res, int code, const json& body) {
 }
 
 std::optional<int64_t> ParseInt(const std::string& s) {
-  if (s.empty() || s.size() > 18)
+  if (s.empty() || s.size() > 18) {
     return std::nullopt;
+  }
   int64_t v = 0;
   size_t i = 0;
   bool neg = s[0] == '-';
-  if (neg)
+  if (neg) {
     i = 1;
-  if (i == s.size())
+  }
+  if (i == s.size()) {
     return std::nullopt;
+  }
   for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9')
+    if (s[i] < '0' || s[i] > '9') {
       return std::nullopt;
+    }
     v = v * 10 + (s[i] - '0');
   }
   return neg ? -v : v;
@@ -80,19 +85,22 @@ struct WatchState {
   std::string include_object;  // Table rows: Metadata (default), Object or None
 
   std::string Line(const char* type, const ObjectPtr& obj) const {
-    if (!table)
+    if (!table) {
       return EventLine(type, *obj);
+    }
     return EventLine(
         type, MakeTable(*info, {obj}, "", "", include_object, std::chrono::system_clock::now()));
   }
 
   bool Matches(const ObjectPtr& obj) const {
-    if (!obj)
+    if (!obj) {
       return false;
+    }
     if (!ns.empty()) {
       const json& m = kube::Field(*obj, "metadata");
-      if (kube::StringField(m, "namespace") != ns)
+      if (kube::StringField(m, "namespace") != ns) {
         return false;
+      }
     }
     return labels.Matches(*obj) && fields.Matches(*obj);
   }
@@ -112,8 +120,9 @@ bool ConfigureTls(const TlsServerOptions& tls, SSL_CTX& ctx, std::string& error)
     STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca_file.c_str());
     if (names == nullptr ||
         SSL_CTX_load_verify_locations(&ctx, tls.client_ca_file.c_str(), nullptr) != 1) {
-      if (names != nullptr)
+      if (names != nullptr) {
         sk_X509_NAME_pop_free(names, X509_NAME_free);
+      }
       error = "cannot load client CA file " + tls.client_ca_file;
     } else {
       SSL_CTX_set_client_CA_list(&ctx, names);  // takes ownership of `names`
@@ -147,24 +156,28 @@ LocalApiServer::~LocalApiServer() {
 }
 
 Result<int> LocalApiServer::Start(const std::string& address, int port) {
-  if (started_)
+  if (started_) {
     return FailedPreconditionError("server already started");
+  }
   if (!options_.persist_path.empty() && std::filesystem::exists(options_.persist_path)) {
     NPUSHARE_RETURN_IF_ERROR(store_->Load(options_.persist_path));
   }
   const TlsServerOptions& tls = options_.tls;
   if (tls.cert_file.empty()) {
-    if (!tls.key_file.empty() || !tls.client_ca_file.empty())
+    if (!tls.key_file.empty() || !tls.client_ca_file.empty()) {
       return InvalidArgumentError("TLS key or client CA given without a certificate");
+    }
     http_ = std::make_unique<httplib::Server>();
   } else {
-    if (tls.key_file.empty())
+    if (tls.key_file.empty()) {
       return InvalidArgumentError("TLS certificate given without a private key");
+    }
     std::string tls_error;
     auto ssl = std::make_unique<httplib::SSLServer>(
         [&tls, &tls_error](SSL_CTX& ctx) { return ConfigureTls(tls, ctx, tls_error); });
-    if (!ssl->is_valid())
+    if (!ssl->is_valid()) {
       return InvalidArgumentError(tls_error.empty() ? "cannot set up TLS" : tls_error);
+    }
     http_ = std::move(ssl);
   }
   api_.EnsureDefaultNamespaces();
@@ -189,8 +202,9 @@ Result<int> LocalApiServer::Start(const std::string& address, int port) {
   int bound = port;
   if (port == 0) {
     bound = http_->bind_to_any_port(address);
-    if (bound <= 0)
+    if (bound <= 0) {
       return UnavailableError("cannot bind " + address);
+    }
   } else if (!http_->bind_to_port(address, port)) {
     return UnavailableError("cannot bind " + address + ":" + std::to_string(port));
   }
@@ -206,14 +220,16 @@ Result<int> LocalApiServer::Start(const std::string& address, int port) {
     std::this_thread::yield();
   }
   reaper_thread_ = std::thread([this] { ReaperLoop(); });
-  if (!options_.persist_path.empty())
+  if (!options_.persist_path.empty()) {
     persist_thread_ = std::thread([this] { PersistLoop(); });
+  }
   return bound;
 }
 
 void LocalApiServer::Stop() {
-  if (!started_)
+  if (!started_) {
     return;
+  }
   started_ = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -222,12 +238,15 @@ void LocalApiServer::Stop() {
   cv_.notify_all();
   store_->NotifyAll();  // open watches see stopping_ and end
   http_->stop();
-  if (listen_thread_.joinable())
+  if (listen_thread_.joinable()) {
     listen_thread_.join();
-  if (reaper_thread_.joinable())
+  }
+  if (reaper_thread_.joinable()) {
     reaper_thread_.join();
-  if (persist_thread_.joinable())
+  }
+  if (persist_thread_.joinable()) {
     persist_thread_.join();
+  }
   if (!options_.persist_path.empty()) {
     store_->Save(options_.persist_path).IgnoreError();  // best effort at shutdown
   }
@@ -254,8 +273,9 @@ void LocalApiServer::PersistLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_.load()) {
     cv_.wait_for(lock, options_.persist_interval, [this] { return stopping_.load(); });
-    if (stopping_.load())
+    if (stopping_.load()) {
       break;
+    }
     if (store_->dirty()) {
       lock.unlock();
       store_->Save(options_.persist_path).IgnoreError();  // retried next interval
@@ -279,16 +299,18 @@ void LocalApiServer::Route(const void* request, void* response) {
   if (options_.fault_hook) {
     if (auto injected = options_.fault_hook(req.method, req.target)) {
       res.status = injected->status;
-      for (const auto& [k, v] : injected->headers)
+      for (const auto& [k, v] : injected->headers) {
         res.set_header(k, v);
+      }
       res.set_content(injected->body, injected->content_type);
       return;
     }
   }
   const std::string& path = req.path;
   if (req.method == "GET") {
-    if (path == "/version" || path == "/version/")
+    if (path == "/version" || path == "/version/") {
       return SendJson(res, 200, VersionDocument());
+    }
     if (path == "/healthz" || path == "/livez" || path == "/readyz") {
       res.set_content("ok", "text/plain");
       return;
@@ -296,8 +318,9 @@ void LocalApiServer::Route(const void* request, void* response) {
     if (path == "/api" || path == "/api/") {
       return SendJson(res, 200, ApiVersionsDocument(url_.substr(url_.find("//") + 2)));
     }
-    if (path == "/apis" || path == "/apis/")
+    if (path == "/apis" || path == "/apis/") {
       return SendJson(res, 200, ApiGroupListDocument());
+    }
   }
   std::vector<std::string> seg = SplitPath(path);
   std::string group;
@@ -310,8 +333,9 @@ void LocalApiServer::Route(const void* request, void* response) {
     group = seg[1];
     if (seg.size() == 2) {
       json g = ApiGroupDocument(group);
-      if (req.method == "GET" && !g.is_null())
+      if (req.method == "GET" && !g.is_null()) {
         return SendJson(res, 200, g);
+      }
       return Send(res, ErrorResult(NotFoundError("the server could not find the requested "
                                                  "resource")));
     }
@@ -324,8 +348,9 @@ void LocalApiServer::Route(const void* request, void* response) {
   std::vector<std::string> rest(seg.begin() + static_cast<std::ptrdiff_t>(at), seg.end());
   if (rest.empty()) {
     json doc = ApiResourceListDocument(group, version);
-    if (req.method == "GET" && !doc.is_null())
+    if (req.method == "GET" && !doc.is_null()) {
       return SendJson(res, 200, doc);
+    }
     return Send(res, ErrorResult(NotFoundError("the server could not find the requested "
                                                "resource")));
   }
@@ -362,8 +387,9 @@ void LocalApiServer::Route(const void* request, void* response) {
   if (req.method == "GET") {
     if (name.empty()) {
       std::string watch = req.get_param_value("watch");
-      if (watch == "1" || watch == "true")
+      if (watch == "1" || watch == "true") {
         return ServeWatch(*info, ns, &req, &res);
+      }
       ListQuery q;
       q.label_selector = req.get_param_value("labelSelector");
       q.field_selector = req.get_param_value("fieldSelector");
@@ -377,8 +403,9 @@ void LocalApiServer::Route(const void* request, void* response) {
       }
       if (WantsTable(req.get_header_value("Accept"))) {
         auto page = api_.ListObjects(*info, ns, q);
-        if (page.error)
+        if (page.error) {
           return Send(res, *page.error);
+        }
         return SendJson(
             res, 200,
             MakeTable(*info, page.items, page.resource_version, page.continue_token,
@@ -386,8 +413,9 @@ void LocalApiServer::Route(const void* request, void* response) {
       }
       return Send(res, api_.List(*info, ns, q));
     }
-    if (binding_sub)
+    if (binding_sub) {
       return not_allowed();
+    }
     ApiResult got = api_.Get(*info, ns, name);
     if (got.code == 200 && sub.empty() && WantsTable(req.get_header_value("Accept"))) {
       auto obj = std::make_shared<const json>(std::move(got.body));
@@ -398,16 +426,20 @@ void LocalApiServer::Route(const void* request, void* response) {
     return Send(res, got);
   }
   if (req.method == "POST") {
-    if (name.empty())
+    if (name.empty()) {
       return Send(res, api_.Create(*info, ns, req.body));
-    if (binding_sub)
+    }
+    if (binding_sub) {
       return Send(res, api_.Bind(ns, name, req.body));
+    }
     return not_allowed();
   }
-  if (name.empty() || binding_sub)
+  if (name.empty() || binding_sub) {
     return not_allowed();
-  if (req.method == "PUT")
+  }
+  if (req.method == "PUT") {
     return Send(res, api_.Update(*info, ns, name, sub, req.body));
+  }
   if (req.method == "PATCH") {
     return Send(res,
                 api_.Patch(*info, ns, name, sub, req.get_header_value("Content-Type"), req.body));
@@ -416,8 +448,9 @@ void LocalApiServer::Route(const void* request, void* response) {
     std::optional<int64_t> grace;
     if (req.has_param("gracePeriodSeconds")) {
       grace = ParseInt(req.get_param_value("gracePeriodSeconds"));
-      if (!grace)
+      if (!grace) {
         return Send(res, ErrorResult(InvalidArgumentError("invalid gracePeriodSeconds")));
+      }
     }
     return Send(res, api_.Delete(*info, ns, name, req.body, grace));
   }
@@ -432,11 +465,13 @@ void LocalApiServer::ServeWatch(const ResourceInfo& info, const std::string& ns,
   state->info = &info;
   state->ns = info.namespaced ? ns : "";
   auto labels = kube::LabelSelector::Parse(req.get_param_value("labelSelector"));
-  if (!labels.ok())
+  if (!labels.ok()) {
     return Send(res, ErrorResult(labels.status()));
+  }
   auto fields = kube::FieldSelector::Parse(req.get_param_value("fieldSelector"));
-  if (!fields.ok())
+  if (!fields.ok()) {
     return Send(res, ErrorResult(fields.status()));
+  }
   state->labels = std::move(*labels);
   state->fields = std::move(*fields);
   std::string bm = req.get_param_value("allowWatchBookmarks");
@@ -446,10 +481,12 @@ void LocalApiServer::ServeWatch(const ResourceInfo& info, const std::string& ns,
   int timeout = options_.default_watch_timeout_seconds;
   if (req.has_param("timeoutSeconds")) {
     auto t = ParseInt(req.get_param_value("timeoutSeconds"));
-    if (!t || *t < 0)
+    if (!t || *t < 0) {
       return Send(res, ErrorResult(InvalidArgumentError("invalid timeoutSeconds")));
-    if (*t > 0)
+    }
+    if (*t > 0) {
       timeout = static_cast<int>(std::min<int64_t>(*t, kMaxWatchTimeoutSeconds));
+    }
   }
   auto start = std::chrono::steady_clock::now();
   state->deadline = start + std::chrono::seconds(timeout);
@@ -461,8 +498,9 @@ void LocalApiServer::ServeWatch(const ResourceInfo& info, const std::string& ns,
     auto page = store_->ListPage(
         store_name, state->ns.empty() ? "" : state->ns + "/", "", 0,
         [&](const json& o) { return state->labels.Matches(o) && state->fields.Matches(o); });
-    for (const auto& obj : page.items)
+    for (const auto& obj : page.items) {
       state->pending.push_back(state->Line("ADDED", obj));
+    }
     state->cursor = page.rv;
   } else {
     auto parsed = ParseInt(rv);
@@ -472,8 +510,9 @@ void LocalApiServer::ServeWatch(const ResourceInfo& info, const std::string& ns,
     state->cursor = *parsed;
     if (store_->IsGone(store_name, state->cursor)) {
       ApiResult gone = ErrorResult(OutOfRangeError("too old resource version: " + rv), "", "", 410);
-      if (options_.gone_as_http_status)
+      if (options_.gone_as_http_status) {
         return Send(res, gone);
+      }
       state->pending.push_back(EventLine("ERROR", gone.body));
       state->finished = true;
     }
@@ -487,11 +526,13 @@ void LocalApiServer::ServeWatch(const ResourceInfo& info, const std::string& ns,
   res.set_chunked_content_provider(
       "application/json;stream=watch", [state, store, stopping, store_name, bookmark_interval](
                                            size_t /*offset*/, httplib::DataSink& sink) {
-        if (stopping->load())
+        if (stopping->load()) {
           return false;
+        }
         for (const auto& line : state->pending) {
-          if (!sink.write(line.data(), line.size()))
+          if (!sink.write(line.data(), line.size())) {
             return false;
+          }
         }
         state->pending.clear();
         if (state->finished) {
@@ -506,17 +547,20 @@ void LocalApiServer::ServeWatch(const ResourceInfo& info, const std::string& ns,
           return EventLine("BOOKMARK", obj);
         };
         if (now >= state->deadline) {
-          if (state->bookmarks)
+          if (state->bookmarks) {
             state->pending.push_back(bookmark_line());
+          }
           state->finished = true;
           return true;
         }
         auto until = state->deadline;
-        if (state->bookmarks)
+        if (state->bookmarks) {
           until = std::min(until, state->next_bookmark);
+        }
         auto batch = store->WaitEvents(store_name, state->cursor, until, stopping);
-        if (stopping->load())
+        if (stopping->load()) {
           return false;
+        }
         if (batch.gone) {
           ApiResult gone = ErrorResult(OutOfRangeError("too old resource version"), "", "", 410);
           state->pending.push_back(EventLine("ERROR", gone.body));
@@ -539,11 +583,13 @@ void LocalApiServer::ServeWatch(const ResourceInfo& info, const std::string& ns,
               type = was_match ? "DELETED" : nullptr;
               break;
           }
-          if (type != nullptr)
+          if (type != nullptr) {
             state->pending.push_back(state->Line(type, ev.object));
+          }
         }
-        if (batch.through_rv > state->cursor)
+        if (batch.through_rv > state->cursor) {
           state->cursor = batch.through_rv;
+        }
         now = std::chrono::steady_clock::now();
         if (state->bookmarks && now >= state->next_bookmark) {
           state->pending.push_back(bookmark_line());

@@ -21,8 +21,9 @@ std::string RandomChars(size_t n, const char* alphabet, size_t alphabet_size) {
   thread_local std::mt19937_64 rng(std::random_device{}());
   std::uniform_int_distribution<size_t> pick(0, alphabet_size - 1);
   std::string out;
-  for (size_t i = 0; i < n; ++i)
+  for (size_t i = 0; i < n; ++i) {
     out.push_back(alphabet[pick(rng)]);
+  }
   return out;
 }
 
@@ -34,12 +35,14 @@ std::string NewUid() {
 }
 
 bool ValidName(const std::string& name) {
-  if (name.empty() || name.size() > kMaxNameLength)
+  if (name.empty() || name.size() > kMaxNameLength) {
     return false;
+  }
   for (char c : name) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
-    if (!ok)
+    if (!ok) {
       return false;
+    }
   }
   auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
   return alnum(name.front()) && alnum(name.back());
@@ -51,14 +54,16 @@ std::string NowText() {
 
 Result<json> ParseBody(const std::string& body) {
   json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded())
+  if (j.is_discarded()) {
     return InvalidArgumentError("request body is not valid JSON");
+  }
   return j;
 }
 
 std::string MetaString(const json& obj, const char* field) {
-  if (!obj.is_object() || !obj.contains("metadata") || !obj["metadata"].is_object())
+  if (!obj.is_object() || !obj.contains("metadata") || !obj["metadata"].is_object()) {
     return "";
+  }
   const json& m = obj["metadata"];
   auto it = m.find(field);
   return it != m.end() && it->is_string() ? it->get<std::string>() : "";
@@ -82,26 +87,32 @@ std::string ToBase64(const std::string& in) {
       out.push_back(kAlphabet[(acc >> bits) & 0x3F]);
     }
   }
-  if (bits > 0)
+  if (bits > 0) {
     out.push_back(kAlphabet[(acc << (6 - bits)) & 0x3F]);
-  while (out.size() % 4 != 0)
+  }
+  while (out.size() % 4 != 0) {
     out.push_back('=');
+  }
   return out;
 }
 
 void ApplyPodDefaults(json& pod) {
   json& spec = pod["spec"];
-  if (!spec.is_object())
+  if (!spec.is_object()) {
     spec = json::object();
-  if (!spec.contains("schedulerName"))
+  }
+  if (!spec.contains("schedulerName")) {
     spec["schedulerName"] = "default-scheduler";
-  if (!spec.contains("restartPolicy"))
+  }
+  if (!spec.contains("restartPolicy")) {
     spec["restartPolicy"] = "Always";
+  }
   if (!spec.contains("terminationGracePeriodSeconds")) {
     spec["terminationGracePeriodSeconds"] = kDefaultPodGraceSeconds;
   }
-  if (!spec.contains("dnsPolicy"))
+  if (!spec.contains("dnsPolicy")) {
     spec["dnsPolicy"] = "ClusterFirst";
+  }
 }
 
 // PrepareUpdate: builds the object to store from `current` and a full proposed object,
@@ -163,14 +174,16 @@ Result<ObjectPtr> PrepareUpdate(const ResourceInfo& info, const ObjectPtr& curre
     }
     json old_spec = kube::Field(*current, "spec");
     json new_spec = next.contains("spec") ? next["spec"] : json();
-    if (old_spec != new_spec)
+    if (old_spec != new_spec) {
       nm["generation"] = kube::IntField(cm, "generation", 1) + 1;
+    }
   }
   next["apiVersion"] = info.ApiVersion();
   next["kind"] = info.kind;
   next["metadata"]["resourceVersion"] = have_rv;
-  if (next == *current)
+  if (next == *current) {
     return current;  // no-op: keep RV, no event
+  }
   return std::make_shared<const json>(std::move(next));
 }
 
@@ -189,10 +202,12 @@ ApiResult ErrorResult(const Status& status, const std::string& name, const std::
   kube::HttpReason hr = kube::HttpReasonFor(status.code());
   int code = code_override != 0 ? code_override : hr.code;
   json details = json::object();
-  if (!name.empty())
+  if (!name.empty()) {
     details["name"] = name;
-  if (!kind.empty())
+  }
+  if (!kind.empty()) {
     details["kind"] = kind;
+  }
   return {code,
           {{"kind", "Status"},
            {"apiVersion", "v1"},
@@ -206,11 +221,13 @@ ApiResult ErrorResult(const Status& status, const std::string& name, const std::
 
 Result<std::pair<int64_t, std::string>> ParseContinueToken(const std::string& token) {
   auto decoded = kube::Base64Decode(token);
-  if (!decoded.ok())
+  if (!decoded.ok()) {
     return InvalidArgumentError("invalid continue token");
+  }
   auto sep = decoded->find('\n');
-  if (sep == std::string::npos || sep == 0)
+  if (sep == std::string::npos || sep == 0) {
     return InvalidArgumentError("invalid continue token");
+  }
   int64_t rv = 0;
   for (size_t i = 0; i < sep; ++i) {
     char c = (*decoded)[i];
@@ -230,8 +247,9 @@ std::string ObjectApi::Key(const ResourceInfo& info, const std::string& ns,
 void ObjectApi::EnsureDefaultNamespaces() {
   const ResourceInfo* ns_info = FindResource("", "v1", "namespaces");
   for (const char* name : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
-    if (store_.Get(ns_info->StoreName(), name) != nullptr)
+    if (store_.Get(ns_info->StoreName(), name) != nullptr) {
       continue;
+    }
     json ns = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}};
     Create(*ns_info, "", ns.dump());
   }
@@ -284,27 +302,31 @@ ObjectApi::ListPageResult ObjectApi::ListObjects(const ResourceInfo& info, const
   int64_t rv = snapshot_rv != 0 ? snapshot_rv : page.rv;
   out.items = std::move(page.items);
   out.resource_version = std::to_string(rv);
-  if (page.more)
+  if (page.more) {
     out.continue_token = ToBase64(std::to_string(rv) + "\n" + page.last_key);
+  }
   return out;
 }
 
 ApiResult ObjectApi::List(const ResourceInfo& info, const std::string& ns,
                           const ListQuery& q) const {
   ListPageResult page = ListObjects(info, ns, q);
-  if (page.error)
+  if (page.error) {
     return *page.error;
+  }
   json meta = {{"resourceVersion", page.resource_version}};
-  if (!page.continue_token.empty())
+  if (!page.continue_token.empty()) {
     meta["continue"] = page.continue_token;
+  }
   // The list is serialized by hand so large lists are not deep-copied into a json tree.
   json head = {{"kind", info.kind + "List"}, {"apiVersion", info.ApiVersion()}, {"metadata", meta}};
   std::string raw = head.dump();
   raw.pop_back();  // drop '}'
   raw += ",\"items\":[";
   for (size_t i = 0; i < page.items.size(); ++i) {
-    if (i > 0)
+    if (i > 0) {
       raw += ',';
+    }
     raw += page.items[i]->dump(-1, ' ', false, json::error_handler_t::replace);
   }
   raw += "]}";
@@ -317,19 +339,22 @@ ApiResult ObjectApi::List(const ResourceInfo& info, const std::string& ns,
 ApiResult ObjectApi::Create(const ResourceInfo& info, const std::string& ns,
                             const std::string& body) {
   auto parsed = ParseBody(body);
-  if (!parsed.ok())
+  if (!parsed.ok()) {
     return ErrorResult(parsed.status());
+  }
   json obj = std::move(*parsed);
-  if (!obj.is_object())
+  if (!obj.is_object()) {
     return ErrorResult(InvalidArgumentError("object must be a JSON object"));
+  }
   if (Status shape = CheckShape(obj); !shape.ok()) {
     return ErrorResult(shape);
   }
   if (obj.contains("kind") && obj["kind"] != info.kind) {
     return ErrorResult(InvalidArgumentError("kind does not match the resource " + info.plural));
   }
-  if (!obj.contains("metadata") || !obj["metadata"].is_object())
+  if (!obj.contains("metadata") || !obj["metadata"].is_object()) {
     obj["metadata"] = json::object();
+  }
   json& meta = obj["metadata"];
   std::string name = MetaString(obj, "name");
   if (name.empty()) {
@@ -339,8 +364,9 @@ ApiResult ObjectApi::Create(const ResourceInfo& info, const std::string& ns,
       name = gen + RandomChars(5, kChars, sizeof(kChars) - 1);
     }
   }
-  if (name.empty())
+  if (name.empty()) {
     return ErrorResult(Invalid("name or generateName is required"));
+  }
   if (!ValidName(name)) {
     return ErrorResult(Invalid(info.kind + " \"" + name + "\" is invalid: metadata.name"), name,
                        info.plural);
@@ -352,8 +378,9 @@ ApiResult ObjectApi::Create(const ResourceInfo& info, const std::string& ns,
       return ErrorResult(InvalidArgumentError(
           "the namespace of the provided object does not match the namespace sent on the request"));
     }
-    if (ns.empty())
+    if (ns.empty()) {
       return ErrorResult(InvalidArgumentError("a namespace is required"));
+    }
     if (!store_.Get("namespaces", ns)) {
       return ErrorResult(NotFoundError("namespaces \"" + ns + "\" not found"), ns, "namespaces");
     }
@@ -383,8 +410,9 @@ ApiResult ObjectApi::Create(const ResourceInfo& info, const std::string& ns,
         }
         return frozen;
       });
-  if (!stored.ok())
+  if (!stored.ok()) {
     return ErrorResult(stored.status(), name, info.plural);
+  }
   return {201, **stored};
 }
 
@@ -392,8 +420,9 @@ ApiResult ObjectApi::Update(const ResourceInfo& info, const std::string& ns,
                             const std::string& name, const std::string& subresource,
                             const std::string& body) {
   auto parsed = ParseBody(body);
-  if (!parsed.ok())
+  if (!parsed.ok()) {
     return ErrorResult(parsed.status());
+  }
   if (!parsed->is_object()) {
     return ErrorResult(InvalidArgumentError("object must be a JSON object"));
   }
@@ -409,8 +438,9 @@ ApiResult ObjectApi::Update(const ResourceInfo& info, const std::string& ns,
                                }
                                return PrepareUpdate(info, current, *parsed, subresource);
                              });
-  if (!stored.ok())
+  if (!stored.ok()) {
     return ErrorResult(stored.status(), name, info.plural);
+  }
   return {200, **stored};
 }
 
@@ -431,12 +461,14 @@ ApiResult ObjectApi::Patch(const ResourceInfo& info, const std::string& ns, cons
         info.plural, 415);
   }
   auto parsed = ParseBody(body);
-  if (!parsed.ok())
+  if (!parsed.ok()) {
     return ErrorResult(parsed.status());
+  }
   auto stored = store_.Write(
       info.StoreName(), Key(info, ns, name), [&](const ObjectPtr& current) -> Result<ObjectPtr> {
-        if (!current)
+        if (!current) {
           return NotFoundError(info.plural + " \"" + name + "\" not found");
+        }
         Result<json> patched = InvalidArgumentError("unreachable");
         switch (kind) {
           case Kind::kMerge:
@@ -449,16 +481,19 @@ ApiResult ObjectApi::Patch(const ResourceInfo& info, const std::string& ns, cons
             patched = ApplyJsonPatch(*current, *parsed);
             break;
         }
-        if (!patched.ok())
+        if (!patched.ok()) {
           return patched.status();
-        if (!patched->is_object())
+        }
+        if (!patched->is_object()) {
           return Invalid("patch result is not an object");
+        }
         // A resourceVersion in the patch is a precondition (it survives the patch unchanged
         // only when it equals the current one).
         return PrepareUpdate(info, current, std::move(*patched), subresource);
       });
-  if (!stored.ok())
+  if (!stored.ok()) {
     return ErrorResult(stored.status(), name, info.plural);
+  }
   return {200, **stored};
 }
 
@@ -470,8 +505,9 @@ ApiResult ObjectApi::Delete(const ResourceInfo& info, const std::string& ns,
   std::string want_rv;
   if (!body.empty()) {
     auto parsed = ParseBody(body);
-    if (!parsed.ok())
+    if (!parsed.ok()) {
       return ErrorResult(parsed.status());
+    }
     const json& opts = *parsed;
     if (opts.is_object()) {
       if (opts.contains("gracePeriodSeconds") && opts["gracePeriodSeconds"].is_number_integer()) {
@@ -505,8 +541,9 @@ ApiResult ObjectApi::Delete(const ResourceInfo& info, const std::string& ns,
       // Graceful: mark for deletion; the reaper (our stand-in for the kubelet) removes it.
       auto stored =
           store_.Write(info.StoreName(), key, [&](const ObjectPtr& cur) -> Result<ObjectPtr> {
-            if (!cur)
+            if (!cur) {
               return NotFoundError("pods \"" + name + "\" not found");
+            }
             NPUSHARE_RETURN_IF_ERROR(precondition(*cur));
             const json& m = kube::Field(*cur, "metadata");
             if (m.contains("deletionGracePeriodSeconds") &&
@@ -520,8 +557,9 @@ ApiResult ObjectApi::Delete(const ResourceInfo& info, const std::string& ns,
             (*next)["metadata"]["deletionGracePeriodSeconds"] = g;
             return ObjectPtr(next);
           });
-      if (!stored.ok())
+      if (!stored.ok()) {
         return ErrorResult(stored.status(), name, "pods");
+      }
       return {200, **stored};
     }
   }
@@ -538,8 +576,9 @@ ApiResult ObjectApi::Delete(const ResourceInfo& info, const std::string& ns,
 
 ApiResult ObjectApi::Bind(const std::string& ns, const std::string& name, const std::string& body) {
   auto parsed = ParseBody(body);
-  if (!parsed.ok())
+  if (!parsed.ok()) {
     return ErrorResult(parsed.status());
+  }
   const json& b = *parsed;
   if (!b.is_object() || !b.contains("target") || !b["target"].is_object() ||
       !b["target"].contains("name") || !b["target"]["name"].is_string() ||
@@ -552,17 +591,20 @@ ApiResult ObjectApi::Bind(const std::string& ns, const std::string& name, const 
   if (b.contains("metadata") && b["metadata"].is_object() &&
       b["metadata"].contains("annotations")) {
     annotations = b["metadata"]["annotations"];
-    if (!annotations.is_object())
+    if (!annotations.is_object()) {
       return ErrorResult(Invalid("annotations must be a map"));
+    }
     for (const auto& [k, v] : annotations.items()) {
-      if (!v.is_string())
+      if (!v.is_string()) {
         return ErrorResult(Invalid("annotation values must be strings"));
+      }
     }
   }
   auto stored =
       store_.Write("pods", ns + "/" + name, [&](const ObjectPtr& cur) -> Result<ObjectPtr> {
-        if (!cur)
+        if (!cur) {
           return NotFoundError("pods \"" + name + "\" not found");
+        }
         if (!want_uid.empty() && MetaString(*cur, "uid") != want_uid) {
           return AbortedError("Precondition failed: UID in precondition: " + want_uid);
         }
@@ -580,19 +622,22 @@ ApiResult ObjectApi::Bind(const std::string& ns, const std::string& name, const 
           if (!meta.contains("annotations") || !meta["annotations"].is_object()) {
             meta["annotations"] = json::object();
           }
-          for (const auto& [k, v] : annotations.items())
+          for (const auto& [k, v] : annotations.items()) {
             meta["annotations"][k] = v;
+          }
         }
         json& status = (*next)["status"];
-        if (!status.is_object())
+        if (!status.is_object()) {
           status = json::object();
+        }
         json conds = status.contains("conditions") && status["conditions"].is_array()
                          ? status["conditions"]
                          : json::array();
         json kept = json::array();
         for (auto& c : conds) {
-          if (!(kube::StringField(c, "type") == "PodScheduled"))
+          if (!(kube::StringField(c, "type") == "PodScheduled")) {
             kept.push_back(c);
+          }
         }
         kept.push_back({{"type", "PodScheduled"},
                         {"status", "True"},
@@ -601,8 +646,9 @@ ApiResult ObjectApi::Bind(const std::string& ns, const std::string& name, const 
         status["conditions"] = std::move(kept);
         return ObjectPtr(next);
       });
-  if (!stored.ok())
+  if (!stored.ok()) {
     return ErrorResult(stored.status(), name, "pods");
+  }
   return {201, SuccessStatus(201)};
 }
 
@@ -613,8 +659,9 @@ std::optional<std::chrono::system_clock::time_point> ObjectApi::ReapExpiredPods(
   std::optional<std::chrono::system_clock::time_point> earliest;
   for (const auto& pod : page.items) {
     auto when = kube::ParseRfc3339(MetaString(*pod, "deletionTimestamp"));
-    if (!when.ok())
+    if (!when.ok()) {
       continue;
+    }
     if (*when <= now) {
       std::string uid = MetaString(*pod, "uid");
       store_

@@ -30,10 +30,12 @@ Result<ObjectPtr> ObjectStore::Write(const std::string& resource, const std::str
   auto it = objs.find(key);
   ObjectPtr current = it == objs.end() ? nullptr : it->second;
   Result<ObjectPtr> next = mutate(current);
-  if (!next.ok())
+  if (!next.ok()) {
     return next.status();
-  if (*next == current)
+  }
+  if (*next == current) {
     return current;  // no-op update: no new RV, no event
+  }
   auto stored = std::make_shared<json>(**next);
   int64_t rv = ++rv_;
   (*stored)["metadata"]["resourceVersion"] = std::to_string(rv);
@@ -51,12 +53,14 @@ Result<ObjectPtr> ObjectStore::Remove(const std::string& resource, const std::st
   std::unique_lock<std::mutex> lock(mu_);
   auto& objs = objects_[resource];
   auto it = objs.find(key);
-  if (it == objs.end())
+  if (it == objs.end()) {
     return NotFoundError(key + " not found");
+  }
   if (precondition) {
     Status st = precondition(*it->second);
-    if (!st.ok())
+    if (!st.ok()) {
       return st;
+    }
   }
   ObjectPtr prev = it->second;
   objs.erase(it);
@@ -73,8 +77,9 @@ Result<ObjectPtr> ObjectStore::Remove(const std::string& resource, const std::st
 ObjectPtr ObjectStore::Get(const std::string& resource, const std::string& key) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto r = objects_.find(resource);
-  if (r == objects_.end())
+  if (r == objects_.end()) {
     return nullptr;
+  }
   auto it = r->second.find(key);
   return it == r->second.end() ? nullptr : it->second;
 }
@@ -86,15 +91,18 @@ ObjectStore::Page ObjectStore::ListPage(const std::string& resource, const std::
   std::lock_guard<std::mutex> lock(mu_);
   page.rv = rv_;
   auto r = objects_.find(resource);
-  if (r == objects_.end())
+  if (r == objects_.end()) {
     return page;
+  }
   const auto& objs = r->second;
   auto it = after_key.empty() ? objs.lower_bound(prefix) : objs.upper_bound(after_key);
   for (; it != objs.end(); ++it) {
-    if (it->first.compare(0, prefix.size(), prefix) != 0)
+    if (it->first.compare(0, prefix.size(), prefix) != 0) {
       break;
-    if (filter && !filter(*it->second))
+    }
+    if (filter && !filter(*it->second)) {
       continue;
+    }
     if (limit > 0 && page.items.size() == limit) {
       page.more = true;
       break;
@@ -106,8 +114,9 @@ ObjectStore::Page ObjectStore::ListPage(const std::string& resource, const std::
 }
 
 bool ObjectStore::IsGoneLocked(const std::string& resource, int64_t after_rv) const {
-  if (after_rv > rv_ || after_rv < base_rv_)
+  if (after_rv > rv_ || after_rv < base_rv_) {
     return true;
+  }
   auto h = history_.find(resource);
   return h != history_.end() && after_rv < h->second.compacted_rv;
 }
@@ -180,8 +189,9 @@ Status ObjectStore::Save(const std::string& path) const {
     json& res = doc["resources"] = json::object();
     for (const auto& [name, objs] : objects_) {
       json arr = json::array();
-      for (const auto& [key, obj] : objs)
+      for (const auto& [key, obj] : objs) {
         arr.push_back(*obj);
+      }
       res[name] = std::move(arr);
     }
   }
@@ -195,8 +205,9 @@ Status ObjectStore::Save(const std::string& path) const {
 
 Status ObjectStore::Load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in)
+  if (!in) {
     return FailedPreconditionError("cannot read " + path);
+  }
   std::stringstream ss;
   ss << in.rdbuf();
   json doc = json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
@@ -207,8 +218,9 @@ Status ObjectStore::Load(const std::string& path) {
   }
   std::map<std::string, std::map<std::string, ObjectPtr>> objects;
   for (auto it = doc["resources"].begin(); it != doc["resources"].end(); ++it) {
-    if (!it.value().is_array())
+    if (!it.value().is_array()) {
       return InvalidArgumentError("malformed resource list in " + path);
+    }
     for (auto& obj : it.value()) {
       if (!obj.is_object() || !obj.contains("metadata") || !obj["metadata"].is_object() ||
           !obj["metadata"].contains("name") || !obj["metadata"]["name"].is_string()) {

@@ -15,12 +15,15 @@ const char* MergeKeyFor(std::string_view field) {
       field == "env" || field == "volumes" || field == "imagePullSecrets") {
     return "name";
   }
-  if (field == "volumeMounts" || field == "volumeDevices")
+  if (field == "volumeMounts" || field == "volumeDevices") {
     return "mountPath";
-  if (field == "ports")
+  }
+  if (field == "ports") {
     return "containerPort";
-  if (field == "conditions")
+  }
+  if (field == "conditions") {
     return "type";
+  }
   return nullptr;
 }
 
@@ -56,10 +59,12 @@ Result<json> MergeList(const json& target, const json& patch, const char* key, i
 }
 
 Result<json> Strategic(const json& target, const json& patch, int depth) {
-  if (depth > kMaxDepth)
+  if (depth > kMaxDepth) {
     return InvalidArgumentError("patch nested too deeply");
-  if (!patch.is_object())
+  }
+  if (!patch.is_object()) {
     return patch;
+  }
   if (patch.contains("$patch")) {
     const json& d = patch["$patch"];
     if (d == "replace") {
@@ -67,27 +72,32 @@ Result<json> Strategic(const json& target, const json& patch, int depth) {
       copy.erase("$patch");
       return copy;
     }
-    if (d != "merge" && d != "delete")
+    if (d != "merge" && d != "delete") {
       return InvalidArgumentError("unknown $patch directive");
+    }
   }
   json out = target.is_object() ? target : json::object();
   for (auto it = patch.begin(); it != patch.end(); ++it) {
     const std::string& k = it.key();
     const json& v = it.value();
-    if (k == "$patch" || k == "$retainKeys" || k.rfind("$setElementOrder/", 0) == 0)
+    if (k == "$patch" || k == "$retainKeys" || k.rfind("$setElementOrder/", 0) == 0) {
       continue;
+    }
     if (k.rfind("$deleteFromPrimitiveList/", 0) == 0) {
       std::string field = k.substr(sizeof("$deleteFromPrimitiveList/") - 1);
-      if (!v.is_array())
+      if (!v.is_array()) {
         return InvalidArgumentError(k + " must be a list");
+      }
       if (out.contains(field) && out[field].is_array()) {
         json kept = json::array();
         for (const auto& e : out[field]) {
           bool drop = false;
-          for (const auto& d : v)
+          for (const auto& d : v) {
             drop = drop || d == e;
-          if (!drop)
+          }
+          if (!drop) {
             kept.push_back(e);
+          }
         }
         out[field] = std::move(kept);
       }
@@ -109,10 +119,12 @@ Result<json> Strategic(const json& target, const json& patch, int depth) {
       json merged = out[k];
       for (const auto& e : v) {
         bool present = false;
-        for (const auto& m : merged)
+        for (const auto& m : merged) {
           present = present || m == e;
-        if (!present)
+        }
+        if (!present) {
           merged.push_back(e);
+        }
       }
       out[k] = std::move(merged);
     } else {
@@ -125,8 +137,9 @@ Result<json> Strategic(const json& target, const json& patch, int depth) {
 }  // namespace
 
 Result<json> ApplyMergePatch(const json& target, const json& patch) {
-  if (!patch.is_object())
+  if (!patch.is_object()) {
     return InvalidArgumentError("merge patch must be a JSON object");
+  }
   json out = target;
   try {
     out.merge_patch(patch);
@@ -137,8 +150,9 @@ Result<json> ApplyMergePatch(const json& target, const json& patch) {
 }
 
 Result<json> ApplyStrategicMergePatch(const json& target, const json& patch) {
-  if (!patch.is_object())
+  if (!patch.is_object()) {
     return InvalidArgumentError("strategic merge patch must be an object");
+  }
   try {
     return Strategic(target, patch, 0);
   } catch (const std::exception& e) {
@@ -147,8 +161,9 @@ Result<json> ApplyStrategicMergePatch(const json& target, const json& patch) {
 }
 
 Result<json> ApplyJsonPatch(const json& target, const json& patch) {
-  if (!patch.is_array())
+  if (!patch.is_array()) {
     return InvalidArgumentError("JSON patch must be a list of operations");
+  }
   for (const auto& op : patch) {
     if (!op.is_object() || !op.contains("op") || !op["op"].is_string() || !op.contains("path") ||
         !op["path"].is_string()) {

@@ -19,8 +19,9 @@ const std::vector<ResourceInfo>& AllResources() {
 const ResourceInfo* FindResource(std::string_view group, std::string_view version,
                                  std::string_view plural) {
   for (const auto& r : AllResources()) {
-    if (r.group == group && r.version == version && r.plural == plural)
+    if (r.group == group && r.version == version && r.plural == plural) {
       return &r;
+    }
   }
   return nullptr;
 }
@@ -58,8 +59,9 @@ json ApiGroupListDocument() {
 }
 
 json ApiGroupDocument(std::string_view group) {
-  if (group != "coordination.k8s.io")
+  if (group != "coordination.k8s.io") {
     return nullptr;
+  }
   json g = GroupEntry(std::string(group));
   g["kind"] = "APIGroup";
   g["apiVersion"] = "v1";
@@ -69,16 +71,18 @@ json ApiGroupDocument(std::string_view group) {
 json ApiResourceListDocument(std::string_view group, std::string_view version) {
   json resources = json::array();
   for (const auto& r : AllResources()) {
-    if (r.group != group || r.version != version)
+    if (r.group != group || r.version != version) {
       continue;
+    }
     json verbs = {"create", "delete", "get", "list", "patch", "update", "watch"};
     json entry = {{"name", r.plural},
                   {"singularName", r.singular},
                   {"namespaced", r.namespaced},
                   {"kind", r.kind},
                   {"verbs", verbs}};
-    if (!r.short_names.empty())
+    if (!r.short_names.empty()) {
       entry["shortNames"] = r.short_names;
+    }
     resources.push_back(entry);
     if (r.has_status) {
       resources.push_back({{"name", r.plural + "/status"},
@@ -95,8 +99,9 @@ json ApiResourceListDocument(std::string_view group, std::string_view version) {
                            {"verbs", {"create"}}});
     }
   }
-  if (resources.empty())
+  if (resources.empty()) {
     return nullptr;
+  }
   std::string gv =
       group.empty() ? std::string(version) : std::string(group) + "/" + std::string(version);
   return {{"kind", "APIResourceList"},

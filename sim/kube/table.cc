@@ -21,8 +21,9 @@ std::string Age(const json& obj, std::chrono::system_clock::time_point now) {
     return "<unknown>";
   }
   auto created = kube::ParseRfc3339(m["creationTimestamp"].get<std::string>());
-  if (!created.ok())
+  if (!created.ok()) {
     return "<unknown>";
+  }
   auto age = std::chrono::duration_cast<std::chrono::seconds>(now - *created);
   return HumanAge(age < std::chrono::seconds(0) ? std::chrono::seconds(0) : age);
 }
@@ -38,14 +39,17 @@ json PodCells(const json& pod, const std::string& name, const std::string& age) 
   std::string status = "Unknown";
   if (pod.contains("status") && pod["status"].is_object()) {
     const json& st = pod["status"];
-    if (st.contains("phase") && st["phase"].is_string())
+    if (st.contains("phase") && st["phase"].is_string()) {
       status = st["phase"];
+    }
     if (st.contains("containerStatuses") && st["containerStatuses"].is_array()) {
       for (const auto& cs : st["containerStatuses"]) {
-        if (!cs.is_object())
+        if (!cs.is_object()) {
           continue;
-        if (kube::BoolField(cs, "ready", false))
+        }
+        if (kube::BoolField(cs, "ready", false)) {
           ++ready;
+        }
         if (cs.contains("restartCount") && cs["restartCount"].is_number_integer()) {
           restarts += cs["restartCount"].get<int64_t>();
         }
@@ -99,21 +103,27 @@ bool WantsTable(std::string_view accept) {
 
 std::string HumanAge(std::chrono::seconds age) {
   int64_t s = age.count();
-  if (s < 120)
+  if (s < 120) {
     return std::to_string(s) + "s";
+  }
   int64_t m = s / 60;
-  if (m < 10)
+  if (m < 10) {
     return std::to_string(m) + "m" + (s % 60 ? std::to_string(s % 60) + "s" : "");
-  if (m < 180)
+  }
+  if (m < 180) {
     return std::to_string(m) + "m";
+  }
   int64_t h = m / 60;
-  if (h < 8)
+  if (h < 8) {
     return std::to_string(h) + "h" + (m % 60 ? std::to_string(m % 60) + "m" : "");
-  if (h < 48)
+  }
+  if (h < 48) {
     return std::to_string(h) + "h";
+  }
   int64_t d = h / 24;
-  if (d < 365 * 2)
+  if (d < 365 * 2) {
     return std::to_string(d) + "d";
+  }
   return std::to_string(d / 365) + "y" + std::to_string(d % 365) + "d";
 }
 
@@ -161,10 +171,12 @@ json MakeTable(const ResourceInfo& info, const std::vector<ObjectPtr>& objects,
     rows.push_back(std::move(row));
   }
   json meta = json::object();
-  if (!rv.empty())
+  if (!rv.empty()) {
     meta["resourceVersion"] = rv;
-  if (!continue_token.empty())
+  }
+  if (!continue_token.empty()) {
     meta["continue"] = continue_token;
+  }
   return {{"kind", "Table"},
           {"apiVersion", "meta.k8s.io/v1"},
           {"metadata", meta},

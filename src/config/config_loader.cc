@@ -81,8 +81,9 @@ bool Decode(std::string_view text, std::string_view source, const KindSpec& spec
             ValidateFn validate, Config* cfg, SourceMap* positions, Diagnostics* local) {
   try {
     LocatedConfig located;
-    if (!Locate(text, source, spec, &located, local))
+    if (!Locate(text, source, spec, &located, local)) {
       return false;
+    }
     DecodeContext ctx(std::string(source), located.mapping, positions, local);
     decode(located.root, ctx, cfg);
   } catch (const std::exception& e) {
@@ -95,10 +96,12 @@ bool Decode(std::string_view text, std::string_view source, const KindSpec& spec
 }
 
 void Append(Diagnostics* diags, Diagnostics&& local) {
-  if (diags == nullptr)
+  if (diags == nullptr) {
     return;
-  for (auto& d : local)
+  }
+  for (auto& d : local) {
     diags->push_back(std::move(d));
+  }
 }
 
 // ReadFile: the contents of `path`, limited to kMaxConfigFileBytes. An oversized file is an
@@ -116,8 +119,9 @@ template <typename Config, typename ParseFn>
 Result<Config> LoadFile(const std::string& path, Diagnostics* diags, ParseFn parse) {
   Result<std::string> text = ReadFile(path);
   if (!text.ok()) {
-    if (diags != nullptr)
+    if (diags != nullptr) {
       AddError(diags, path, SourcePos{}, text.status().message());
+    }
     return text.status();
   }
   return parse(*text, path, diags);
@@ -277,8 +281,9 @@ int ValidateConfigFiles(const std::vector<std::string>& paths, std::ostream& out
 
   int status = 0;
   for (const auto& rep : reports) {
-    for (const auto& d : rep.diags)
+    for (const auto& d : rep.diags) {
       out << FormatDiagnostic(d) << "\n";
+    }
     const int errors = CountSeverity(rep.diags, Severity::kError);
     const int warnings = CountSeverity(rep.diags, Severity::kWarning);
     out << rep.path << ": ";
@@ -292,8 +297,9 @@ int ValidateConfigFiles(const std::vector<std::string>& paths, std::ostream& out
     } else {
       out << "OK (" << Plural(static_cast<int>(rep.node->cfg.nodes.size()), "node") << ")";
     }
-    if (warnings > 0)
+    if (warnings > 0) {
       out << ", " << Plural(warnings, "warning");
+    }
     out << "\n";
   }
   return status;

@@ -19,8 +19,9 @@ class Reporter {
   bool Skip(const std::string& field) const { return positions_.IsInvalid(field); }
 
   void Add(Severity s, const std::string& field, std::string message) {
-    if (Skip(field))
+    if (Skip(field)) {
       return;
+    }
     const SourcePos pos = positions_.Find(field);
     diags_->push_back(
         Diagnostic{s, std::string(source_), pos.line, pos.column, field, std::move(message)});
@@ -79,8 +80,9 @@ void ValidateChip(const ChipConfig& chip, const std::string& p, Reporter& r) {
                              NameField{"resourceCoreName", &chip.resource_core_name, false}}) {
     const std::string field = p + "." + f.key;
     if (f.value->empty()) {
-      if (f.required)
+      if (f.required) {
         r.Error(field, std::string(f.key) + " is required");
+      }
       continue;
     }
     ValidateName(r, field, *f.value, ExtendedResourceNameProblem);
@@ -193,8 +195,9 @@ void ValidateDeviceConfig(const DeviceConfig& cfg, const SourceMap& positions,
          {std::pair<const char*, const std::string*>{"resourceName", &chip.resource_name},
           {"resourceMemoryName", &chip.resource_memory_name},
           {"resourceCoreName", &chip.resource_core_name}}) {
-      if (value->empty())
+      if (value->empty()) {
         continue;
+      }
       const std::string field = p + "." + key;
       auto [it, inserted] = resource_names.emplace(*value, field);
       if (!inserted) {
@@ -248,16 +251,19 @@ void ValidateNodeConfig(const NodeConfig& cfg, const SourceMap& positions, std::
 void CheckSoftSlicingReachable(const DeviceConfig& device, const SourceMap& positions,
                                std::string_view source, const NodeConfig& nodes,
                                Diagnostics* diags) {
-  if (device.hami_vnpu_core)
+  if (device.hami_vnpu_core) {
     return;
+  }
   for (const NodeConfigEntry& n : nodes.nodes) {
-    if (n.hami_vnpu_core.value_or(false))
+    if (n.hami_vnpu_core.value_or(false)) {
       return;
+    }
   }
   Reporter r(positions, source, diags);
   for (size_t i = 0; i < device.chips.size(); ++i) {
-    if (device.chips[i].resource_core_name.empty())
+    if (device.chips[i].resource_core_name.empty()) {
       continue;
+    }
     r.Warning(ChipPath(i) + ".resourceCoreName",
               "soft slicing is off globally (vnpus.hamiVnpuCore: false) and no node-config "
               "entry sets hami-vnpu-core: true, so requests for " +

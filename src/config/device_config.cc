@@ -6,24 +6,27 @@ namespace npushare::config {
 
 const ChipConfig* DeviceConfig::FindByCommonWord(std::string_view cw) const {
   for (const auto& c : chips) {
-    if (c.common_word == cw)
+    if (c.common_word == cw) {
       return &c;
+    }
   }
   return nullptr;
 }
 
 const ChipConfig* DeviceConfig::FindByChipName(std::string_view name) const {
   for (const auto& c : chips) {
-    if (c.chip_name == name)
+    if (c.chip_name == name) {
       return &c;
+    }
   }
   return nullptr;
 }
 
 const ChipConfig* DeviceConfig::FindByResourceName(std::string_view name) const {
   for (const auto& c : chips) {
-    if (c.resource_name == name)
+    if (c.resource_name == name) {
       return &c;
+    }
   }
   return nullptr;
 }

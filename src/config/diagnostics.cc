@@ -6,12 +6,14 @@ std::string FormatDiagnostic(const Diagnostic& d) {
   std::string out = d.file;
   if (d.line > 0) {
     out += ":" + std::to_string(d.line);
-    if (d.column > 0)
+    if (d.column > 0) {
       out += ":" + std::to_string(d.column);
+    }
   }
   out += d.severity == Severity::kError ? ": error: " : ": warning: ";
-  if (!d.field.empty())
+  if (!d.field.empty()) {
     out += d.field + ": ";
+  }
   out += d.message;
   return out;
 }
@@ -43,8 +45,9 @@ std::string Quote(std::string_view s, size_t max_chars) {
 int CountSeverity(const Diagnostics& diags, Severity s) {
   int n = 0;
   for (const auto& d : diags) {
-    if (d.severity == s)
+    if (d.severity == s) {
       ++n;
+    }
   }
   return n;
 }

@@ -12,13 +12,16 @@ bool IsAlnum(char c) {
 
 // Dns1123LabelOk: [a-z0-9]([-a-z0-9]*[a-z0-9])?, 1..63 characters.
 bool Dns1123LabelOk(std::string_view s) {
-  if (s.empty() || s.size() > 63)
+  if (s.empty() || s.size() > 63) {
     return false;
-  if (!IsLowerAlnum(s.front()) || !IsLowerAlnum(s.back()))
+  }
+  if (!IsLowerAlnum(s.front()) || !IsLowerAlnum(s.back())) {
     return false;
+  }
   for (char c : s) {
-    if (!IsLowerAlnum(c) && c != '-')
+    if (!IsLowerAlnum(c) && c != '-') {
       return false;
+    }
   }
   return true;
 }
@@ -26,10 +29,12 @@ bool Dns1123LabelOk(std::string_view s) {
 }  // namespace
 
 std::string Dns1123SubdomainProblem(std::string_view s) {
-  if (s.empty())
+  if (s.empty()) {
     return "must not be empty";
-  if (s.size() > 253)
+  }
+  if (s.size() > 253) {
     return "must be at most 253 characters";
+  }
   size_t start = 0;
   while (true) {
     const size_t dot = s.find('.', start);
@@ -39,17 +44,20 @@ std::string Dns1123SubdomainProblem(std::string_view s) {
       return "must be a lowercase RFC 1123 subdomain ([a-z0-9] and '-', dot-separated labels "
              "starting and ending with [a-z0-9])";
     }
-    if (dot == std::string_view::npos)
+    if (dot == std::string_view::npos) {
       return "";
+    }
     start = dot + 1;
   }
 }
 
 std::string QualifiedNamePartProblem(std::string_view s) {
-  if (s.empty())
+  if (s.empty()) {
     return "must not be empty";
-  if (s.size() > 63)
+  }
+  if (s.size() > 63) {
     return "must be at most 63 characters";
+  }
   if (!IsAlnum(s.front()) || !IsAlnum(s.back())) {
     return "must start and end with an alphanumeric character";
   }
@@ -62,8 +70,9 @@ std::string QualifiedNamePartProblem(std::string_view s) {
 }
 
 std::string CommonWordProblem(std::string_view s) {
-  if (s.empty())
+  if (s.empty()) {
     return "must not be empty";
+  }
   if (s.size() > kMaxCommonWordLength) {
     return "must be at most " + std::to_string(kMaxCommonWordLength) +
            " characters so that hami.io/<cw>-devices-to-allocate is a valid annotation key";
@@ -87,24 +96,29 @@ std::string ExtendedResourceNameProblem(std::string_view s) {
   }
   const std::string_view domain = s.substr(0, slash);
   const std::string_view name = s.substr(slash + 1);
-  if (std::string p = Dns1123SubdomainProblem(domain); !p.empty())
+  if (std::string p = Dns1123SubdomainProblem(domain); !p.empty()) {
     return "domain " + p;
+  }
   // The API server also validates "requests.<name>" for quota, which costs 9 characters.
-  if (domain.size() > 253 - 9)
+  if (domain.size() > 253 - 9) {
     return "domain is too long";
+  }
   if (domain == "kubernetes.io" || (domain.size() > 14 && domain.ends_with(".kubernetes.io"))) {
     return "the kubernetes.io domain is reserved for native resources";
   }
-  if (std::string p = QualifiedNamePartProblem(name); !p.empty())
+  if (std::string p = QualifiedNamePartProblem(name); !p.empty()) {
     return "name part " + p;
+  }
   return "";
 }
 
 std::string TemplateNameProblem(std::string_view s) {
-  if (s.empty())
+  if (s.empty()) {
     return "must not be empty";
-  if (s.size() > 63)
+  }
+  if (s.size() > 63) {
     return "must be at most 63 characters";
+  }
   for (char c : s) {
     if (!IsAlnum(c) && c != '-' && c != '_' && c != '.') {
       return "may contain only [A-Za-z0-9], '.', '_' and '-'";

@@ -4,8 +4,9 @@ namespace npushare::config {
 
 const NodeConfigEntry* NodeConfig::Find(std::string_view node_name) const {
   for (const auto& n : nodes) {
-    if (n.name == node_name)
+    if (n.name == node_name) {
       return &n;
+    }
   }
   return nullptr;
 }

@@ -11,22 +11,30 @@ namespace {
 constexpr size_t kMaxRawMessage = 256;
 
 StatusCode CodeForReason(std::string_view reason) {
-  if (reason == "AlreadyExists")
+  if (reason == "AlreadyExists") {
     return StatusCode::kAlreadyExists;
-  if (reason == "Conflict")
+  }
+  if (reason == "Conflict") {
     return StatusCode::kAborted;
-  if (reason == "Gone" || reason == "Expired")
+  }
+  if (reason == "Gone" || reason == "Expired") {
     return StatusCode::kOutOfRange;
-  if (reason == "NotFound")
+  }
+  if (reason == "NotFound") {
     return StatusCode::kNotFound;
-  if (reason == "Forbidden")
+  }
+  if (reason == "Forbidden") {
     return StatusCode::kPermissionDenied;
-  if (reason == "Unauthorized")
+  }
+  if (reason == "Unauthorized") {
     return StatusCode::kUnauthenticated;
-  if (reason == "TooManyRequests")
+  }
+  if (reason == "TooManyRequests") {
     return StatusCode::kResourceExhausted;
-  if (reason == "Invalid" || reason == "BadRequest")
+  }
+  if (reason == "Invalid" || reason == "BadRequest") {
     return StatusCode::kInvalidArgument;
+  }
   return StatusCode::kOk;  // unknown reason: fall back to the HTTP code
 }
 
@@ -57,8 +65,9 @@ StatusCode CodeForHttp(int code) {
     default:
       break;
   }
-  if (code >= 500 && code <= 599)
+  if (code >= 500 && code <= 599) {
     return StatusCode::kUnavailable;
+  }
   return StatusCode::kUnknown;
 }
 
@@ -73,8 +82,9 @@ Status StatusFromHttp(int http_code, std::string_view body) {
   nlohmann::json parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (StringField(parsed, "kind") == "Status") {
     const auto& m = parsed["message"];
-    if (m.is_string())
+    if (m.is_string()) {
       message = m.get<std::string>();
+    }
     const auto& r = parsed["reason"];
     if (r.is_string()) {
       StatusCode by_reason = CodeForReason(r.get<std::string>());

@@ -16,8 +16,9 @@ std::string HttpResponse::Header(std::string_view name) const {
 void StreamCancel::Cancel() {
   cancelled_.store(true);
   std::lock_guard<std::mutex> lock(mu_);
-  if (waker_)
+  if (waker_) {
     waker_();
+  }
 }
 
 void StreamCancel::SetWaker(std::function<void()> waker) {

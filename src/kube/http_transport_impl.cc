@@ -2,14 +2,14 @@
 
 #include <curl/curl.h>
 
-#include <fstream>
-#include <sstream>
+#include "common/file_reader.h"
 
 namespace npushare::kube {
 namespace {
 
 constexpr size_t kMaxBodyBytes = size_t{1} << 30;  // refuse absurd responses (1 GiB)
 constexpr size_t kMaxIdleHandles = 16;
+constexpr size_t kMaxTokenFileBytes = 64 * 1024;  // service-account tokens are about 1 KiB
 
 void GlobalInit() {
   static std::once_flag once;
@@ -31,8 +31,9 @@ constexpr const char* kRejectedCredentialAlerts[] = {
 
 bool IsRejectedCredentialAlert(const std::string& curl_message) {
   for (const char* alert : kRejectedCredentialAlerts) {
-    if (curl_message.find(alert) != std::string::npos)
+    if (curl_message.find(alert) != std::string::npos) {
       return true;
+    }
   }
   return false;
 }
@@ -40,8 +41,9 @@ bool IsRejectedCredentialAlert(const std::string& curl_message) {
 // MapCurlError: the one place a CURLcode becomes a Status (see http_transport.h for codes).
 Status MapCurlError(CURLcode rc, const char* errbuf) {
   std::string msg = std::string(curl_easy_strerror(rc));
-  if (errbuf != nullptr && errbuf[0] != '\0')
+  if (errbuf != nullptr && errbuf[0] != '\0') {
     msg += std::string(": ") + errbuf;
+  }
   if (rc == CURLE_SSL_CLIENTCERT ||
       ((rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_SSL_CONNECT_ERROR) &&
        IsRejectedCredentialAlert(msg))) {
@@ -68,8 +70,9 @@ Status MapCurlError(CURLcode rc, const char* errbuf) {
 }
 
 std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' '))
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) {
     s.pop_back();
+  }
   return s;
 }
 
@@ -90,8 +93,9 @@ struct CurlTransport::Call {
   bool line_too_long = false;
 
   ~Call() {
-    if (headers != nullptr)
+    if (headers != nullptr) {
       curl_slist_free_all(headers);
+    }
   }
 
   bool IsSuccess() {
@@ -110,11 +114,13 @@ struct CurlTransport::Call {
     auto colon = line.find(':');
     if (colon != std::string_view::npos) {
       std::string name(line.substr(0, colon));
-      for (auto& c : name)
+      for (auto& c : name) {
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
       std::string value(line.substr(colon + 1));
-      while (!value.empty() && (value.front() == ' '))
+      while (!value.empty() && (value.front() == ' ')) {
         value.erase(0, 1);
+      }
       value = Trim(value);
       call->response.headers.emplace_back(std::move(name), std::move(value));
     }
@@ -168,8 +174,9 @@ CurlTransport::CurlTransport(RestConfig config, Clock& clock)
 }
 
 CurlTransport::~CurlTransport() {
-  for (void* h : idle_handles_)
+  for (void* h : idle_handles_) {
     curl_easy_cleanup(static_cast<CURL*>(h));
+  }
 }
 
 void* CurlTransport::AcquireHandle() {
@@ -196,17 +203,19 @@ void CurlTransport::ReleaseHandle(void* handle) {
 
 std::string CurlTransport::CurrentToken() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (config_.bearer_token_file.empty())
+  if (config_.bearer_token_file.empty()) {
     return token_;
+  }
   auto now = clock_.Now();
   if (token_.empty() || now - token_read_at_ >= config_.token_reload_period) {
-    std::ifstream in(config_.bearer_token_file);
-    if (in) {
-      std::stringstream ss;
-      ss << in.rdbuf();
-      std::string t = Trim(ss.str());
-      if (!t.empty())
-        token_ = t;  // keep the previous token if the file is briefly empty
+    // Bounded: a token file that grew absurdly (or a FIFO, a device) is refused and the previous
+    // token kept, like a briefly empty or missing one.
+    Result<std::string> data = ReadFileLimited(config_.bearer_token_file, kMaxTokenFileBytes);
+    if (data.ok()) {
+      std::string t = Trim(*data);
+      if (!t.empty()) {
+        token_ = t;
+      }
     }
     token_read_at_ = now;
   }
@@ -234,8 +243,9 @@ Status CurlTransport::Configure(void* handle, Call& call, const HttpRequest& req
   }
   curl_easy_setopt(easy, CURLOPT_USERAGENT, config_.user_agent.c_str());
   // TLS.
-  if (!config_.ca_file.empty())
+  if (!config_.ca_file.empty()) {
     curl_easy_setopt(easy, CURLOPT_CAINFO, config_.ca_file.c_str());
+  }
   if (!config_.ca_data.empty()) {
     curl_blob blob{const_cast<char*>(config_.ca_data.data()), config_.ca_data.size(),
                    CURL_BLOB_COPY};
@@ -297,8 +307,9 @@ Status CurlTransport::Configure(void* handle, Call& call, const HttpRequest& req
 
 Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
   void* handle = AcquireHandle();
-  if (handle == nullptr)
+  if (handle == nullptr) {
     return InternalError("curl_easy_init failed");
+  }
   Call call;
   Status st = Configure(handle, call, request, /*streaming=*/false);
   if (!st.ok()) {
@@ -310,10 +321,12 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
   curl_easy_getinfo(static_cast<CURL*>(handle), CURLINFO_RESPONSE_CODE, &code);
   curl_easy_setopt(static_cast<CURL*>(handle), CURLOPT_HTTPHEADER, nullptr);
   ReleaseHandle(handle);
-  if (call.body_too_large)
+  if (call.body_too_large) {
     return ResourceExhaustedError("response body too large");
-  if (rc != CURLE_OK)
+  }
+  if (rc != CURLE_OK) {
     return MapCurlError(rc, call.errbuf);
+  }
   call.response.status_code = static_cast<int>(code);
   return std::move(call.response);
 }
@@ -323,10 +336,12 @@ Result<HttpResponse> CurlTransport::Stream(const HttpRequest& request, const Lin
   CURL* easy = curl_easy_init();
   CURLM* multi = curl_multi_init();
   if (easy == nullptr || multi == nullptr) {
-    if (easy != nullptr)
+    if (easy != nullptr) {
       curl_easy_cleanup(easy);
-    if (multi != nullptr)
+    }
+    if (multi != nullptr) {
       curl_multi_cleanup(multi);
+    }
     return InternalError("curl init failed");
   }
   Call call;
@@ -336,13 +351,15 @@ Result<HttpResponse> CurlTransport::Stream(const HttpRequest& request, const Lin
   Result<HttpResponse> result = InternalError("stream did not finish");
   if (st.ok()) {
     curl_multi_add_handle(multi, easy);
-    if (cancel != nullptr)
+    if (cancel != nullptr) {
       cancel->SetWaker([multi] { curl_multi_wakeup(multi); });
+    }
     CURLcode done_rc = CURLE_OK;
     bool done = false;
     while (!done) {
-      if (cancel != nullptr && cancel->cancelled())
+      if (cancel != nullptr && cancel->cancelled()) {
         break;
+      }
       int running = 0;
       CURLMcode mc = curl_multi_perform(multi, &running);
       if (mc != CURLM_OK) {
@@ -363,8 +380,9 @@ Result<HttpResponse> CurlTransport::Stream(const HttpRequest& request, const Lin
       }
       curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
     }
-    if (cancel != nullptr)
+    if (cancel != nullptr) {
       cancel->SetWaker({});
+    }
     long code = 0;  // NOLINT(google-runtime-int)
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
     curl_multi_remove_handle(multi, easy);

@@ -13,11 +13,13 @@ namespace {
 
 // Prune: applies the options' transforms to an object before it is cached.
 void Prune(const InformerOptions& options, json& obj) {
-  if (!options.strip_managed_fields)
+  if (!options.strip_managed_fields) {
     return;
+  }
   auto m = obj.find("metadata");
-  if (m != obj.end() && m->is_object())
+  if (m != obj.end() && m->is_object()) {
     m->erase("managedFields");
+  }
 }
 
 }  // namespace
@@ -34,8 +36,9 @@ void Informer::AddHandlers(InformerHandlers handlers) {
 }
 
 void Informer::Start() {
-  if (started_.exchange(true))
+  if (started_.exchange(true)) {
     return;
+  }
   run_thread_ = std::thread([this] { Run(); });
   // Resync only re-delivers objects to on_update; without that handler it would parse the whole
   // cache every period for nothing.
@@ -51,10 +54,12 @@ void Informer::Stop() {
   }
   cv_.notify_all();
   cancel_.Cancel();
-  if (run_thread_.joinable())
+  if (run_thread_.joinable()) {
     run_thread_.join();
-  if (resync_thread_.joinable())
+  }
+  if (resync_thread_.joinable()) {
     resync_thread_.join();
+  }
 }
 
 bool Informer::HasSynced() const {
@@ -80,8 +85,9 @@ Informer::Entry Informer::MakeEntry(const ObjectPtr& obj) const {
 }
 
 Informer::ObjectPtr Informer::Materialize(const Entry& e) {
-  if (e.object)
+  if (e.object) {
     return e.object;
+  }
   // The text was produced by dump(), so it parses; a failure would yield a discarded value
   // rather than an exception.
   return std::make_shared<const json>(json::parse(e.text, nullptr, /*allow_exceptions=*/false));
@@ -92,8 +98,9 @@ Informer::ObjectPtr Informer::Get(const std::string& key) const {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cache_.find(key);
-    if (it == cache_.end())
+    if (it == cache_.end()) {
       return nullptr;
+    }
     copy = it->second;
   }
   return Materialize(copy);
@@ -104,13 +111,15 @@ std::vector<Informer::ObjectPtr> Informer::List() const {
   {
     std::lock_guard<std::mutex> lock(mu_);
     copies.reserve(cache_.size());
-    for (const auto& [k, v] : cache_)
+    for (const auto& [k, v] : cache_) {
       copies.push_back(v);
+    }
   }
   std::vector<ObjectPtr> out;
   out.reserve(copies.size());
-  for (const auto& e : copies)
+  for (const auto& e : copies) {
     out.push_back(Materialize(e));
+  }
   return out;
 }
 
@@ -148,21 +157,26 @@ Status Informer::ListAndReplace(const std::string& rv) {
   std::unordered_map<std::string, ObjectPtr> parsed;  // for handlers only
   bool want_objects = handlers_.on_add || handlers_.on_update;
   for (auto& item : list["items"]) {
-    if (!item.is_object())
+    if (!item.is_object()) {
       continue;
+    }
     std::string key = ObjectKey(item);
-    if (key.empty())
+    if (key.empty()) {
       continue;
+    }
     // Items of built-in lists carry no kind/apiVersion; add them so handlers see full objects.
-    if (!item.contains("kind"))
+    if (!item.contains("kind")) {
       item["kind"] = type_.kind;
-    if (!item.contains("apiVersion"))
+    }
+    if (!item.contains("apiVersion")) {
       item["apiVersion"] = ApiVersion(type_);
+    }
     Prune(options_, item);
     auto obj = std::make_shared<const json>(std::move(item));
     fresh.emplace(key, MakeEntry(obj));
-    if (want_objects)
+    if (want_objects) {
       parsed.emplace(std::move(key), std::move(obj));
+    }
   }
   list = json();  // release the raw list before building handler arguments
   // Diff against the old cache so a relist produces exactly the changes that happened.
@@ -176,16 +190,18 @@ Status Informer::ListAndReplace(const std::string& rv) {
       auto p = parsed.find(key);
       ObjectPtr obj = p != parsed.end() ? p->second : nullptr;
       if (it == cache_.end()) {
-        if (obj)
+        if (obj) {
           adds.push_back(obj);
+        }
       } else if (it->second.rv != entry.rv && obj) {
         updates.emplace_back(Materialize(it->second), obj);
       }
     }
     if (handlers_.on_delete) {
       for (const auto& [key, entry] : cache_) {
-        if (fresh.find(key) == fresh.end())
+        if (fresh.find(key) == fresh.end()) {
           deletes.push_back(Materialize(entry));
+        }
       }
     }
     cache_ = std::move(fresh);
@@ -197,16 +213,19 @@ Status Informer::ListAndReplace(const std::string& rv) {
   cv_.notify_all();
   std::lock_guard<std::mutex> hl(handler_mu_);
   for (const auto& d : deletes) {
-    if (handlers_.on_delete)
+    if (handlers_.on_delete) {
       handlers_.on_delete(*d);
+    }
   }
   for (const auto& a : adds) {
-    if (handlers_.on_add)
+    if (handlers_.on_add) {
       handlers_.on_add(*a);
+    }
   }
   for (const auto& [o, n] : updates) {
-    if (handlers_.on_update)
+    if (handlers_.on_update) {
       handlers_.on_update(*o, *n);
+    }
   }
   return OkStatus();
 }
@@ -215,13 +234,15 @@ bool Informer::ApplyEvent(WatchEvent&& ev) {
   std::string rv = ResourceVersionOf(ev.object);
   if (ev.type == "BOOKMARK") {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!rv.empty())
+    if (!rv.empty()) {
       last_rv_ = rv;
+    }
     return !stopping_;
   }
   std::string key = ObjectKey(ev.object);
-  if (key.empty())
+  if (key.empty()) {
     return true;  // nothing we could index; keep watching
+  }
   Prune(options_, ev.object);
   auto obj = std::make_shared<const json>(std::move(ev.object));
   Entry entry;
@@ -232,10 +253,12 @@ bool Informer::ApplyEvent(WatchEvent&& ev) {
   enum { kNone, kAdd, kUpdate, kDelete } action = kNone;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_)
+    if (stopping_) {
       return false;
-    if (!rv.empty())
+    }
+    if (!rv.empty()) {
       last_rv_ = rv;
+    }
     auto it = cache_.find(key);
     if (ev.type == "DELETED") {
       if (it != cache_.end()) {
@@ -248,27 +271,32 @@ bool Informer::ApplyEvent(WatchEvent&& ev) {
     } else if (it->second.rv == rv) {
       ++stats_.duplicates;
     } else {
-      if (handlers_.on_update)
+      if (handlers_.on_update) {
         old = Materialize(it->second);
+      }
       it->second = std::move(entry);
       action = kUpdate;
     }
-    if (action != kNone)
+    if (action != kNone) {
       ++stats_.events;
+    }
   }
   std::lock_guard<std::mutex> hl(handler_mu_);
   switch (action) {
     case kAdd:
-      if (handlers_.on_add)
+      if (handlers_.on_add) {
         handlers_.on_add(*obj);
+      }
       break;
     case kUpdate:
-      if (handlers_.on_update)
+      if (handlers_.on_update) {
         handlers_.on_update(*old, *obj);
+      }
       break;
     case kDelete:
-      if (handlers_.on_delete)
+      if (handlers_.on_delete) {
         handlers_.on_delete(*obj);
+      }
       break;
     default:
       break;
@@ -291,16 +319,19 @@ void Informer::Run() {
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_)
+      if (stopping_) {
         return;
+      }
     }
     if (need_list) {
       Status st = ListAndReplace(list_rv);
       if (!st.ok()) {
-        if (IsGone(st))
+        if (IsGone(st)) {
           list_rv = "";
-        if (!WaitBackoff(next_backoff()))
+        }
+        if (!WaitBackoff(next_backoff())) {
           return;
+        }
         continue;
       }
       need_list = false;
@@ -328,8 +359,9 @@ void Informer::Run() {
         &cancel_);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_)
+      if (stopping_) {
         return;
+      }
       if (IsGone(st)) {
         ++stats_.gone;
       } else if (!st.ok()) {
@@ -351,21 +383,24 @@ void Informer::Run() {
       list_rv = "";  // consistent read after 410
       continue;
     }
-    if (!WaitBackoff(next_backoff()))
+    if (!WaitBackoff(next_backoff())) {
       return;
+    }
   }
 }
 
 void Informer::ResyncLoop() {
   for (;;) {
-    if (!WaitBackoff(options_.resync_period))
+    if (!WaitBackoff(options_.resync_period)) {
       return;
+    }
     std::vector<ObjectPtr> snapshot = List();
     std::lock_guard<std::mutex> hl(handler_mu_);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_)
+      if (stopping_) {
         return;
+      }
     }
     for (const auto& obj : snapshot) {
       handlers_.on_update(*obj, *obj);  // set: Start() runs this loop only then

@@ -17,8 +17,9 @@ constexpr char kJson[] = "application/json";
 std::string QueryFor(const ListOptions& o) {
   std::string q;
   auto add = [&q](const char* k, const std::string& v) {
-    if (v.empty())
+    if (v.empty()) {
       return;
+    }
     q += q.empty() ? "?" : "&";
     q += k;
     q += "=";
@@ -26,8 +27,9 @@ std::string QueryFor(const ListOptions& o) {
   };
   add("labelSelector", o.label_selector);
   add("fieldSelector", o.field_selector);
-  if (o.limit > 0)
+  if (o.limit > 0) {
     add("limit", std::to_string(o.limit));
+  }
   add("continue", o.continue_token);
   add("resourceVersion", o.resource_version);
   return q;
@@ -124,10 +126,12 @@ Result<HttpResponse> KubeClient::Execute(const HttpRequest& request, Verb verb) 
 Result<json> KubeClient::ExecuteJson(const HttpRequest& request, Verb verb) {
   NPUSHARE_ASSIGN_OR_RETURN(HttpResponse resp, Execute(request, verb));
   Status st = StatusFromHttp(resp.status_code, resp.body);
-  if (!st.ok())
+  if (!st.ok()) {
     return st.WithContext(request.method + " " + request.target);
-  if (resp.body.empty())
+  }
+  if (resp.body.empty()) {
     return json::object();
+  }
   return ParseJson(resp.body, request.method + " " + request.target);
 }
 
@@ -143,28 +147,32 @@ Result<json> KubeClient::List(const ResourceType& type, std::string_view ns,
 
 Result<json> KubeClient::ListAll(const ResourceType& type, std::string_view ns,
                                  ListOptions options) {
-  if (options.limit <= 0)
+  if (options.limit <= 0) {
     options.limit = 500;
+  }
   json result;
   json items = json::array();
   for (;;) {
     NPUSHARE_ASSIGN_OR_RETURN(json page, List(type, ns, options));
-    if (!page.is_object())
+    if (!page.is_object()) {
       return Status(StatusCode::kDataLoss, "LIST answer is not an object");
+    }
     if (result.is_null()) {
       result = page;
       result.erase("items");
     }
     auto it = page.find("items");
     if (it != page.end() && it->is_array()) {
-      for (auto& item : *it)
+      for (auto& item : *it) {
         items.push_back(std::move(item));
+      }
     } else if (it != page.end() && !it->is_null()) {
       return Status(StatusCode::kDataLoss, "LIST items is not an array");
     }
     std::string cont = StringField(Field(page, "metadata"), "continue");
-    if (cont.empty())
+    if (cont.empty()) {
       break;
+    }
     options.continue_token = cont;
     options.resource_version.clear();  // a continue token carries its own snapshot
   }
@@ -185,8 +193,9 @@ Result<json> KubeClient::Create(const ResourceType& type, std::string_view ns, c
 Result<json> KubeClient::Update(const ResourceType& type, std::string_view ns, const json& object,
                                 std::string_view subresource) {
   std::string name = StringField(Field(object, "metadata"), "name");
-  if (name.empty())
+  if (name.empty()) {
     return InvalidArgumentError("Update: object has no metadata.name");
+  }
   HttpRequest r = MakeRequest("PUT", ObjectPath(type, ns, name, subresource));
   r.headers.emplace_back("Content-Type", kJson);
   r.body = Dump(object);
@@ -199,14 +208,16 @@ Result<json> KubeClient::Patch(const ResourceType& type, std::string_view ns, st
   json body = patch;
   if (!options.resource_version.empty()) {
     if (patch_type == PatchType::kJson) {
-      if (!body.is_array())
+      if (!body.is_array()) {
         return InvalidArgumentError("JSON patch must be an array");
+      }
       body.insert(body.begin(), json{{"op", "test"},
                                      {"path", "/metadata/resourceVersion"},
                                      {"value", options.resource_version}});
     } else {
-      if (!body.is_object())
+      if (!body.is_object()) {
         return InvalidArgumentError("merge patch must be an object");
+      }
       body["metadata"]["resourceVersion"] = options.resource_version;
     }
   }
@@ -220,8 +231,9 @@ Status KubeClient::Delete(const ResourceType& type, std::string_view ns, std::st
                           const DeleteOptions& options) {
   HttpRequest r = MakeRequest("DELETE", ObjectPath(type, ns, name));
   json body = {{"kind", "DeleteOptions"}, {"apiVersion", "v1"}};
-  if (options.grace_period_seconds)
+  if (options.grace_period_seconds) {
     body["gracePeriodSeconds"] = *options.grace_period_seconds;
+  }
   if (!options.uid_precondition.empty()) {
     body["preconditions"] = {{"uid", options.uid_precondition}};
   }
@@ -237,10 +249,12 @@ Status KubeClient::Bind(std::string_view ns, std::string_view pod, std::string_v
                   {"kind", "Binding"},
                   {"metadata", {{"name", pod}, {"namespace", ns}}},
                   {"target", {{"apiVersion", "v1"}, {"kind", "Node"}, {"name", node}}}};
-  if (!annotations.empty())
+  if (!annotations.empty()) {
     binding["metadata"]["annotations"] = annotations;
-  if (!pod_uid.empty())
+  }
+  if (!pod_uid.empty()) {
     binding["metadata"]["uid"] = pod_uid;
+  }
   HttpRequest r = MakeRequest("POST", ObjectPath(kPods, ns, pod, "binding"));
   r.headers.emplace_back("Content-Type", kJson);
   r.body = Dump(binding);
@@ -262,8 +276,9 @@ Result<json> KubeClient::RecordEvent(const json& involved, std::string_view type
               {"name", meta.name},
               {"uid", meta.uid},
               {"resourceVersion", meta.resource_version}};
-  if (!meta.namespace_name.empty())
+  if (!meta.namespace_name.empty()) {
     ref["namespace"] = meta.namespace_name;
+  }
   json event = {{"apiVersion", "v1"},
                 {"kind", "Event"},
                 {"metadata", {{"name", meta.name + suffix}, {"namespace", ns}}},
@@ -287,8 +302,9 @@ Status KubeClient::Watch(const ResourceType& type, std::string_view ns, const Wa
   std::string target = CollectionPath(type, ns) + QueryFor(lo);
   target += target.find('?') == std::string::npos ? "?" : "&";
   target += "watch=1";
-  if (options.allow_bookmarks)
+  if (options.allow_bookmarks) {
     target += "&allowWatchBookmarks=true";
+  }
   if (options.timeout_seconds > 0) {
     target += "&timeoutSeconds=" + std::to_string(options.timeout_seconds);
   }
@@ -323,10 +339,12 @@ Status KubeClient::Watch(const ResourceType& type, std::string_view ns, const Wa
     return handler(std::move(we));
   };
   Result<HttpResponse> resp = transport_.Stream(r, on_line, cancel, options_.max_watch_line_bytes);
-  if (!resp.ok())
+  if (!resp.ok()) {
     return resp.status().WithContext("watch " + target);
-  if (!stream_status.ok())
+  }
+  if (!stream_status.ok()) {
     return stream_status;
+  }
   return StatusFromHttp(resp->status_code, resp->body);
 }
 

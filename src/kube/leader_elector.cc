@@ -26,8 +26,9 @@ bool LeaderElector::TryAcquireOrRenew() {
   auto duration = static_cast<int64_t>(options_.lease_duration.count());
   auto got = client_.Get(kLeases, options_.namespace_name, options_.lease_name);
   if (!got.ok()) {
-    if (!IsNotFound(got.status()))
+    if (!IsNotFound(got.status())) {
       return false;
+    }
     json lease = {
         {"apiVersion", "coordination.k8s.io/v1"},
         {"kind", "Lease"},
@@ -39,8 +40,9 @@ bool LeaderElector::TryAcquireOrRenew() {
           {"renewTime", now_text},
           {"leaseTransitions", 0}}}};
     auto created = client_.Create(kLeases, options_.namespace_name, lease);
-    if (!created.ok())
+    if (!created.ok()) {
       return false;
+    }
     std::lock_guard<std::mutex> lock(mu_);
     observed_record_ = (*created)["spec"].dump();
     observed_holder_ = options_.identity;
@@ -48,8 +50,9 @@ bool LeaderElector::TryAcquireOrRenew() {
     return true;
   }
   json lease = std::move(*got);
-  if (!lease.contains("spec") || !lease["spec"].is_object())
+  if (!lease.contains("spec") || !lease["spec"].is_object()) {
     lease["spec"] = json::object();
+  }
   json& spec = lease["spec"];
   std::string holder = StringField(spec, "holderIdentity");
   int64_t observed_duration = IntField(spec, "leaseDurationSeconds", duration);
@@ -75,8 +78,9 @@ bool LeaderElector::TryAcquireOrRenew() {
   spec["leaseDurationSeconds"] = duration;
   spec["renewTime"] = now_text;
   auto updated = client_.Update(kLeases, options_.namespace_name, lease);
-  if (!updated.ok())
+  if (!updated.ok()) {
     return false;  // 409: lost the race
+  }
   std::lock_guard<std::mutex> lock(mu_);
   observed_record_ = (*updated)["spec"].dump();
   observed_holder_ = options_.identity;
@@ -86,8 +90,9 @@ bool LeaderElector::TryAcquireOrRenew() {
 
 void LeaderElector::Release() {
   auto got = client_.Get(kLeases, options_.namespace_name, options_.lease_name);
-  if (!got.ok())
+  if (!got.ok()) {
     return;
+  }
   json lease = std::move(*got);
   if (StringField(Field(lease, "spec"), "holderIdentity") != options_.identity) {
     return;
@@ -100,31 +105,37 @@ void LeaderElector::Release() {
 
 void LeaderElector::Run() {
   while (!stop_.load()) {
-    if (TryAcquireOrRenew())
+    if (TryAcquireOrRenew()) {
       break;
+    }
     clock_.SleepFor(options_.retry_period);
   }
-  if (stop_.load())
+  if (stop_.load()) {
     return;
+  }
   leader_.store(true);
-  if (callbacks_.on_started_leading)
+  if (callbacks_.on_started_leading) {
     callbacks_.on_started_leading();
+  }
   auto last_renew = clock_.Now();
   while (!stop_.load()) {
     clock_.SleepFor(options_.retry_period);
-    if (stop_.load())
+    if (stop_.load()) {
       break;
+    }
     if (TryAcquireOrRenew()) {
       last_renew = clock_.Now();
     } else if (clock_.Now() - last_renew >= options_.renew_deadline) {
       break;  // could not renew in time: someone else may take over now
     }
   }
-  if (stop_.load() && options_.release_on_stop)
+  if (stop_.load() && options_.release_on_stop) {
     Release();
+  }
   leader_.store(false);
-  if (callbacks_.on_stopped_leading)
+  if (callbacks_.on_stopped_leading) {
     callbacks_.on_stopped_leading();
+  }
 }
 
 }  // namespace npushare::kube

@@ -9,10 +9,12 @@ namespace {
 
 Status ReadString(const nlohmann::json& obj, const char* key, std::string* out) {
   auto it = obj.find(key);
-  if (it == obj.end() || it->is_null())
+  if (it == obj.end() || it->is_null()) {
     return OkStatus();
-  if (!it->is_string())
+  }
+  if (!it->is_string()) {
     return InvalidArgumentError(std::string(key) + " is not a string");
+  }
   *out = it->get<std::string>();
   return OkStatus();
 }
@@ -20,10 +22,12 @@ Status ReadString(const nlohmann::json& obj, const char* key, std::string* out) 
 Status ReadStringMap(const nlohmann::json& obj, const char* key,
                      std::map<std::string, std::string>* out, bool allow_numbers) {
   auto it = obj.find(key);
-  if (it == obj.end() || it->is_null())
+  if (it == obj.end() || it->is_null()) {
     return OkStatus();
-  if (!it->is_object())
+  }
+  if (!it->is_object()) {
     return InvalidArgumentError(std::string(key) + " is not an object");
+  }
   for (auto kv = it->begin(); kv != it->end(); ++kv) {
     if (kv.value().is_string()) {
       (*out)[kv.key()] = kv.value().get<std::string>();
@@ -39,19 +43,23 @@ Status ReadStringMap(const nlohmann::json& obj, const char* key,
 Result<std::vector<ContainerView>> ParseContainers(const nlohmann::json& spec, const char* key) {
   std::vector<ContainerView> out;
   auto it = spec.find(key);
-  if (it == spec.end() || it->is_null())
+  if (it == spec.end() || it->is_null()) {
     return out;
-  if (!it->is_array())
+  }
+  if (!it->is_array()) {
     return InvalidArgumentError(std::string(key) + " is not a list");
+  }
   for (const auto& c : *it) {
-    if (!c.is_object())
+    if (!c.is_object()) {
       return InvalidArgumentError("container is not an object");
+    }
     ContainerView v;
     NPUSHARE_RETURN_IF_ERROR(ReadString(c, "name", &v.name));
     auto res = c.find("resources");
     if (res != c.end() && !res->is_null()) {
-      if (!res->is_object())
+      if (!res->is_object()) {
         return InvalidArgumentError("resources is not an object");
+      }
       NPUSHARE_RETURN_IF_ERROR(ReadStringMap(*res, "requests", &v.requests, true));
       NPUSHARE_RETURN_IF_ERROR(ReadStringMap(*res, "limits", &v.limits, true));
     }
@@ -64,8 +72,9 @@ Result<std::vector<ContainerView>> ParseContainers(const nlohmann::json& spec, c
 
 const nlohmann::json& Field(const nlohmann::json& obj, std::string_view key) {
   static const nlohmann::json* kNull = new nlohmann::json();
-  if (!obj.is_object())
+  if (!obj.is_object()) {
     return *kNull;
+  }
   auto it = obj.find(key);
   return it == obj.end() ? *kNull : *it;
 }
@@ -87,11 +96,13 @@ bool BoolField(const nlohmann::json& obj, std::string_view key, bool fallback) {
 }
 
 Result<ObjectMeta> ParseObjectMeta(const nlohmann::json& object) {
-  if (!object.is_object())
+  if (!object.is_object()) {
     return InvalidArgumentError("object is not a JSON object");
+  }
   auto it = object.find("metadata");
-  if (it == object.end() || !it->is_object())
+  if (it == object.end() || !it->is_object()) {
     return InvalidArgumentError("missing metadata");
+  }
   const auto& m = *it;
   ObjectMeta meta;
   NPUSHARE_RETURN_IF_ERROR(ReadString(m, "name", &meta.name));
@@ -101,28 +112,33 @@ Result<ObjectMeta> ParseObjectMeta(const nlohmann::json& object) {
   NPUSHARE_RETURN_IF_ERROR(ReadString(m, "creationTimestamp", &meta.creation_timestamp));
   auto gen = m.find("generation");
   if (gen != m.end() && !gen->is_null()) {
-    if (!gen->is_number_integer())
+    if (!gen->is_number_integer()) {
       return InvalidArgumentError("generation is not an integer");
+    }
     meta.generation = gen->get<int64_t>();
   }
   std::string deletion;
   NPUSHARE_RETURN_IF_ERROR(ReadString(m, "deletionTimestamp", &deletion));
-  if (!deletion.empty())
+  if (!deletion.empty()) {
     meta.deletion_timestamp = deletion;
+  }
   NPUSHARE_RETURN_IF_ERROR(ReadStringMap(m, "labels", &meta.labels, false));
   NPUSHARE_RETURN_IF_ERROR(ReadStringMap(m, "annotations", &meta.annotations, false));
   return meta;
 }
 
 std::string ObjectKey(const nlohmann::json& object) {
-  if (!object.is_object())
+  if (!object.is_object()) {
     return "";
+  }
   auto m = object.find("metadata");
-  if (m == object.end() || !m->is_object())
+  if (m == object.end() || !m->is_object()) {
     return "";
+  }
   auto n = m->find("name");
-  if (n == m->end() || !n->is_string())
+  if (n == m->end() || !n->is_string()) {
     return "";
+  }
   auto ns = m->find("namespace");
   if (ns != m->end() && ns->is_string() && !ns->get_ref<const std::string&>().empty()) {
     return ns->get<std::string>() + "/" + n->get<std::string>();
@@ -178,8 +194,9 @@ Result<NodeView> ParseNode(const nlohmann::json& object) {
 
 std::string FormatRfc3339(std::chrono::system_clock::time_point t, bool micros) {
   auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
-  if (secs > t)
+  if (secs > t) {
     secs -= std::chrono::seconds(1);
+  }
   std::time_t tt = std::chrono::system_clock::to_time_t(secs);
   std::tm tm{};
   gmtime_r(&tt, &tm);
@@ -198,29 +215,35 @@ std::string FormatRfc3339(std::chrono::system_clock::time_point t, bool micros) 
 
 Result<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text) {
   std::tm tm{};
-  if (text.size() < 20 || text.size() > 40)
+  if (text.size() < 20 || text.size() > 40) {
     return InvalidArgumentError("bad RFC 3339 time");
+  }
   std::string s(text);
   const char* end = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (end == nullptr)
+  if (end == nullptr) {
     return InvalidArgumentError("bad RFC 3339 time");
+  }
   int64_t micros = 0;
   if (*end == '.') {
     ++end;
     int digits = 0;
     while (*end >= '0' && *end <= '9') {
-      if (digits < 6)
+      if (digits < 6) {
         micros = micros * 10 + (*end - '0');
+      }
       ++digits;
       ++end;
     }
-    if (digits == 0)
+    if (digits == 0) {
       return InvalidArgumentError("bad RFC 3339 fraction");
-    for (; digits < 6; ++digits)
+    }
+    for (; digits < 6; ++digits) {
       micros *= 10;
+    }
   }
-  if (std::string_view(end) != "Z")
+  if (std::string_view(end) != "Z") {
     return InvalidArgumentError("RFC 3339 time must be UTC (Z)");
+  }
   std::time_t tt = timegm(&tm);
   return std::chrono::system_clock::from_time_t(tt) + std::chrono::microseconds(micros);
 }

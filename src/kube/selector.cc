@@ -8,10 +8,12 @@ namespace {
 constexpr size_t kMaxSelectorLength = 4096;
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
     s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
     s.remove_suffix(1);
+  }
   return s;
 }
 
@@ -24,22 +26,25 @@ Result<std::vector<std::string_view>> SplitTopLevel(std::string_view s) {
     if (s[i] == '(') {
       ++depth;
     } else if (s[i] == ')') {
-      if (--depth < 0)
+      if (--depth < 0) {
         return InvalidArgumentError("unbalanced ')' in selector");
+      }
     } else if (s[i] == ',' && depth == 0) {
       parts.push_back(Trim(s.substr(start, i - start)));
       start = i + 1;
     }
   }
-  if (depth != 0)
+  if (depth != 0) {
     return InvalidArgumentError("unbalanced '(' in selector");
+  }
   parts.push_back(Trim(s.substr(start)));
   return parts;
 }
 
 bool ValidKey(std::string_view k) {
-  if (k.empty() || k.size() > 317)
+  if (k.empty() || k.size() > 317) {
     return false;
+  }
   return std::all_of(k.begin(), k.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '_' || c == '.' || c == '/';
@@ -47,8 +52,9 @@ bool ValidKey(std::string_view k) {
 }
 
 bool ValidValue(std::string_view v) {
-  if (v.size() > 63)
+  if (v.size() > 63) {
     return false;
+  }
   return std::all_of(v.begin(), v.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '_' || c == '.';
@@ -58,11 +64,13 @@ bool ValidValue(std::string_view v) {
 const nlohmann::json* Lookup(const nlohmann::json& object, const std::vector<std::string>& path) {
   const nlohmann::json* cur = &object;
   for (const auto& p : path) {
-    if (!cur->is_object())
+    if (!cur->is_object()) {
       return nullptr;
+    }
     auto it = cur->find(p);
-    if (it == cur->end())
+    if (it == cur->end()) {
       return nullptr;
+    }
     cur = &*it;
   }
   return cur;
@@ -71,15 +79,18 @@ const nlohmann::json* Lookup(const nlohmann::json& object, const std::vector<std
 }  // namespace
 
 Result<LabelSelector> LabelSelector::Parse(std::string_view text) {
-  if (text.size() > kMaxSelectorLength)
+  if (text.size() > kMaxSelectorLength) {
     return InvalidArgumentError("label selector too long");
+  }
   LabelSelector sel;
-  if (Trim(text).empty())
+  if (Trim(text).empty()) {
     return sel;
+  }
   NPUSHARE_ASSIGN_OR_RETURN(auto parts, SplitTopLevel(text));
   for (std::string_view part : parts) {
-    if (part.empty())
+    if (part.empty()) {
       return InvalidArgumentError("empty requirement in label selector");
+    }
     Requirement r;
     if (part.front() == '!') {
       r.key = std::string(Trim(part.substr(1)));
@@ -92,16 +103,19 @@ Result<LabelSelector> LabelSelector::Parse(std::string_view text) {
       r.key = std::string(Trim(part.substr(0, eq)));
       r.op = Op::kEq;
       size_t vstart = eq + 1;
-      if (vstart < part.size() && part[vstart] == '=')
+      if (vstart < part.size() && part[vstart] == '=') {
         ++vstart;
+      }
       r.values.emplace_back(Trim(part.substr(vstart)));
     } else if (auto paren = part.find('('); paren != std::string_view::npos) {
       std::string_view head = Trim(part.substr(0, paren));
-      if (part.back() != ')')
+      if (part.back() != ')') {
         return InvalidArgumentError("expected ')' in label selector");
+      }
       auto sp = head.rfind(' ');
-      if (sp == std::string_view::npos)
+      if (sp == std::string_view::npos) {
         return InvalidArgumentError("expected 'in' or 'notin'");
+      }
       std::string_view op = head.substr(sp + 1);
       r.key = std::string(Trim(head.substr(0, sp)));
       if (op == "in") {
@@ -115,24 +129,29 @@ Result<LabelSelector> LabelSelector::Parse(std::string_view text) {
       size_t start = 0;
       while (start <= inner.size()) {
         size_t comma = inner.find(',', start);
-        if (comma == std::string_view::npos)
+        if (comma == std::string_view::npos) {
           comma = inner.size();
+        }
         std::string_view v = Trim(inner.substr(start, comma - start));
-        if (!v.empty())
+        if (!v.empty()) {
           r.values.emplace_back(v);
+        }
         start = comma + 1;
       }
-      if (r.values.empty())
+      if (r.values.empty()) {
         return InvalidArgumentError("empty value set in label selector");
+      }
     } else {
       r.key = std::string(part);
       r.op = Op::kExists;
     }
-    if (!ValidKey(r.key))
+    if (!ValidKey(r.key)) {
       return InvalidArgumentError("invalid label key in selector");
+    }
     for (const auto& v : r.values) {
-      if (!ValidValue(v))
+      if (!ValidValue(v)) {
         return InvalidArgumentError("invalid label value in selector");
+      }
     }
     sel.reqs_.push_back(std::move(r));
   }
@@ -146,8 +165,9 @@ bool LabelSelector::Matches(const nlohmann::json& object) const {
     const nlohmann::json* v = nullptr;
     if (labels != nullptr && labels->is_object()) {
       auto it = labels->find(r.key);
-      if (it != labels->end() && it->is_string())
+      if (it != labels->end() && it->is_string()) {
         v = &*it;
+      }
     }
     std::string value = v != nullptr ? v->get<std::string>() : std::string();
     bool has = v != nullptr;
@@ -155,21 +175,25 @@ bool LabelSelector::Matches(const nlohmann::json& object) const {
     switch (r.op) {
       case Op::kEq:
       case Op::kIn:
-        if (!in)
+        if (!in) {
           return false;
+        }
         break;
       case Op::kNotEq:
       case Op::kNotIn:
-        if (in)
+        if (in) {
           return false;
+        }
         break;
       case Op::kExists:
-        if (!has)
+        if (!has) {
           return false;
+        }
         break;
       case Op::kNotExists:
-        if (has)
+        if (has) {
           return false;
+        }
         break;
       default:
         return false;
@@ -179,11 +203,13 @@ bool LabelSelector::Matches(const nlohmann::json& object) const {
 }
 
 Result<FieldSelector> FieldSelector::Parse(std::string_view text) {
-  if (text.size() > kMaxSelectorLength)
+  if (text.size() > kMaxSelectorLength) {
     return InvalidArgumentError("field selector too long");
+  }
   FieldSelector sel;
-  if (Trim(text).empty())
+  if (Trim(text).empty()) {
     return sel;
+  }
   NPUSHARE_ASSIGN_OR_RETURN(auto parts, SplitTopLevel(text));
   for (std::string_view part : parts) {
     Requirement r;
@@ -197,21 +223,25 @@ Result<FieldSelector> FieldSelector::Parse(std::string_view text) {
       r.equal = true;
       key_end = eq;
       value_start = eq + 1;
-      if (value_start < part.size() && part[value_start] == '=')
+      if (value_start < part.size() && part[value_start] == '=') {
         ++value_start;
+      }
     } else {
       return InvalidArgumentError("field selector requirement needs '=', '==' or '!='");
     }
     std::string_view key = Trim(part.substr(0, key_end));
-    if (key.empty())
+    if (key.empty()) {
       return InvalidArgumentError("empty field name in field selector");
+    }
     size_t start = 0;
     while (start <= key.size()) {
       size_t dot = key.find('.', start);
-      if (dot == std::string_view::npos)
+      if (dot == std::string_view::npos) {
         dot = key.size();
-      if (dot == start)
+      }
+      if (dot == start) {
         return InvalidArgumentError("empty path segment in field selector");
+      }
       r.path.emplace_back(key.substr(start, dot - start));
       start = dot + 1;
     }
@@ -223,22 +253,27 @@ Result<FieldSelector> FieldSelector::Parse(std::string_view text) {
 
 std::string FieldAsString(const nlohmann::json& object, const std::vector<std::string>& path) {
   const nlohmann::json* v = Lookup(object, path);
-  if (v == nullptr || v->is_null())
+  if (v == nullptr || v->is_null()) {
     return "";
-  if (v->is_string())
+  }
+  if (v->is_string()) {
     return v->get<std::string>();
-  if (v->is_boolean())
+  }
+  if (v->is_boolean()) {
     return v->get<bool>() ? "true" : "false";
-  if (v->is_number())
+  }
+  if (v->is_number()) {
     return v->dump();
+  }
   return "";
 }
 
 bool FieldSelector::Matches(const nlohmann::json& object) const {
   for (const auto& r : reqs_) {
     bool eq = FieldAsString(object, r.path) == r.value;
-    if (eq != r.equal)
+    if (eq != r.equal) {
       return false;
+    }
   }
   return true;
 }

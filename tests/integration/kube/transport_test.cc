@@ -48,6 +48,41 @@ TEST(CurlTransportTest, BearerTokenFileIsReReadAfterThePeriod) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(CurlTransportTest, AnOversizedTokenFileKeepsThePreviousToken) {
+  Waitable seen;
+  kube_local::LocalApiServerOptions so;
+  so.request_observer = [&](const std::string&, const std::string& target,
+                            const std::string& auth) {
+    if (target == "/version") {
+      seen.Add(auth);
+    }
+  };
+  ServerAndClient env(so);
+  auto dir =
+      std::filesystem::temp_directory_path() / ("kube_token_big_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string token_file = (dir / "token").string();
+  std::ofstream(token_file) << "first\n";
+  RestConfig cfg;
+  cfg.server = env.server()->url();
+  cfg.bearer_token_file = token_file;
+  FakeClock clock;
+  CurlTransport t(cfg, clock);
+  HttpRequest r;
+  r.target = "/version";
+  ASSERT_TRUE(t.Send(r).ok());
+  std::ofstream(token_file) << std::string(1 << 20, 'x');  // 1 MiB: not a token
+  clock.Advance(std::chrono::seconds(61));
+  ASSERT_TRUE(t.Send(r).ok());
+  std::ofstream(token_file) << "third\n";
+  clock.Advance(std::chrono::seconds(61));
+  ASSERT_TRUE(t.Send(r).ok());
+  ASSERT_TRUE(seen.WaitForCount(3));
+  EXPECT_EQ(seen.items(),
+            (std::vector<std::string>{"Bearer first", "Bearer first", "Bearer third"}));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CurlTransportTest, ConnectionRefusedIsUnavailable) {
   int port;
   {
