@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <thread>
 
 #include "integration/kube/test_server.h"
@@ -17,70 +18,76 @@ using testing::FakeClock;
 using testing::ServerAndClient;
 using testing::Waitable;
 
+// TokenFileEnv: a local API server that records the Authorization header of each /version
+// request, a token file holding "first", and a transport reading it on a fake clock.
+class TokenFileEnv {
+ public:
+  explicit TokenFileEnv(const std::string& name)
+      : env_(Options(&seen_)),
+        dir_(std::filesystem::temp_directory_path() / (name + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(dir_);
+    token_file_ = (dir_ / "token").string();
+    Write("first\n");
+    RestConfig cfg;
+    cfg.server = env_.server()->url();
+    cfg.bearer_token_file = token_file_;
+    transport_ = std::make_unique<CurlTransport>(cfg, clock_);
+  }
+  ~TokenFileEnv() { std::filesystem::remove_all(dir_); }
+
+  void Write(const std::string& text) { std::ofstream(token_file_) << text; }
+  bool SendVersion() {
+    HttpRequest r;
+    r.target = "/version";
+    return transport_->Send(r).ok();
+  }
+  FakeClock& clock() { return clock_; }
+  Waitable& seen() { return seen_; }
+
+ private:
+  static kube_local::LocalApiServerOptions Options(Waitable* seen) {
+    kube_local::LocalApiServerOptions so;
+    so.request_observer = [seen](const std::string&, const std::string& target,
+                                 const std::string& auth) {
+      if (target == "/version") {
+        seen->Add(auth);
+      }
+    };
+    return so;
+  }
+
+  Waitable seen_;
+  ServerAndClient env_;
+  std::filesystem::path dir_;
+  std::string token_file_;
+  FakeClock clock_;
+  std::unique_ptr<CurlTransport> transport_;
+};
+
 TEST(CurlTransportTest, BearerTokenFileIsReReadAfterThePeriod) {
-  Waitable seen;
-  kube_local::LocalApiServerOptions so;
-  so.request_observer = [&](const std::string&, const std::string& target,
-                            const std::string& auth) {
-    if (target == "/version")
-      seen.Add(auth);
-  };
-  ServerAndClient env(so);
-  auto dir = std::filesystem::temp_directory_path() / ("kube_token_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  std::string token_file = (dir / "token").string();
-  std::ofstream(token_file) << "first\n";
-  RestConfig cfg;
-  cfg.server = env.server()->url();
-  cfg.bearer_token_file = token_file;
-  FakeClock clock;
-  CurlTransport t(cfg, clock);
-  HttpRequest r;
-  r.target = "/version";
-  ASSERT_TRUE(t.Send(r).ok());
-  std::ofstream(token_file) << "second\n";
-  ASSERT_TRUE(t.Send(r).ok());  // within the reload period: cached token
-  clock.Advance(std::chrono::seconds(61));
-  ASSERT_TRUE(t.Send(r).ok());
-  ASSERT_TRUE(seen.WaitForCount(3));
-  EXPECT_EQ(seen.items(),
+  TokenFileEnv e("kube_token_");
+  ASSERT_TRUE(e.SendVersion());
+  e.Write("second\n");
+  ASSERT_TRUE(e.SendVersion());  // within the reload period: cached token
+  e.clock().Advance(std::chrono::seconds(61));
+  ASSERT_TRUE(e.SendVersion());
+  ASSERT_TRUE(e.seen().WaitForCount(3));
+  EXPECT_EQ(e.seen().items(),
             (std::vector<std::string>{"Bearer first", "Bearer first", "Bearer second"}));
-  std::filesystem::remove_all(dir);
 }
 
 TEST(CurlTransportTest, AnOversizedTokenFileKeepsThePreviousToken) {
-  Waitable seen;
-  kube_local::LocalApiServerOptions so;
-  so.request_observer = [&](const std::string&, const std::string& target,
-                            const std::string& auth) {
-    if (target == "/version") {
-      seen.Add(auth);
-    }
-  };
-  ServerAndClient env(so);
-  auto dir =
-      std::filesystem::temp_directory_path() / ("kube_token_big_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  std::string token_file = (dir / "token").string();
-  std::ofstream(token_file) << "first\n";
-  RestConfig cfg;
-  cfg.server = env.server()->url();
-  cfg.bearer_token_file = token_file;
-  FakeClock clock;
-  CurlTransport t(cfg, clock);
-  HttpRequest r;
-  r.target = "/version";
-  ASSERT_TRUE(t.Send(r).ok());
-  std::ofstream(token_file) << std::string(1 << 20, 'x');  // 1 MiB: not a token
-  clock.Advance(std::chrono::seconds(61));
-  ASSERT_TRUE(t.Send(r).ok());
-  std::ofstream(token_file) << "third\n";
-  clock.Advance(std::chrono::seconds(61));
-  ASSERT_TRUE(t.Send(r).ok());
-  ASSERT_TRUE(seen.WaitForCount(3));
-  EXPECT_EQ(seen.items(),
+  TokenFileEnv e("kube_token_big_");
+  ASSERT_TRUE(e.SendVersion());
+  e.Write(std::string(1 << 20, 'x'));  // 1 MiB: not a token
+  e.clock().Advance(std::chrono::seconds(61));
+  ASSERT_TRUE(e.SendVersion());
+  e.Write("third\n");
+  e.clock().Advance(std::chrono::seconds(61));
+  ASSERT_TRUE(e.SendVersion());
+  ASSERT_TRUE(e.seen().WaitForCount(3));
+  EXPECT_EQ(e.seen().items(),
             (std::vector<std::string>{"Bearer first", "Bearer first", "Bearer third"}));
-  std::filesystem::remove_all(dir);
 }
 
 TEST(CurlTransportTest, ConnectionRefusedIsUnavailable) {
