@@ -1,10 +1,9 @@
 #include "sim/kube/object_store.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "common/atomic_file.h"
+#include "common/file_reader.h"
 #include "kube/objects.h"
 
 namespace npushare::kube_local {
@@ -203,14 +202,12 @@ Status ObjectStore::Save(const std::string& path) const {
   return st;
 }
 
-Status ObjectStore::Load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return FailedPreconditionError("cannot read " + path);
+Status ObjectStore::Load(const std::string& path, size_t max_bytes) {
+  Result<std::string> text = ReadFileLimited(path, max_bytes);
+  if (!text.ok()) {
+    return FailedPreconditionError("cannot read " + path + ": " + text.status().message());
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json doc = json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+  json doc = json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object() || !doc.contains("resourceVersion") ||
       !doc["resourceVersion"].is_number_integer() || !doc.contains("resources") ||
       !doc["resources"].is_object()) {

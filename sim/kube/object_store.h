@@ -112,12 +112,15 @@ class ObjectStore {
   // CompactForTest: drops all retained history (every older watch becomes gone).
   void CompactForTest();
 
-  // Save / Load: see the format above. Load replaces the contents.
+  // Save / Load: see the format above. Load replaces the contents; it reads at most
+  // `max_bytes` (a store file larger than that is refused, not slurped).
   // @return Save: WriteFileAtomically's errors (kFailedPrecondition when the directory is
   //   missing or not writable, kInternal for other I/O errors), and dirty() stays set;
-  //   Load: kFailedPrecondition when the file cannot be read, kInvalidArgument when malformed.
+  //   Load: kFailedPrecondition when the file cannot be read or is too large,
+  //   kInvalidArgument when malformed.
+  static constexpr size_t kMaxStoreFileBytes = size_t{512} << 20;
   Status Save(const std::string& path) const;
-  Status Load(const std::string& path);
+  Status Load(const std::string& path, size_t max_bytes = kMaxStoreFileBytes);
   // dirty: a write happened since the last Save().
   bool dirty() const { return dirty_.load(); }
 

@@ -106,6 +106,11 @@ TEST(ObjectStoreTest, SaveLoadRoundTripAndMalformedFiles) {
     EXPECT_EQ(loaded.Load(path).code(), StatusCode::kInvalidArgument) << bad;
   }
   EXPECT_EQ(loaded.Load((dir / "missing").string()).code(), StatusCode::kFailedPrecondition);
+  std::ofstream(path) << R"({"resourceVersion":3,"resources":{}})" << std::string(2048, ' ');
+  EXPECT_TRUE(loaded.Load(path).ok());
+  Status too_big = loaded.Load(path, /*max_bytes=*/1024);
+  EXPECT_EQ(too_big.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(too_big.message().find(path), std::string::npos) << too_big.message();
   std::filesystem::remove_all(dir);
 }
 
