@@ -44,45 +44,24 @@ inline void UseFreshSim(int cards) {
 inline constexpr int kSkipExit = 77;
 inline Child SpawnEnv(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                       const std::function<std::string()>& pre_exec = {}) {
-  std::vector<std::string> full = env;
+  sim::testing::SpawnOptions options;
+  options.env = env;
   for (const char* keep : {"NPU_SIM_STATE", "TMPDIR", "ASAN_OPTIONS", "UBSAN_OPTIONS"}) {
     if (const char* v = getenv(keep)) {
-      full.push_back(std::string(keep) + "=" + v);
+      options.env->push_back(std::string(keep) + "=" + v);
     }
   }
-  full.push_back("LD_LIBRARY_PATH=" + LibPath(""));
-  int in[2];
-  int out[2];
-  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
-    return {};
-  }
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    if (pre_exec) {
+  options.env->push_back("LD_LIBRARY_PATH=" + LibPath(""));
+  if (pre_exec) {
+    options.pre_exec = [&pre_exec] {
       std::string why = pre_exec();
       if (!why.empty()) {
         dprintf(1, "SKIP %s\n", why.c_str());
         _exit(kSkipExit);
       }
-    }
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-      args.push_back(const_cast<char*>(a.c_str()));
-    }
-    args.push_back(nullptr);
-    std::vector<char*> envp;
-    for (const auto& e : full) {
-      envp.push_back(const_cast<char*>(e.c_str()));
-    }
-    envp.push_back(nullptr);
-    execve(args[0], args.data(), envp.data());
-    _exit(127);
+    };
   }
-  close(in[0]);
-  close(out[1]);
-  return {pid, in[1], out[0]};
+  return sim::testing::Spawn(argv, options);
 }
 
 // Fields: parses "a=1 b=2" into a map.

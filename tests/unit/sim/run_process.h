@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,8 +19,30 @@ struct Child {
   int out_fd = -1;  // read end of the child's stdout
 };
 
-// Spawn: starts `argv` (argv[0] is a path) with stdin/stdout on pipes; stderr inherited.
-inline Child Spawn(const std::vector<std::string>& argv) {
+// SpawnOptions: what Spawn does besides the pipes.
+struct SpawnOptions {
+  // The child's whole environment (KEY=VALUE each); unset: this process's environment.
+  std::optional<std::vector<std::string>> env;
+  // Runs in the child, after the pipes are in place and before exec (it may _exit).
+  std::function<void()> pre_exec;
+};
+
+// Spawn: starts `argv` (argv[0] is a path) with stdin/stdout on pipes; stderr inherited. The
+// argument and environment arrays are built before fork: the child of a threaded test process
+// must not allocate.
+inline Child Spawn(const std::vector<std::string>& argv, const SpawnOptions& options = {}) {
+  std::vector<char*> args;
+  for (const auto& a : argv) {
+    args.push_back(const_cast<char*>(a.c_str()));
+  }
+  args.push_back(nullptr);
+  std::vector<char*> envp;
+  if (options.env.has_value()) {
+    for (const auto& e : *options.env) {
+      envp.push_back(const_cast<char*>(e.c_str()));
+    }
+    envp.push_back(nullptr);
+  }
   int in[2];
   int out[2];
   if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
@@ -28,12 +52,14 @@ inline Child Spawn(const std::vector<std::string>& argv) {
   if (pid == 0) {
     dup2(in[0], 0);
     dup2(out[1], 1);
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-      args.push_back(const_cast<char*>(a.c_str()));
+    if (options.pre_exec) {
+      options.pre_exec();
     }
-    args.push_back(nullptr);
-    execv(args[0], args.data());
+    if (options.env.has_value()) {
+      execve(args[0], args.data(), envp.data());
+    } else {
+      execv(args[0], args.data());
+    }
     _exit(127);
   }
   close(in[0]);
