@@ -111,6 +111,12 @@ void Arbiter::Tick(uint64_t now_ns) {
   for (uint64_t m = changed; m != 0; m &= m - 1) {
     grants_->Wake(static_cast<uint32_t>(__builtin_ctzll(m)));
   }
+  // An owner chosen again at its slice end keeps its grant (no new epoch): only the end moves.
+  for (uint32_t c = 0; c < VNPU_MAX_CHIPS; ++c) {
+    if ((changed & (uint64_t{1} << c)) == 0 && scheduler_.owner(c) >= 0) {
+      grants_->ExtendSlice(c, scheduler_.slice_end_ns(c));
+    }
+  }
   grants_->Heartbeat(now_ns);
 }
 

@@ -163,6 +163,13 @@ void GrantPageWriter::PublishGrant(uint32_t chip, int32_t owner, uint64_t now_ns
   Store(c.seq, c.seq + 1);
 }
 
+void GrantPageWriter::ExtendSlice(uint32_t chip, uint64_t slice_end_ns) {
+  if (chip >= VNPU_MAX_CHIPS || page_->chips[chip].slice_end_ns == slice_end_ns) {
+    return;
+  }
+  Store(page_->chips[chip].slice_end_ns, slice_end_ns);
+}
+
 void GrantPageWriter::Heartbeat(uint64_t now_ns) {
   Store(page_->heartbeat_ns, now_ns);
 }

@@ -52,6 +52,11 @@ class GrantPageWriter {
   void PublishGrant(uint32_t chip, int32_t owner, uint64_t now_ns, uint64_t slice_end_ns);
   void Wake(uint32_t chip);
 
+  // ExtendSlice: the current owner of `chip` keeps it until `slice_end_ns` (no new epoch, no
+  // wake-up). Tenants bound the work they queue by the slice end, so an owner kept past its
+  // slice must see the new end.
+  void ExtendSlice(uint32_t chip, uint64_t slice_end_ns);
+
   // Heartbeat: tells tenants the arbiter is alive.
   void Heartbeat(uint64_t now_ns);
 

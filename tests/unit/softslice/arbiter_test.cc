@@ -115,6 +115,28 @@ TEST_F(ArbiterTest, AdoptsTenantsAndGrantsTheOneWithDemand) {
   EXPECT_NE(metrics.find("weight=60"), std::string::npos);
 }
 
+// A busy tenant alone is chosen again at each slice end without a new epoch; its grant's
+// slice_end_ns must move on (the gate bounds queued work by it).
+TEST_F(ArbiterTest, AnOwnerKeptPastItsSliceSeesTheNewSliceEnd) {
+  VnpuTenantPage* a = Tenant("a", 40);
+  std::unique_ptr<Arbiter> arb = Start();
+  ASSERT_NE(arb, nullptr);
+  const VnpuGrantPage& g = arb->grants().page();
+  a->devices[0].waiters = 1;
+  arb->Tick(101 * kMs);
+  ASSERT_EQ(Owner(g, 0), IndexOf(g, a));
+  uint64_t word = g.chips[0].grant_word;
+  uint32_t seq = g.chips[0].seq;
+  uint64_t first_end = g.chips[0].slice_end_ns;
+  EXPECT_EQ(first_end, 111 * kMs);
+  for (uint64_t t = 102; t <= 135; ++t) {
+    arb->Tick(t * kMs);
+  }
+  EXPECT_EQ(g.chips[0].grant_word, word) << "the same grant: no new epoch";
+  EXPECT_EQ(g.chips[0].seq, seq) << "nobody woken";
+  EXPECT_GT(g.chips[0].slice_end_ns, 135 * kMs) << "was " << first_end;
+}
+
 TEST_F(ArbiterTest, GarbageOrTruncatedTenantPagesAreIgnored) {
   VnpuTenantPage* a = Tenant("a", 50);
   VnpuTenantPage* b = Tenant("b", 50);
