@@ -11,20 +11,16 @@
 #include <sstream>
 #include <string>
 
+#include "support/temp_dir.h"
+
 namespace npushare {
 namespace {
 
 class AtomicFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* tmp = getenv("TMPDIR");
-    std::string tmpl = std::string(tmp != nullptr ? tmp : "/tmp") + "/atomic-file-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(root_, ignored);
+    root_ = temp_.path();
+    ASSERT_FALSE(root_.empty()) << "cannot make a temporary directory";
   }
   static std::string Read(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -40,6 +36,7 @@ class AtomicFileTest : public ::testing::Test {
     }
     return n;
   }
+  npushare::testing::ScopedTempDir temp_{"atomic-file"};
   std::string root_;
 };
 

@@ -5,22 +5,23 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "support/temp_dir.h"
+
 namespace npushare {
 namespace {
 
 class FileReaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/npushare-file-reader-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    dir_ = temp_.path();
+    ASSERT_FALSE(dir_.empty()) << "cannot make a temporary directory";
   }
-  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
   std::string Write(const std::string& name, const std::string& data) {
     std::string p = dir_ + "/" + name;
     std::ofstream(p) << data;
     return p;
   }
+  npushare::testing::ScopedTempDir temp_{"npushare-file-reader"};
   std::string dir_;
 };
 

@@ -14,6 +14,7 @@
 
 #include "softslice/interceptor/compute_pages.h"
 #include "softslice/interceptor/log.h"
+#include "support/temp_dir.h"
 
 namespace npushare::softslice {
 namespace {
@@ -24,17 +25,11 @@ class ArbiterTest : public ::testing::Test {
  protected:
   void SetUp() override {
     vnpu::SetLogQuiet(true);
-    const char* tmp = getenv("TMPDIR");
-    std::string tmpl = std::string(tmp != nullptr ? tmp : "/tmp") + "/vnpu-arbiter-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
+    root_ = temp_.path();
+    ASSERT_FALSE(root_.empty()) << "cannot make a temporary directory";
     options_.grant_dir = root_ + "/grants";
     options_.tenants_dir = root_ + "/tenants";
     ASSERT_EQ(mkdir(options_.tenants_dir.c_str(), 0700), 0);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(root_, ignored);
   }
 
   // Tenant: creates a tenant page as libvnpu would, with `pct` on device 0 mapped to chip 0.
@@ -79,6 +74,7 @@ class ArbiterTest : public ::testing::Test {
     return -1;
   }
 
+  npushare::testing::ScopedTempDir temp_{"vnpu-arbiter"};
   std::string root_;
   ArbiterOptions options_;
 };

@@ -13,6 +13,7 @@
 
 #include "softslice/interceptor/log.h"
 #include "support/read_only_mount.h"
+#include "support/temp_dir.h"
 
 namespace npushare::vnpu {
 namespace {
@@ -173,15 +174,9 @@ class VnpuQuotaFileTest : public VnpuConfigTest {
  protected:
   void SetUp() override {
     SetLogQuiet(true);
-    const char* tmp = getenv("TMPDIR");
-    std::string tmpl = std::string(tmp != nullptr ? tmp : "/tmp") + "/vnpu-quota-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
+    root_ = temp_.path();
+    ASSERT_FALSE(root_.empty()) << "cannot make a temporary directory";
     path_ = root_ + "/quota";
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(root_, ignored);
   }
   void Write(const std::string& text, mode_t mode = 0644) {
     std::ofstream(path_, std::ios::binary | std::ios::trunc) << text;
@@ -233,6 +228,7 @@ class VnpuQuotaFileTest : public VnpuConfigTest {
     waitpid(pid, &status, 0);
     return got;
   }
+  npushare::testing::ScopedTempDir temp_{"vnpu-quota"};
   std::string root_;
   std::string path_;
 };

@@ -14,6 +14,7 @@
 
 #include "softslice/interceptor/ledger.h"
 #include "softslice/interceptor/log.h"
+#include "support/temp_dir.h"
 
 namespace npushare::softslice {
 namespace {
@@ -24,17 +25,12 @@ class LedgerMetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     vnpu::SetLogQuiet(true);
-    const char* tmp = getenv("TMPDIR");
-    std::string tmpl = std::string(tmp != nullptr ? tmp : "/tmp") + "/vnpu-ledger-metrics-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(root_, ignored);
+    root_ = temp_.path();
+    ASSERT_FALSE(root_.empty()) << "cannot make a temporary directory";
   }
   std::string Dir(const std::string& name) const { return root_ + "/" + name; }
 
+  npushare::testing::ScopedTempDir temp_{"vnpu-ledger-metrics"};
   std::string root_;
 };
 

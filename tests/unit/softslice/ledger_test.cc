@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "softslice/interceptor/log.h"
+#include "support/temp_dir.h"
 
 namespace npushare::vnpu {
 namespace {
@@ -25,21 +26,16 @@ class VnpuLedgerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     SetLogQuiet(true);
-    const char* tmp = getenv("TMPDIR");
-    std::string tmpl = std::string(tmp != nullptr ? tmp : "/tmp") + "/vnpu-ledger-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
+    root_ = temp_.path();
+    ASSERT_FALSE(root_.empty()) << "cannot make a temporary directory";
     dir_ = root_ + "/state";
     for (uint64_t& q : quota_) {
       q = 10 * kMb;
     }
   }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(root_, ignored);
-  }
   std::string File() const { return dir_ + "/" VNPU_LEDGER_FILE_NAME; }
 
+  npushare::testing::ScopedTempDir temp_{"vnpu-ledger"};
   std::string root_;
   std::string dir_;
   uint64_t quota_[VNPU_MAX_DEVICES];

@@ -13,17 +13,17 @@
 #include <string>
 #include <thread>
 
+#include "support/temp_dir.h"
+
 namespace npushare::softslice {
 namespace {
 
 class MetricsWriterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "metrics-writer-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = temp_.path();
+    ASSERT_FALSE(dir_.empty()) << "cannot make a temporary directory";
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   static std::string Read(const std::string& path) {
     std::ifstream in(path);
@@ -40,6 +40,7 @@ class MetricsWriterTest : public ::testing::Test {
     return w.writes() >= n;
   }
 
+  npushare::testing::ScopedTempDir temp_{"metrics-writer"};
   std::string dir_;
 };
 

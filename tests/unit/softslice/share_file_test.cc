@@ -10,6 +10,8 @@
 #include <fstream>
 #include <string>
 
+#include "support/temp_dir.h"
+
 namespace npushare::softslice {
 namespace {
 
@@ -90,18 +92,13 @@ TEST(ShareFileTest, RejectsTooLongText) {
 class ShareFileReadTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* tmp = getenv("TMPDIR");
-    std::string tmpl = std::string(tmp != nullptr ? tmp : "/tmp") + "/vnpu-share-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(root_, ignored);
+    root_ = temp_.path();
+    ASSERT_FALSE(root_.empty()) << "cannot make a temporary directory";
   }
   void Write(const std::string& name, const std::string& text) {
     std::ofstream(root_ + "/" + name, std::ios::binary) << text;
   }
+  npushare::testing::ScopedTempDir temp_{"vnpu-share"};
   std::string root_;
 };
 

@@ -14,6 +14,7 @@
 
 #include "softslice/arbiter/share_file.h"
 #include "softslice/interceptor/config.h"
+#include "support/temp_dir.h"
 
 namespace npushare::softslice {
 namespace {
@@ -21,19 +22,13 @@ namespace {
 class TenantFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* tmp = getenv("TMPDIR");
-    std::string tmpl = std::string(tmp != nullptr ? tmp : "/tmp") + "/tenant-files-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
+    root_ = temp_.path();
+    ASSERT_FALSE(root_.empty()) << "cannot make a temporary directory";
     ASSERT_EQ(chmod(root_.c_str(), 0755), 0);
     options_.shares_dir = root_ + "/shares";
     options_.quota_root = root_ + "/quota";
     ASSERT_EQ(mkdir(options_.shares_dir.c_str(), 0755), 0);
     ASSERT_EQ(mkdir(options_.quota_root.c_str(), 0755), 0);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(root_, ignored);
   }
   static std::string Read(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -53,6 +48,7 @@ class TenantFilesTest : public ::testing::Test {
   std::string QuotaFile(const std::string& tenant) const {
     return options_.quota_root + "/" + tenant + "/quota";
   }
+  npushare::testing::ScopedTempDir temp_{"tenant-files"};
   std::string root_;
   TenantFilesOptions options_;
 };
