@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "acl/acl.h"
+#include "unit/sim/run_process.h"
 
 namespace {
 
@@ -204,64 +205,28 @@ struct Proc {
   int out_fd = -1;
 };
 
-// Spawn: runs argv with env (KEY=VALUE) plus PATH; stdout on a pipe, stderr to /dev/null when
-// quiet, stdin from /dev/null.
+// Spawn: runs argv with exactly env (KEY=VALUE); stdout on a pipe, stdin from /dev/null, stderr
+// to /dev/null when quiet (the tests' spawner, tests/unit/sim/run_process.h).
 Proc Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, bool quiet) {
-  int out[2];
-  if (pipe2(out, O_CLOEXEC) != 0) {
-    return {};
-  }
-  pid_t pid = fork();
-  if (pid == 0) {
-    int devnull = open("/dev/null", O_RDWR);
+  npushare::sim::testing::SpawnOptions options;
+  options.env = env;
+  options.pre_exec = [quiet] {
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);  // dup2 copies do not inherit it
     dup2(devnull, 0);
-    dup2(out[1], 1);
     if (quiet) {
       dup2(devnull, 2);
     }
-    std::vector<char*> args;
-    for (const auto& a : argv) {
-      args.push_back(const_cast<char*>(a.c_str()));
-    }
-    args.push_back(nullptr);
-    std::vector<char*> envp;
-    for (const auto& e : env) {
-      envp.push_back(const_cast<char*>(e.c_str()));
-    }
-    envp.push_back(nullptr);
-    execve(args[0], args.data(), envp.data());
-    _exit(127);
+  };
+  npushare::sim::testing::Child c = npushare::sim::testing::Spawn(argv, options);
+  if (c.in_fd >= 0) {
+    close(c.in_fd);
   }
-  close(out[1]);
-  return {pid, out[0]};
+  return {c.pid, c.out_fd};
 }
 
-std::string ReadLine(int fd) {
-  std::string line;
-  char c;
-  while (read(fd, &c, 1) == 1 && c != '\n') {
-    line += c;
-  }
-  return line;
-}
-
-std::string ReadAll(int fd) {
-  std::string s;
-  char buf[65536];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) {
-    s.append(buf, static_cast<size_t>(n));
-  }
-  return s;
-}
-
-int Wait(pid_t pid) {
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) {
-    return -1;
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+using npushare::sim::testing::ReadAll;
+using npushare::sim::testing::ReadLine;
+using npushare::sim::testing::Wait;
 
 // TenantOutput: what one tenant role printed.
 struct TenantOutput {

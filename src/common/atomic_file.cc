@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,11 +11,7 @@ namespace npushare {
 namespace {
 
 Status SysError(const std::string& what, const std::string& path) {
-  int e = errno;
-  StatusCode code = (e == ENOENT || e == EACCES || e == EROFS || e == ENOTDIR)
-                        ? StatusCode::kFailedPrecondition
-                        : StatusCode::kInternal;
-  return Status(code, what + " " + path + ": " + strerror(e));
+  return FileSystemError(errno, what + " " + path);
 }
 
 }  // namespace

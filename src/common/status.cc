@@ -1,5 +1,8 @@
 #include "common/status.h"
 
+#include <errno.h>
+#include <string.h>
+
 namespace npushare {
 
 std::string_view StatusCodeName(StatusCode code) {
@@ -61,6 +64,13 @@ std::string Status::ToString() const {
   s += ": ";
   s += message_;
   return s;
+}
+
+Status FileSystemError(int err, const std::string& what) {
+  StatusCode code = (err == ENOENT || err == EACCES || err == EROFS || err == ENOTDIR)
+                        ? StatusCode::kFailedPrecondition
+                        : StatusCode::kInternal;
+  return Status(code, what + ": " + strerror(err));
 }
 
 }  // namespace npushare

@@ -134,6 +134,11 @@ inline Status PermissionDeniedError(std::string m) {
   return Status(StatusCode::kPermissionDenied, std::move(m));
 }
 
+// FileSystemError: a system call on a path failed with errno `err`. A path that is missing or
+// not writable (ENOENT, EACCES, EROFS, ENOTDIR) is something the operator fixes:
+// kFailedPrecondition; anything else is kInternal. The message is `what`: strerror(err).
+Status FileSystemError(int err, const std::string& what);
+
 // Result<T>: a T or a non-OK Status. Constructing a Result from an OK Status is a
 // programming error and yields kInternal instead (so a caller never sees "ok but no value").
 template <typename T>

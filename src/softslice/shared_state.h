@@ -93,18 +93,19 @@ typedef struct VnpuLedger {
 } VnpuLedger;
 
 /* ---------------------------------------------------------------------------------------------
- * Compute: the tenant page (one per container, `<state_dir>/tenant.v1`, written by the
+ * Compute: the tenant page (one per container, `<state_dir>/tenant.v2`, written by the
  * container's processes, read and validated by the arbiter) and the grant page (one per node,
  * `<arbiter_dir>/grants.v2`, written only by npushare-arbiter, mapped read-only by tenants).
  * ------------------------------------------------------------------------------------------- */
 
 #define VNPU_TENANT_MAGIC "VNPUTNT1"
-#define VNPU_TENANT_VERSION 1u
-#define VNPU_TENANT_FILE_NAME "tenant.v1"
+#define VNPU_TENANT_VERSION 2u
+#define VNPU_TENANT_FILE_NAME "tenant.v2"
 #define VNPU_GRANT_MAGIC "VNPUGRT1"
 #define VNPU_GRANT_VERSION 2u
 #define VNPU_GRANT_FILE_NAME "grants.v2"
 #define VNPU_EPOCH_HISTORY 8u        /* grants remembered per chip (VnpuGrantChip) */
+#define VNPU_OWNER_MASK 0xffffu      /* owner field of a grant word (epoch << 16 | owner) */
 #define VNPU_MAX_TENANTS 64u         /* soft-sliced containers per node */
 #define VNPU_MAX_CHIPS 64u           /* physical chips per node */
 #define VNPU_TENANT_FLAG_HARD_CAP 1u /* never more than core_percent, even on an idle chip */

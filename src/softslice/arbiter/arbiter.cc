@@ -3,8 +3,6 @@
 
 #include <algorithm>
 
-#include "softslice/arbiter/ledger_metrics.h"
-
 namespace npushare::softslice {
 
 Result<std::unique_ptr<Arbiter>> Arbiter::Create(ArbiterOptions options) {
@@ -140,7 +138,6 @@ std::string Arbiter::MetricsText() const {
              " device_ns=" + std::to_string(dev.device_ns) + "\n";
     }
   }
-  out += LedgerMetricsText(options_.tenants_dir);
   return out;
 }
 

@@ -50,8 +50,8 @@ class Arbiter {
   // MetricsText: one line per tenant and device, documented in docs/softslice.md:
   //   tenant=<name> index=<i> dev=<d> chip=<c> weight=<w> granted_ns=<n> charged_ns=<n>
   //   device_ns=<n>
-  // chip is where the device is scheduled (its pin, if the share file pins it). Then the
-  // memory lines of every container ledger under the tenants directory (LedgerMetricsText).
+  // chip is where the device is scheduled (its pin, if the share file pins it). The memory
+  // lines (LedgerMetricsText) are appended by the metrics thread (main.cc, metrics_writer.h).
   std::string MetricsText() const;
 
   const GrantPageWriter& grants() const { return *grants_; }

@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "softslice/arbiter/arbiter.h"
+#include "softslice/arbiter/ledger_metrics.h"
 #include "softslice/arbiter/metrics_writer.h"
 
 namespace {
@@ -160,7 +161,9 @@ int main(int argc, char** argv) {
   // Written on its own thread: the loop below must not stall on the disk (metrics_writer.h).
   std::optional<npushare::softslice::MetricsWriter> metrics;
   if (!metrics_file.empty()) {
-    metrics.emplace(metrics_file);
+    metrics.emplace(metrics_file, [dir = options.tenants_dir] {
+      return npushare::softslice::LedgerMetricsText(dir);
+    });
   }
   while (!g_stop.load()) {
     next += tick_us * 1000;

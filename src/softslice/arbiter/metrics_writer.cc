@@ -9,8 +9,8 @@
 
 namespace npushare::softslice {
 
-MetricsWriter::MetricsWriter(std::string path)
-    : path_(std::move(path)), thread_([this] { Run(); }) {}
+MetricsWriter::MetricsWriter(std::string path, std::function<std::string()> tail)
+    : path_(std::move(path)), tail_(std::move(tail)), thread_([this] { Run(); }) {}
 
 MetricsWriter::~MetricsWriter() {
   {
@@ -45,6 +45,9 @@ void MetricsWriter::Run() {
     std::string text = std::move(*pending_);
     pending_.reset();
     lock.unlock();
+    if (tail_) {
+      text += tail_();
+    }
     Status s = WriteFileAtomically(path_, text, 0644);
     if (!s.ok() && !failing) {
       fprintf(stderr, "npushare-arbiter: cannot write metrics: %s\n", s.ToString().c_str());

@@ -6,7 +6,9 @@
 // over nor refreshes its heartbeat (the tenant holding a grant keeps the chip for the whole
 // stall: measured as a 40 % tenant getting 50–66 % in a 2 s run, about one run in twenty).
 // Publish hands over the latest text and returns at once; a text not yet written when a newer
-// one arrives is replaced, so the file always shows a complete, recent snapshot.
+// one arrives is replaced, so the file always shows a complete, recent snapshot. Lines that take
+// I/O to produce (the containers' memory lines, read from their ledgers) come from `tail`,
+// which this thread calls before each write, so that the loop does not do that I/O either.
 //
 // Thread safety: Publish may be called from any thread.
 #pragma once
@@ -14,6 +16,7 @@
 #include <stdint.h>
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -23,8 +26,9 @@ namespace npushare::softslice {
 
 class MetricsWriter {
  public:
-  // Starts the writer thread for `path` (written with mode 0644).
-  explicit MetricsWriter(std::string path);
+  // Starts the writer thread for `path` (written with mode 0644). `tail`, if set, produces
+  // text appended to every published text when it is written (on this thread).
+  explicit MetricsWriter(std::string path, std::function<std::string()> tail = {});
   // Writes the text still pending, if any, then stops the thread.
   ~MetricsWriter();
   MetricsWriter(const MetricsWriter&) = delete;
@@ -40,6 +44,7 @@ class MetricsWriter {
   void Run();
 
   const std::string path_;
+  const std::function<std::string()> tail_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::optional<std::string> pending_;  // guarded by mu_

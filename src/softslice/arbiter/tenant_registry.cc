@@ -154,7 +154,6 @@ bool TenantRegistry::Read(int32_t index, uint64_t now_ns, uint64_t demand_window
     bool recent = in.last_demand_ns <= now_ns && now_ns - in.last_demand_ns < demand_window_ns;
     dev.demand = in.waiters > 0 || in.syncing > 0 || recent;
     dev.chip = in.chip >= 0 && static_cast<uint32_t>(in.chip) < VNPU_MAX_CHIPS ? in.chip : -1;
-    dev.pinned = false;
     if (shares_dir_.empty()) {
       dev.weight = std::clamp<uint32_t>(in.core_percent, 1, 100);
       dev.hard_cap = (in.flags & VNPU_TENANT_FLAG_HARD_CAP) != 0;
@@ -164,7 +163,6 @@ bool TenantRegistry::Read(int32_t index, uint64_t now_ns, uint64_t demand_window
       dev.hard_cap = share.hard_cap;
       if (share.chip >= 0) {
         // The node's pin wins; the page only says whether the device is in use.
-        dev.pinned = true;
         dev.chip = in.chip >= 0 || dev.demand ? share.chip : -1;
       }
     }

@@ -1,7 +1,7 @@
 // File: softslice/arbiter/tenant_registry.h
 //
 // TenantRegistry: the soft-sliced containers on this node, found as
-// `<tenants_dir>/<name>/tenant.v1` (one directory per container, bind-mounted into it as its
+// `<tenants_dir>/<name>/tenant.v2` (one directory per container, bind-mounted into it as its
 // NPUSHARE_VNPU_STATE_DIR). Tenant pages are written by the containers, so the arbiter never
 // maps them: it reads each one with pread (a container that truncates its file cannot make
 // the arbiter fault) and validates every field before use.
@@ -41,7 +41,6 @@ struct TenantSnapshot {
   uint64_t tenant_id = 0;
   struct Device {
     int32_t chip = -1;        // where it is scheduled; -1: not in use (or an invalid chip id)
-    bool pinned = false;      // chip comes from the share file
     uint32_t weight = 1;      // share percent clamped to 1..100 (0 = best effort = 1)
     bool demand = false;      // waiters, synchronising threads or a recent slow path
     bool hard_cap = false;    // never more than weight percent

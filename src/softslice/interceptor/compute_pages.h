@@ -16,7 +16,7 @@ namespace npushare::vnpu {
 
 enum class PageError : uint8_t { kOk, kMissing, kIo, kBadFormat };
 
-// OpenTenantPage: maps `<dir>/tenant.v1`, creating it (0600) with a random tenant id and
+// OpenTenantPage: maps `<dir>/tenant.v2`, creating it (0600) with a random tenant id and
 // cfg's core shares when it does not exist. Device chip ids start at -1 (unused); the gate
 // publishes a device's chip when the container first launches on it. Same directory/file safety
 // rules as Ledger::Open. *out is written only on kOk.

@@ -459,12 +459,13 @@ bool InflightOverBudget(uint32_t dev, uint64_t slice_end_ns, uint64_t now, int32
   return false;
 }
 
-}  // namespace
-
+// FencesEnabled: false once fencing was disabled (missing/failing event functions).
 bool FencesEnabled() {
   return g_state.load(std::memory_order_acquire) != 2 &&
          !g_no_record.load(std::memory_order_relaxed);
 }
+
+}  // namespace
 
 void FenceNoteLaunches(const NotedLaunches& noted) {
   if (noted.n <= 0 || noted.dev >= VNPU_MAX_DEVICES || !FencesEnabled()) {
@@ -550,6 +551,7 @@ int32_t FenceBeforeLaunch(const NotedLaunches* noted, void* stream, const FenceT
   if (slot >= 0) {
     Slot& s = g_slots[slot];
     // The entry cannot have been evicted or reused meanwhile: eviction skips recording entries.
+    // Other threads may have noted launches on it meanwhile: only ours are taken off.
     e->recording = false;
     if (rc == kRtSuccess) {
       s.event = event;
@@ -568,13 +570,13 @@ int32_t FenceBeforeLaunch(const NotedLaunches* noted, void* stream, const FenceT
         g_slots[e->last].successor = true;
       }
       e->last = slot;
-      e->pending = 0;
+      e->pending -= launches;
       s.state = kOutstanding;
       Push(dev, slot);
     } else {
       s.event = created ? event : nullptr;  // a created event is kept for reuse
       s.state = kFree;
-      e->pending = 0;
+      e->pending -= launches;
     }
   }
   // More completed fences may follow a retired head; the fence just recorded is left to the

@@ -70,9 +70,6 @@ struct FenceTarget {
   uint32_t dev;               // logical device, < VNPU_MAX_DEVICES
 };
 
-// FencesEnabled: false once fencing was disabled (missing/failing event functions).
-bool FencesEnabled();
-
 // NotedLaunches: `n` launches a thread made on `stream` of `dev` since host time `since_ns`,
 // under grant epoch `epoch` (0 = ungated).
 struct NotedLaunches {

@@ -54,18 +54,12 @@ void OpenFor(GateThread& t, int32_t credit, const char* why) {
 // launches are still noted per stream, fenced and bounded, without a fast-path branch of its own.
 constinit const uint64_t g_open_word = 0;
 
-// OpenFenced: ungated but fenced (no grant page, stale arbiter, not adopted yet, no chip): the
-// process never waits for a grant, but its queued work stays bounded (a tenant must not queue
-// seconds of work while the arbiter is away and then run it during others' grants).
-void OpenFenced(GateThread& t, const NotedLaunches* noted, void* stream, VnpuTenantDevice& td,
-                int32_t dev, const char* why) {
+// OpenAfterFence: OpenFenced's thread state, for a caller that has just fenced (`now`: the
+// clock reading FenceBeforeLaunch returned).
+void OpenAfterFence(GateThread& t, void* stream, int32_t dev, uint64_t now, const char* why) {
   if (why != nullptr && !g_logged_open.exchange(true)) {
     Log("launch gate open: %s", why);
   }
-  FenceTarget target = {&td, nullptr, 0, static_cast<uint32_t>(dev)};
-  uint64_t now = 0;
-  FenceBeforeLaunch(noted, stream, target, 0, &now);
-  __atomic_store_n(&td.last_demand_ns, now, __ATOMIC_RELEASE);
   t.open = false;
   t.word = &g_open_word;
   t.expect = 0;
@@ -75,6 +69,18 @@ void OpenFenced(GateThread& t, const NotedLaunches* noted, void* stream, VnpuTen
   t.stream = stream;
   t.stream_dev = dev;
   t.batch_start_ns = now;
+}
+
+// OpenFenced: ungated but fenced (no grant page, stale arbiter, not adopted yet, no chip): the
+// process never waits for a grant, but its queued work stays bounded (a tenant must not queue
+// seconds of work while the arbiter is away and then run it during others' grants).
+void OpenFenced(GateThread& t, const NotedLaunches* noted, void* stream, VnpuTenantDevice& td,
+                int32_t dev, const char* why) {
+  FenceTarget target = {&td, nullptr, 0, static_cast<uint32_t>(dev)};
+  uint64_t now = 0;
+  FenceBeforeLaunch(noted, stream, target, 0, &now);
+  __atomic_store_n(&td.last_demand_ns, now, __ATOMIC_RELEASE);
+  OpenAfterFence(t, stream, dev, now, why);
 }
 
 VnpuTenantPage* Tenant(const Config& cfg) {
@@ -291,16 +297,21 @@ void GateSlow(void* stream) {
       FenceBeforeLaunch(noted, stream, target, (w & kOwnerMask) == token ? w >> 16 : 0, &now);
   __atomic_store_n(&td.last_demand_ns, now, __ATOMIC_RELEASE);
   if (Stale(g, now)) {
-    // The fence above stays (it bounds what we queued); from now on, ungated.
-    OpenFenced(t, nullptr, stream, td, dev, "arbiter heartbeat stale");
+    // The fence above bounds what we queued; from now on, ungated.
+    OpenAfterFence(t, stream, dev, now, "arbiter heartbeat stale");
     return;
   }
-  if ((Load(c.grant_word) & kOwnerMask) != token) {
+  // `held`: the grant word that showed us as the owner. The fast path compares the whole word
+  // with it, so it must be the word that passed the check, not a later read (which could
+  // already be another tenant's grant).
+  uint64_t held = Load(c.grant_word);
+  if ((held & kOwnerMask) != token) {
     __atomic_fetch_add(&td.waiters, 1, __ATOMIC_ACQ_REL);
     waited = true;
     while (true) {
       uint32_t seq = Load(c.seq);
-      if ((Load(c.grant_word) & kOwnerMask) == token) {
+      held = Load(c.grant_word);
+      if ((held & kOwnerMask) == token) {
         break;
       }
       now = MonotonicNs();
@@ -318,9 +329,8 @@ void GateSlow(void* stream) {
   }
   t.open = false;
   t.word = &c.grant_word;
-  // If the word changed since the check above, the next launch's fast path fails: safe.
-  t.expect = Load(c.grant_word);
-  t.epoch = t.expect >> 16;
+  t.expect = held;  // if the word changed since, the next launch's fast path fails: safe
+  t.epoch = held >> 16;
   t.credit = credit - 1;  // this launch uses one
   t.batch = credit;
   t.stream = stream;

@@ -32,6 +32,8 @@
 
 #include <stdint.h>
 
+#include "softslice/shared_state.h"
+
 struct VnpuTenantDevice;
 
 namespace npushare::vnpu {
@@ -43,7 +45,7 @@ inline constexpr int32_t kOpenCredit = 32;
 // How long a launch waits for the arbiter to adopt its tenant (see AwaitAdoption).
 inline constexpr uint64_t kAdoptionWaitNs = 100'000'000;
 inline constexpr uint64_t kStaleArbiterNs = 100'000'000;  // 100 ms without a heartbeat
-inline constexpr uint64_t kOwnerMask = 0xffff;
+inline constexpr uint64_t kOwnerMask = VNPU_OWNER_MASK;
 
 // Fields read by the fast path come first (one cache line).
 struct GateThread {

@@ -4,7 +4,6 @@
 namespace npushare::vnpu {
 namespace {
 
-constexpr uint64_t kOwnerMask = 0xffff;
 constexpr uint64_t kHistory = VNPU_EPOCH_HISTORY;
 
 template <typename T>
@@ -35,7 +34,7 @@ uint64_t OverrunPart(const VnpuGrantChip& chip, uint64_t epoch, uint64_t token, 
   // interval is bounded by the segment's device time in AccountOverrun.
   uint64_t held = 0;
   for (uint64_t k = next; k <= current; ++k) {
-    if (Load(chip.epoch_owner[k % kHistory]) != (token & kOwnerMask)) {
+    if (Load(chip.epoch_owner[k % kHistory]) != (token & VNPU_OWNER_MASK)) {
       continue;
     }
     uint64_t from = Load(chip.epoch_start_ns[k % kHistory]);

@@ -104,9 +104,7 @@ Status WriteTenantFiles(const TenantFilesOptions& options, const TenantGrant& gr
   }
   std::string quota_dir = options.quota_root + "/" + grant.tenant;
   if (mkdir(quota_dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return Status(errno == ENOENT || errno == EACCES ? StatusCode::kFailedPrecondition
-                                                     : StatusCode::kInternal,
-                  "cannot create " + quota_dir + ": " + strerror(errno));
+    return FileSystemError(errno, "cannot create " + quota_dir);
   }
   struct stat st;
   if (lstat(quota_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {

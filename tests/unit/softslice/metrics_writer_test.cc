@@ -86,6 +86,21 @@ TEST_F(MetricsWriterTest, AFailingWriteIsLoggedOncePerStreakAndDoesNotStopTheWri
   EXPECT_FALSE(std::filesystem::exists(missing));
 }
 
+TEST_F(MetricsWriterTest, TheTailIsAppendedOnTheWriterThread) {
+  std::string path = dir_ + "/metrics.txt";
+  std::thread::id tail_thread;
+  {
+    MetricsWriter w(path, [&tail_thread] {
+      tail_thread = std::this_thread::get_id();
+      return std::string("mem line\n");
+    });
+    w.Publish("grant line\n");
+  }
+  EXPECT_EQ(Read(path), "grant line\nmem line\n");
+  EXPECT_NE(tail_thread, std::thread::id());
+  EXPECT_NE(tail_thread, std::this_thread::get_id()) << "the tail's I/O stays off the caller";
+}
+
 TEST_F(MetricsWriterTest, NothingPublishedWritesNothing) {
   std::string path = dir_ + "/metrics.txt";
   { MetricsWriter w(path); }
