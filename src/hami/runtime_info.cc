@@ -90,8 +90,8 @@ std::string EncodeRuntimeInfo(const std::vector<RuntimeInfoEntry>& entries) {
   return out;
 }
 
-Result<std::map<std::string, RuntimeInfoEntry>> DecodeRuntimeInfoLookup(std::string_view json,
-                                                                        const std::string& cw) {
+Result<std::vector<RuntimeInfoEntry>> DecodeRuntimeInfoList(std::string_view json,
+                                                            const std::string& cw) {
   constexpr size_t kEchoLimit = 256;
   const std::string echoed = json.size() > kEchoLimit
                                  ? std::string(json.substr(0, kEchoLimit)) + "..."
@@ -104,9 +104,9 @@ Result<std::map<std::string, RuntimeInfoEntry>> DecodeRuntimeInfoLookup(std::str
   if (!doc.ok()) {
     return fail(doc.status());
   }
-  std::map<std::string, RuntimeInfoEntry> lookup;
+  std::vector<RuntimeInfoEntry> list;
   if (doc->is_null()) {
-    return lookup;
+    return list;
   }
   if (!doc->is_array()) {
     return fail(InvalidArgumentError("json: cannot unmarshal " + GoJsonKind(*doc) +
@@ -116,12 +116,23 @@ Result<std::map<std::string, RuntimeInfoEntry>> DecodeRuntimeInfoLookup(std::str
     return fail(
         InvalidArgumentError("more than " + std::to_string(kMaxRuntimeInfoEntries) + " entries"));
   }
+  list.reserve(doc->size());
   for (const Json& el : *doc) {
     RuntimeInfoEntry e;
     const Status s = DecodeEntry(el, &e);
     if (!s.ok()) {
       return fail(s);
     }
+    list.push_back(std::move(e));
+  }
+  return list;
+}
+
+Result<std::map<std::string, RuntimeInfoEntry>> DecodeRuntimeInfoLookup(std::string_view json,
+                                                                        const std::string& cw) {
+  NPUSHARE_ASSIGN_OR_RETURN(std::vector<RuntimeInfoEntry> list, DecodeRuntimeInfoList(json, cw));
+  std::map<std::string, RuntimeInfoEntry> lookup;
+  for (RuntimeInfoEntry& e : list) {
     if (!e.uuid.empty()) {
       lookup[e.uuid] = std::move(e);
     }

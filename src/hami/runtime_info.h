@@ -40,4 +40,11 @@ std::string EncodeRuntimeInfo(const std::vector<RuntimeInfoEntry>& entries);
 Result<std::map<std::string, RuntimeInfoEntry>> DecodeRuntimeInfoLookup(std::string_view json,
                                                                         const std::string& cw);
 
+// DecodeRuntimeInfoList: the same decoding (same errors), but every element in array order,
+// entries with an empty UUID included: the k-th element belongs to the k-th device of the
+// allocation flattened over containers, which lets the plugin look entries up per container
+// instead of per UUID (hami-protocol.md §9.10). `null` decodes to an empty list.
+Result<std::vector<RuntimeInfoEntry>> DecodeRuntimeInfoList(std::string_view json,
+                                                            const std::string& cw);
+
 }  // namespace npushare::hami

@@ -180,8 +180,21 @@ void FillBase(dcmi_base_resource* b) {
   b->vfg_id = 0xFFFFFFFFu;
 }
 
+// VnpuAttached: whether a live process has the vNPU open, i.e. its runtime charged memory to
+// it (a process slot names the vNPU on that chip until the process exits). npu-sim's meaning of
+// is_container_used: the real driver sets it while a container uses the vNPU; a container
+// uses it through its processes. Dead processes are swept by the forced-sweep lock below.
+bool VnpuAttached(const NpuSimState& state, uint32_t chip, uint32_t vnpu_id) {
+  for (const auto& p : state.procs) {
+    if (p.pid != 0 && p.vnpu_id[chip] == vnpu_id) {
+      return true;
+    }
+  }
+  return false;
+}
+
 int VdevInfo(DcmiContext& ctx, uint32_t chip, unsigned int sub_cmd, void* buf, unsigned int* size) {
-  StateLock lock(*ctx.state);
+  StateLock lock(*ctx.state, /*force_sweep=*/true);
   const NpuSimChip& c = lock->chips[chip];
   const ChipModel& m = AllChipModels()[c.model_index];
   if (m.templates.empty()) {
@@ -242,7 +255,7 @@ int VdevInfo(DcmiContext& ctx, uint32_t chip, unsigned int sub_cmd, void* buf, u
           std::memset(&info, 0, sizeof(info));
           std::strncpy(info.name, std::string(tpl.name).c_str(), sizeof(info.name) - 1);
           info.status = v.status;
-          info.is_container_used = v.is_container_used;
+          info.is_container_used = VnpuAttached(*lock, chip, v.id) ? 1u : v.is_container_used;
           info.vfid = v.id - (100 + 16 * c.phy_id) + 1;
           info.vfg_id = v.vgroup;
           info.container_id = v.container_id;

@@ -60,5 +60,20 @@ TEST(RuntimeInfoTest, HostileInput) {
   EXPECT_FALSE(DecodeRuntimeInfoLookup("[{\"UUID\":\"\xc0\xaf\"}]", "cw").ok());
 }
 
+// The device plugin matches elements to containers by position (bug §9.10), so the list keeps
+// every element, duplicates and empty UUIDs included, in order.
+TEST(RuntimeInfoTest, ListKeepsEveryElementInOrder) {
+  auto list = DecodeRuntimeInfoList(
+      R"([{"UUID":"a","temp":"vir01"},{"UUID":""},{"UUID":"a","temp":"vir04","memory":12288}])",
+      "cw");
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[0].temp, "vir01");
+  EXPECT_EQ((*list)[1].uuid, "");
+  EXPECT_EQ((*list)[2].memory, 12288);
+  EXPECT_TRUE(DecodeRuntimeInfoList("null", "cw")->empty());
+  EXPECT_EQ(DecodeRuntimeInfoList("{}", "cw").status().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace npushare::hami
