@@ -149,7 +149,12 @@ bool ClientCertificateVerified(const SSL* ssl) {
 LocalApiServer::LocalApiServer(LocalApiServerOptions options, std::shared_ptr<ObjectStore> store)
     : options_(std::move(options)),
       store_(store ? std::move(store) : std::make_shared<ObjectStore>()),
-      api_(*store_) {}
+      admission_(options_.admission_webhooks
+                     ? std::make_unique<MutatingWebhookAdmission>(*store_, options_.webhooks)
+                     : nullptr),
+      api_(*store_) {
+  api_.SetAdmission(admission_.get());
+}
 
 LocalApiServer::~LocalApiServer() {
   Stop();
@@ -380,6 +385,15 @@ void LocalApiServer::Route(const void* request, void* response) {
     return Send(res, ErrorResult(NotFoundError("the server could not find the requested "
                                                "resource")));
   }
+  bool dry_run = false;
+  if (req.has_param("dryRun")) {
+    if (req.get_param_value("dryRun") != "All") {
+      return Send(res, ErrorResult(InvalidArgumentError(
+                           "Invalid dryRun value: " + req.get_param_value("dryRun") +
+                           " (supported: All)")));
+    }
+    dry_run = true;
+  }
   auto not_allowed = [&] {
     Send(res, ErrorResult(UnimplementedError("the server does not allow this method on the "
                                              "requested resource")));
@@ -427,7 +441,7 @@ void LocalApiServer::Route(const void* request, void* response) {
   }
   if (req.method == "POST") {
     if (name.empty()) {
-      return Send(res, api_.Create(*info, ns, req.body));
+      return Send(res, api_.Create(*info, ns, req.body, dry_run));
     }
     if (binding_sub) {
       return Send(res, api_.Bind(ns, name, req.body));
@@ -438,11 +452,11 @@ void LocalApiServer::Route(const void* request, void* response) {
     return not_allowed();
   }
   if (req.method == "PUT") {
-    return Send(res, api_.Update(*info, ns, name, sub, req.body));
+    return Send(res, api_.Update(*info, ns, name, sub, req.body, dry_run));
   }
   if (req.method == "PATCH") {
-    return Send(res,
-                api_.Patch(*info, ns, name, sub, req.get_header_value("Content-Type"), req.body));
+    return Send(res, api_.Patch(*info, ns, name, sub, req.get_header_value("Content-Type"),
+                                req.body, dry_run));
   }
   if (req.method == "DELETE" && sub.empty()) {
     std::optional<int64_t> grace;
@@ -452,7 +466,7 @@ void LocalApiServer::Route(const void* request, void* response) {
         return Send(res, ErrorResult(InvalidArgumentError("invalid gracePeriodSeconds")));
       }
     }
-    return Send(res, api_.Delete(*info, ns, name, req.body, grace));
+    return Send(res, api_.Delete(*info, ns, name, req.body, grace, dry_run));
   }
   return not_allowed();
 }

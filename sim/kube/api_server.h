@@ -1,7 +1,9 @@
 // File: sim/kube/api_server.h
 //
 // LocalApiServer: a small Kubernetes API server for tests and the local demo (NOT a
-// production API server: no authentication, no admission, no OpenAPI, no server-side apply).
+// production API server: no authorization, no built-in admission plugins, no OpenAPI, no
+// server-side apply). Mutating admission webhooks registered in MutatingWebhookConfiguration
+// objects are called (admission_webhooks.h); dryRun=All is honoured.
 // It speaks the real wire protocol over HTTP or HTTPS (optionally requiring client
 // certificates) on loopback so that kubectl and our client can use it: discovery, CRUD, LIST with
 // selectors and paging, WATCH with resourceVersion semantics and bookmarks, the three PATCH types,
@@ -31,6 +33,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "sim/kube/admission_webhooks.h"
 #include "sim/kube/object_api.h"
 #include "sim/kube/object_store.h"
 
@@ -73,6 +76,12 @@ struct LocalApiServerOptions {
   // gone_as_http_status: answer a too-old watch with HTTP 410 instead of the default 200 +
   // ERROR event (kube-apiserver does both, depending on the path taken).
   bool gone_as_http_status = false;
+  // admission_webhooks: call the mutating webhooks registered in MutatingWebhookConfiguration
+  // objects on create/update (kube-apiserver's MutatingAdmissionWebhook plugin, on by
+  // default there too). Default true.
+  bool admission_webhooks = true;
+  // webhooks: how webhooks are reached (service endpoints, HTTP client seam).
+  MutatingWebhookOptions webhooks;
   // fault_hook: called first for every request with (method, target). It may block (a slow
   // server) or return a response to send instead (429, 500, garbage). Test-only.
   std::function<std::optional<InjectedResponse>(const std::string& method,
@@ -129,6 +138,8 @@ class LocalApiServer {
 
   const LocalApiServerOptions options_;
   std::shared_ptr<ObjectStore> store_;
+  // admission_ is used by api_, so it is declared (constructed) before it.
+  std::unique_ptr<MutatingWebhookAdmission> admission_;
   ObjectApi api_;
   std::unique_ptr<httplib::Server> http_;
   std::thread listen_thread_;

@@ -1,6 +1,7 @@
 // kube-local: the local Kubernetes API server for tests and the demo (see docs/kube-local.md).
 //   kube-local --address 127.0.0.1 --port 0 [--persist FILE]
 //              [--tls-cert-file CRT --tls-private-key-file KEY [--client-ca-file CA]]
+//              [--service-endpoint NS/NAME[:PORT]=HOST:PORT ...]
 // prints "http://127.0.0.1:NNNNN" (or "https://…" with TLS) as its first line, then serves
 // until SIGINT/SIGTERM.
 #include <CLI/CLI.hpp>
@@ -31,6 +32,10 @@ int RunKubeLocal(int argc, char** argv) {
   app.add_option("--client-ca-file", tls.client_ca_file,
                  "require client certificates signed by a CA in this PEM bundle")
       ->needs(cert);
+  std::vector<std::string> service_endpoints;
+  app.add_option("--service-endpoint", service_endpoints,
+                 "where a webhook's clientConfig.service is dialled: NS/NAME[:PORT]=HOST:PORT "
+                 "(repeatable; kube-local has no cluster network)");
   cert->needs(key);
   key->needs(cert);
   try {
@@ -49,6 +54,14 @@ int RunKubeLocal(int argc, char** argv) {
   options.persist_path = persist;
   options.bookmark_interval = std::chrono::milliseconds(bookmark_ms);
   options.tls = tls;
+  for (const auto& flag : service_endpoints) {
+    auto entry = npushare::kube_local::ParseServiceEndpoint(flag);
+    if (!entry.ok()) {
+      std::cerr << "kube-local: --service-endpoint: " << entry.status().ToString() << "\n";
+      return 2;
+    }
+    options.webhooks.service_endpoints[entry->first] = entry->second;
+  }
   npushare::kube_local::LocalApiServer server(options);
   auto bound = server.Start(address, port);
   if (!bound.ok()) {

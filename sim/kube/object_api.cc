@@ -115,6 +115,20 @@ void ApplyPodDefaults(json& pod) {
   }
 }
 
+// SetNamespaceNameLabel: kube-apiserver labels every namespace with its own name
+// (kubernetes.io/metadata.name), which webhook namespaceSelectors commonly use.
+void SetNamespaceNameLabel(json& ns) {
+  json& meta = ns["metadata"];
+  std::string name = MetaString(ns, "name");
+  if (name.empty()) {
+    name = MetaString(ns, "generateName");  // completed below once the name is generated
+  }
+  if (!meta.contains("labels") || !meta["labels"].is_object()) {
+    meta["labels"] = json::object();
+  }
+  meta["labels"]["kubernetes.io/metadata.name"] = name;
+}
+
 // PrepareUpdate: builds the object to store from `current` and a full proposed object,
 // keeping server-owned metadata; null result means "no change".
 // CheckShape: top-level fields every kind we serve decodes as objects (the real server fails
@@ -181,6 +195,9 @@ Result<ObjectPtr> PrepareUpdate(const ResourceInfo& info, const ObjectPtr& curre
   next["apiVersion"] = info.ApiVersion();
   next["kind"] = info.kind;
   next["metadata"]["resourceVersion"] = have_rv;
+  if (info.plural == "namespaces") {
+    SetNamespaceNameLabel(next);
+  }
   if (next == *current) {
     return current;  // no-op: keep RV, no event
   }
@@ -337,7 +354,7 @@ ApiResult ObjectApi::List(const ResourceInfo& info, const std::string& ns,
 }
 
 ApiResult ObjectApi::Create(const ResourceInfo& info, const std::string& ns,
-                            const std::string& body) {
+                            const std::string& body, bool dry_run) {
   auto parsed = ParseBody(body);
   if (!parsed.ok()) {
     return ErrorResult(parsed.status());
@@ -354,6 +371,61 @@ ApiResult ObjectApi::Create(const ResourceInfo& info, const std::string& ns,
   }
   if (!obj.contains("metadata") || !obj["metadata"].is_object()) {
     obj["metadata"] = json::object();
+  }
+  if (info.namespaced) {
+    std::string body_ns = MetaString(obj, "namespace");
+    if (!body_ns.empty() && body_ns != ns) {
+      return ErrorResult(InvalidArgumentError(
+          "the namespace of the provided object does not match the namespace sent on the request"));
+    }
+    if (ns.empty()) {
+      return ErrorResult(InvalidArgumentError("a namespace is required"));
+    }
+    if (!store_.Get("namespaces", ns)) {
+      return ErrorResult(NotFoundError("namespaces \"" + ns + "\" not found"), ns, "namespaces");
+    }
+    obj["metadata"]["namespace"] = ns;
+  } else {
+    obj["metadata"].erase("namespace");
+  }
+  if (info.plural == "pods") {
+    ApplyPodDefaults(obj);
+    obj["status"] = {{"phase", "Pending"}};
+  } else if (info.plural == "namespaces") {
+    obj["status"] = {{"phase", "Active"}};
+    SetNamespaceNameLabel(obj);
+  }
+  obj["apiVersion"] = info.ApiVersion();
+  obj["kind"] = info.kind;
+  if (admission_ != nullptr) {
+    // Mutating admission sees the defaulted object before the server fills in the name from
+    // generateName, the uid and the timestamps (as kube-apiserver's create handler).
+    AdmissionAttributes attrs;
+    attrs.info = &info;
+    attrs.namespace_name = info.namespaced ? ns : "";
+    attrs.name = MetaString(obj, "name");
+    attrs.operation = "CREATE";
+    attrs.object = std::move(obj);
+    attrs.dry_run = dry_run;
+    AdmissionOutcome admitted = admission_->Admit(std::move(attrs));
+    if (admitted.rejection) {
+      return *admitted.rejection;
+    }
+    obj = std::move(admitted.object);
+    if (!obj.is_object()) {
+      return ErrorResult(InternalError("admission returned a non-object"));
+    }
+    if (Status shape = CheckShape(obj); !shape.ok()) {
+      return ErrorResult(shape);
+    }
+    if (!obj.contains("metadata") || !obj["metadata"].is_object()) {
+      obj["metadata"] = json::object();
+    }
+    if (info.namespaced) {
+      obj["metadata"]["namespace"] = ns;
+    }
+    obj["apiVersion"] = info.ApiVersion();
+    obj["kind"] = info.kind;
   }
   json& meta = obj["metadata"];
   std::string name = MetaString(obj, "name");
@@ -372,35 +444,21 @@ ApiResult ObjectApi::Create(const ResourceInfo& info, const std::string& ns,
                        info.plural);
   }
   meta["name"] = name;
-  if (info.namespaced) {
-    std::string body_ns = MetaString(obj, "namespace");
-    if (!body_ns.empty() && body_ns != ns) {
-      return ErrorResult(InvalidArgumentError(
-          "the namespace of the provided object does not match the namespace sent on the request"));
-    }
-    if (ns.empty()) {
-      return ErrorResult(InvalidArgumentError("a namespace is required"));
-    }
-    if (!store_.Get("namespaces", ns)) {
-      return ErrorResult(NotFoundError("namespaces \"" + ns + "\" not found"), ns, "namespaces");
-    }
-    meta["namespace"] = ns;
-  } else {
-    meta.erase("namespace");
+  if (info.plural == "namespaces") {
+    SetNamespaceNameLabel(obj);
   }
-  obj["apiVersion"] = info.ApiVersion();
-  obj["kind"] = info.kind;
   meta["uid"] = NewUid();
   meta["creationTimestamp"] = NowText();
   meta["generation"] = 1;
   meta.erase("resourceVersion");
   meta.erase("deletionTimestamp");
   meta.erase("deletionGracePeriodSeconds");
-  if (info.plural == "pods") {
-    ApplyPodDefaults(obj);
-    obj["status"] = {{"phase", "Pending"}};
-  } else if (info.plural == "namespaces") {
-    obj["status"] = {{"phase", "Active"}};
+  if (dry_run) {
+    if (store_.Get(info.StoreName(), Key(info, ns, name))) {
+      return ErrorResult(AlreadyExistsError(info.plural + " \"" + name + "\" already exists"), name,
+                         info.plural);
+    }
+    return {201, std::move(obj)};
   }
   auto frozen = std::make_shared<const json>(std::move(obj));
   auto stored = store_.Write(
@@ -418,7 +476,7 @@ ApiResult ObjectApi::Create(const ResourceInfo& info, const std::string& ns,
 
 ApiResult ObjectApi::Update(const ResourceInfo& info, const std::string& ns,
                             const std::string& name, const std::string& subresource,
-                            const std::string& body) {
+                            const std::string& body, bool dry_run) {
   auto parsed = ParseBody(body);
   if (!parsed.ok()) {
     return ErrorResult(parsed.status());
@@ -431,22 +489,93 @@ ApiResult ObjectApi::Update(const ResourceInfo& info, const std::string& ns,
     return ErrorResult(InvalidArgumentError("the name of the object (" + body_name +
                                             ") does not match the name on the URL (" + name + ")"));
   }
-  auto stored = store_.Write(info.StoreName(), Key(info, ns, name),
-                             [&](const ObjectPtr& current) -> Result<ObjectPtr> {
-                               if (!current) {
-                                 return NotFoundError(info.plural + " \"" + name + "\" not found");
-                               }
-                               return PrepareUpdate(info, current, *parsed, subresource);
-                             });
-  if (!stored.ok()) {
-    return ErrorResult(stored.status(), name, info.plural);
+  return CommitUpdate(
+      info, ns, name, subresource,
+      [&](const ObjectPtr& current) -> Result<ObjectPtr> {
+        if (!current) {
+          return NotFoundError(info.plural + " \"" + name + "\" not found");
+        }
+        return PrepareUpdate(info, current, *parsed, subresource);
+      },
+      dry_run);
+}
+
+ApiResult ObjectApi::CommitUpdate(const ResourceInfo& info, const std::string& ns,
+                                  const std::string& name, const std::string& subresource,
+                                  const ObjectStore::Mutator& mutate, bool dry_run) {
+  const std::string key = Key(info, ns, name);
+  const bool admit =
+      admission_ != nullptr && subresource.empty() && admission_->Interested(info, "UPDATE");
+  if (!admit) {
+    if (dry_run) {
+      auto next = mutate(store_.Get(info.StoreName(), key));
+      if (!next.ok()) {
+        return ErrorResult(next.status(), name, info.plural);
+      }
+      return {200, **next};
+    }
+    auto stored = store_.Write(info.StoreName(), key, mutate);
+    if (!stored.ok()) {
+      return ErrorResult(stored.status(), name, info.plural);
+    }
+    return {200, **stored};
   }
-  return {200, **stored};
+  // Webhooks must not run under the store lock (they may call back into this server): read,
+  // compute, admit, then write only if the object is still the one that was read.
+  constexpr int kMaxAttempts = 5;
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    ObjectPtr current = store_.Get(info.StoreName(), key);
+    auto next = mutate(current);
+    if (!next.ok()) {
+      return ErrorResult(next.status(), name, info.plural);
+    }
+    if (*next == current) {
+      return {200, *current};  // no change: nothing to admit
+    }
+    AdmissionAttributes attrs;
+    attrs.info = &info;
+    attrs.namespace_name = info.namespaced ? ns : "";
+    attrs.name = name;
+    attrs.operation = "UPDATE";
+    attrs.object = **next;
+    attrs.old_object = *current;
+    attrs.dry_run = dry_run;
+    AdmissionOutcome admitted = admission_->Admit(std::move(attrs));
+    if (admitted.rejection) {
+      return *admitted.rejection;
+    }
+    if (dry_run) {
+      auto checked = PrepareUpdate(info, current, std::move(admitted.object), subresource);
+      if (!checked.ok()) {
+        return ErrorResult(checked.status(), name, info.plural);
+      }
+      return {200, **checked};
+    }
+    const std::string read_rv = MetaString(*current, "resourceVersion");
+    bool raced = false;
+    auto stored =
+        store_.Write(info.StoreName(), key, [&](const ObjectPtr& now) -> Result<ObjectPtr> {
+          if (!now || MetaString(*now, "resourceVersion") != read_rv) {
+            raced = true;
+            return AbortedError("the object changed during admission");
+          }
+          return PrepareUpdate(info, now, admitted.object, subresource);
+        });
+    if (stored.ok()) {
+      return {200, **stored};
+    }
+    if (!raced) {
+      return ErrorResult(stored.status(), name, info.plural);
+    }
+  }
+  return ErrorResult(AbortedError("the object has been modified; please apply your changes to "
+                                  "the latest version and try again"),
+                     name, info.plural);
 }
 
 ApiResult ObjectApi::Patch(const ResourceInfo& info, const std::string& ns, const std::string& name,
                            const std::string& subresource, const std::string& content_type,
-                           const std::string& body) {
+                           const std::string& body, bool dry_run) {
   std::string ct = content_type.substr(0, content_type.find(';'));
   enum class Kind { kMerge, kStrategic, kJson } kind;
   if (ct == "application/merge-patch+json") {
@@ -464,8 +593,9 @@ ApiResult ObjectApi::Patch(const ResourceInfo& info, const std::string& ns, cons
   if (!parsed.ok()) {
     return ErrorResult(parsed.status());
   }
-  auto stored = store_.Write(
-      info.StoreName(), Key(info, ns, name), [&](const ObjectPtr& current) -> Result<ObjectPtr> {
+  return CommitUpdate(
+      info, ns, name, subresource,
+      [&](const ObjectPtr& current) -> Result<ObjectPtr> {
         if (!current) {
           return NotFoundError(info.plural + " \"" + name + "\" not found");
         }
@@ -490,16 +620,13 @@ ApiResult ObjectApi::Patch(const ResourceInfo& info, const std::string& ns, cons
         // A resourceVersion in the patch is a precondition (it survives the patch unchanged
         // only when it equals the current one).
         return PrepareUpdate(info, current, std::move(*patched), subresource);
-      });
-  if (!stored.ok()) {
-    return ErrorResult(stored.status(), name, info.plural);
-  }
-  return {200, **stored};
+      },
+      dry_run);
 }
 
 ApiResult ObjectApi::Delete(const ResourceInfo& info, const std::string& ns,
                             const std::string& name, const std::string& body,
-                            std::optional<int64_t> grace_query) {
+                            std::optional<int64_t> grace_query, bool dry_run) {
   std::optional<int64_t> grace = grace_query;
   std::string want_uid;
   std::string want_rv;
@@ -529,6 +656,17 @@ ApiResult ObjectApi::Delete(const ResourceInfo& info, const std::string& ns,
     return OkStatus();
   };
   std::string key = Key(info, ns, name);
+  if (dry_run) {
+    ObjectPtr current = store_.Get(info.StoreName(), key);
+    if (!current) {
+      return ErrorResult(NotFoundError(info.plural + " \"" + name + "\" not found"), name,
+                         info.plural);
+    }
+    if (Status pre = precondition(*current); !pre.ok()) {
+      return ErrorResult(pre, name, info.plural);
+    }
+    return {200, *current};
+  }
   if (info.plural == "pods") {
     ObjectPtr current = store_.Get(info.StoreName(), key);
     if (!current) {

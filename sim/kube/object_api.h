@@ -19,17 +19,12 @@
 #include <vector>
 
 #include "common/status.h"
+#include "sim/kube/admission.h"
+#include "sim/kube/api_result.h"
 #include "sim/kube/object_store.h"
 #include "sim/kube/resource_registry.h"
 
 namespace npushare::kube_local {
-
-struct ApiResult {
-  int code = 200;
-  // body: the object, List or Status. A JSON *string* body holds pre-serialized JSON text
-  // (used for large lists) and is sent verbatim.
-  nlohmann::json body;
-};
 
 struct ListQuery {
   std::string label_selector;
@@ -62,15 +57,25 @@ class ObjectApi {
   };
   ListPageResult ListObjects(const ResourceInfo& info, const std::string& ns,
                              const ListQuery& q) const;
-  ApiResult Create(const ResourceInfo& info, const std::string& ns, const std::string& body);
+  // SetAdmission: Create/Update/Patch of main resources then go through `admission` (see
+  // admission.h) before they are stored. nullptr (the default) turns admission off.
+  // REQUIRES: admission outlives this; called before requests are served.
+  void SetAdmission(AdmissionController* admission) { admission_ = admission; }
+
+  // Create / Update / Patch / Delete: `dry_run` (the dryRun=All query parameter) runs every
+  // check and admission (webhooks see dryRun: true) and answers as the real call would, but
+  // stores nothing.
+  ApiResult Create(const ResourceInfo& info, const std::string& ns, const std::string& body,
+                   bool dry_run = false);
   ApiResult Update(const ResourceInfo& info, const std::string& ns, const std::string& name,
-                   const std::string& subresource, const std::string& body);
+                   const std::string& subresource, const std::string& body, bool dry_run = false);
   ApiResult Patch(const ResourceInfo& info, const std::string& ns, const std::string& name,
                   const std::string& subresource, const std::string& content_type,
-                  const std::string& body);
+                  const std::string& body, bool dry_run = false);
   // Delete: `grace_query` is the gracePeriodSeconds query parameter, if any.
   ApiResult Delete(const ResourceInfo& info, const std::string& ns, const std::string& name,
-                   const std::string& body, std::optional<int64_t> grace_query);
+                   const std::string& body, std::optional<int64_t> grace_query,
+                   bool dry_run = false);
   ApiResult Bind(const std::string& ns, const std::string& name, const std::string& body);
 
   // ReapExpiredPods: deletes pods whose graceful deletion deadline is <= now. Returns the
@@ -81,7 +86,14 @@ class ObjectApi {
   static std::string Key(const ResourceInfo& info, const std::string& ns, const std::string& name);
 
  private:
+  // CommitUpdate: stores mutate(current) for Update/Patch, through admission (UPDATE) when it
+  // is interested and `subresource` is empty, retrying when the object changed meanwhile.
+  ApiResult CommitUpdate(const ResourceInfo& info, const std::string& ns, const std::string& name,
+                         const std::string& subresource, const ObjectStore::Mutator& mutate,
+                         bool dry_run);
+
   ObjectStore& store_;
+  AdmissionController* admission_ = nullptr;
 };
 
 // ParseContinueToken: {rv, last key} of a token made by List(); kInvalidArgument if malformed.

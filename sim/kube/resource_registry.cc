@@ -1,5 +1,7 @@
 #include "sim/kube/resource_registry.h"
 
+#include <algorithm>
+
 namespace npushare::kube_local {
 
 using nlohmann::json;
@@ -11,7 +13,54 @@ const std::vector<ResourceInfo>& AllResources() {
       {"", "v1", "pods", "pod", "Pod", true, true, {"po"}},
       {"", "v1", "configmaps", "configmap", "ConfigMap", true, false, {"cm"}},
       {"", "v1", "events", "event", "Event", true, false, {"ev"}},
+      {"", "v1", "services", "service", "Service", true, true, {"svc"}},
+      {"", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, false, {"sa"}},
+      {"", "v1", "secrets", "secret", "Secret", true, false, {}},
       {"coordination.k8s.io", "v1", "leases", "lease", "Lease", true, false, {}},
+      {"apps", "v1", "deployments", "deployment", "Deployment", true, true, {"deploy"}},
+      {"apps", "v1", "daemonsets", "daemonset", "DaemonSet", true, true, {"ds"}},
+      {"rbac.authorization.k8s.io",
+       "v1",
+       "clusterroles",
+       "clusterrole",
+       "ClusterRole",
+       false,
+       false,
+       {}},
+      {"rbac.authorization.k8s.io",
+       "v1",
+       "clusterrolebindings",
+       "clusterrolebinding",
+       "ClusterRoleBinding",
+       false,
+       false,
+       {}},
+      {"rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, false, {}},
+      {"rbac.authorization.k8s.io",
+       "v1",
+       "rolebindings",
+       "rolebinding",
+       "RoleBinding",
+       true,
+       false,
+       {}},
+      {"admissionregistration.k8s.io",
+       "v1",
+       "mutatingwebhookconfigurations",
+       "mutatingwebhookconfiguration",
+       "MutatingWebhookConfiguration",
+       false,
+       false,
+       {}},
+      {"admissionregistration.k8s.io",
+       "v1",
+       "validatingwebhookconfigurations",
+       "validatingwebhookconfiguration",
+       "ValidatingWebhookConfiguration",
+       false,
+       false,
+       {}},
+      {"node.k8s.io", "v1", "runtimeclasses", "runtimeclass", "RuntimeClass", false, false, {}},
   };
   return *resources;
 }
@@ -50,16 +99,30 @@ json GroupEntry(const std::string& group) {
   json gv = {{"groupVersion", group + "/v1"}, {"version", "v1"}};
   return {{"name", group}, {"versions", {gv}}, {"preferredVersion", gv}};
 }
+
+// ServedGroups: the named API groups, in the order of AllResources().
+std::vector<std::string> ServedGroups() {
+  std::vector<std::string> groups;
+  for (const auto& r : AllResources()) {
+    if (!r.group.empty() && std::find(groups.begin(), groups.end(), r.group) == groups.end()) {
+      groups.push_back(r.group);
+    }
+  }
+  return groups;
+}
 }  // namespace
 
 json ApiGroupListDocument() {
-  return {{"kind", "APIGroupList"},
-          {"apiVersion", "v1"},
-          {"groups", {GroupEntry("coordination.k8s.io")}}};
+  json groups = json::array();
+  for (const auto& g : ServedGroups()) {
+    groups.push_back(GroupEntry(g));
+  }
+  return {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", groups}};
 }
 
 json ApiGroupDocument(std::string_view group) {
-  if (group != "coordination.k8s.io") {
+  auto served = ServedGroups();
+  if (group.empty() || std::find(served.begin(), served.end(), group) == served.end()) {
     return nullptr;
   }
   json g = GroupEntry(std::string(group));

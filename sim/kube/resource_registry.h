@@ -2,8 +2,13 @@
 //
 // The resource types the local API server serves, and the discovery documents built from
 // them (k8s-apis.md §4.13): /version, /api, /apis, /api/v1, /apis/<group>, /apis/<g>/<v>.
-// Served: core/v1 namespaces, nodes (+status), pods (+status, +binding), configmaps, events;
-// coordination.k8s.io/v1 leases.
+// Served: core/v1 namespaces, nodes (+status), pods (+status, +binding), configmaps, events,
+// services (+status), serviceaccounts, secrets; coordination.k8s.io/v1 leases; apps/v1
+// deployments, daemonsets (+status); rbac.authorization.k8s.io/v1 clusterroles,
+// clusterrolebindings, roles, rolebindings; admissionregistration.k8s.io/v1
+// mutatingwebhookconfigurations, validatingwebhookconfigurations (stored; only the mutating
+// ones are called, see admission_webhooks.h); node.k8s.io/v1 runtimeclasses. Every group is
+// served at v1 only.
 //
 // Thread safety: immutable after static initialization; pure functions.
 #pragma once

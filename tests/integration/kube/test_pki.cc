@@ -98,6 +98,15 @@ Result<PkeyPtr> NewKey() {
 }  // namespace
 
 Result<TestPki> MakeTestPki(const std::filesystem::path& dir, const std::string& prefix) {
+  return MakeTestPki(dir, prefix, {});
+}
+
+Result<TestPki> MakeTestPki(const std::filesystem::path& dir, const std::string& prefix,
+                            const std::vector<std::string>& extra_server_dns_names) {
+  std::string sans = "IP:127.0.0.1,DNS:localhost";
+  for (const auto& name : extra_server_dns_names) {
+    sans += ",DNS:" + name;
+  }
   NPUSHARE_ASSIGN_OR_RETURN(PkeyPtr ca_key, NewKey());
   NPUSHARE_ASSIGN_OR_RETURN(PkeyPtr server_key, NewKey());
   NPUSHARE_ASSIGN_OR_RETURN(PkeyPtr client_key, NewKey());
@@ -115,7 +124,7 @@ Result<TestPki> MakeTestPki(const std::filesystem::path& dir, const std::string&
                         {NID_ext_key_usage, "serverAuth"},
                         {NID_subject_key_identifier, "hash"},
                         {NID_authority_key_identifier, "keyid:always"},
-                        {NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost"}},
+                        {NID_subject_alt_name, sans}},
                        2};
   NPUSHARE_ASSIGN_OR_RETURN(X509Ptr server,
                             MakeCert(server_spec, server_key.get(), ca.get(), ca_key.get()));

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -35,6 +36,10 @@ struct TestPki {
 // @return the paths; kInternal when OpenSSL fails, kFailedPrecondition when a file cannot be
 //   written.
 Result<TestPki> MakeTestPki(const std::filesystem::path& dir, const std::string& prefix);
+// MakeTestPki: as above, with `extra_server_dns_names` added to the server certificate's
+// subjectAltName (e.g. "webhook.kube-system.svc" for a service-addressed webhook).
+Result<TestPki> MakeTestPki(const std::filesystem::path& dir, const std::string& prefix,
+                            const std::vector<std::string>& extra_server_dns_names);
 
 // ReadFileForTest: the whole file, or "" when it cannot be read.
 std::string ReadFileForTest(const std::string& path);
