@@ -206,11 +206,9 @@ Status Informer::ListAndReplace(const std::string& rv) {
     }
     cache_ = std::move(fresh);
     last_rv_ = list_rv;
-    synced_ = true;
     ++stats_.lists;
   }
   parsed.clear();
-  cv_.notify_all();
   std::lock_guard<std::mutex> hl(handler_mu_);
   for (const auto& d : deletes) {
     if (handlers_.on_delete) {
@@ -227,6 +225,13 @@ Status Informer::ListAndReplace(const std::string& rv) {
       handlers_.on_update(*o, *n);
     }
   }
+  // Synced only once the handlers have seen the first list (client-go's HasSynced): a cache
+  // built from the handlers is complete when WaitForSync returns.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    synced_ = true;
+  }
+  cv_.notify_all();
   return OkStatus();
 }
 

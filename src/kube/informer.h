@@ -114,7 +114,8 @@ class Informer {
   // returns.
   void Stop();
 
-  // HasSynced: true once the first LIST has been applied.
+  // HasSynced: true once the first LIST has been applied and its add/update/delete handler
+  // calls have returned.
   bool HasSynced() const;
   // WaitForSync: waits until synced or `timeout`; returns HasSynced().
   bool WaitForSync(std::chrono::milliseconds timeout) const;

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 
 #include "integration/kube/test_server.h"
 #include "kube/objects.h"
@@ -69,6 +71,44 @@ TEST(InformerTest, SyncsThenFollowsChanges) {
   EXPECT_EQ((*inf.Get("default/p1"))["metadata"]["annotations"]["k"], "v");
   inf.Stop();
   EXPECT_EQ(inf.Stats().lists, 1u);
+}
+
+// Regression: HasSynced turned true when the cache was replaced, before the handlers had seen
+// the first list, so a service whose index is built by the handlers could serve from a partial
+// index right after WaitForSync returned.
+TEST(InformerTest, SyncedOnlyAfterHandlersSawTheFirstList) {
+  ServerAndClient env;
+  KubeClient& c = env.client();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(c.Create(kPods, "default", MakePod("s" + std::to_string(i))).ok());
+  }
+  Informer inf(c, kPods, {});
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  int adds = 0;
+  InformerHandlers h;
+  h.on_add = [&](const json&) {
+    std::unique_lock<std::mutex> lock(mu);
+    ++adds;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });  // hold the first list's delivery
+  };
+  inf.AddHandlers(h);
+  inf.Start();
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return adds == 1; }));
+  }
+  EXPECT_FALSE(inf.HasSynced());  // one handler call is still running
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  ASSERT_TRUE(inf.WaitForSync(std::chrono::seconds(20)));
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(adds, 3);
 }
 
 TEST(InformerTest, ServerRestartMidWatchResumesWithoutLossOrDuplicates) {
