@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <ostream>
 
+#include "cli/certs_command.h"
 #include "cli/schedule_command.h"
 #include "config/config_loader.h"
 
@@ -54,6 +55,21 @@ int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
       "loader the daemons use; prints file:line diagnostics. Exit 1 on any error.");
   validate->add_option("FILE", files, "files to check")->required();
 
+  CertsArgs ca;
+  CLI::App* certs = app.add_subcommand(
+      "certs",
+      "Write a self-signed development CA and a serving certificate for npushare-scheduler\n"
+      "(webhook + extender TLS) in cert-manager's layout: ca.crt, tls.crt, tls.key (0600).");
+  certs->add_option("--out", ca.out_dir, "directory to write into (created when missing)")
+      ->required();
+  certs->add_option("--host", ca.hosts,
+                    "DNS name or IP for the certificate (repeatable; default localhost and "
+                    "127.0.0.1; in a cluster add <service>.<namespace>.svc)");
+  certs->add_option("--days", ca.days, "validity in days")
+      ->check(CLI::Range(1, 3650))
+      ->capture_default_str();
+  certs->add_flag("--force", ca.force, "replace existing files");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -61,6 +77,9 @@ int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
   }
   if (schedule->parsed()) {
     return RunSchedule(sa, out, err);
+  }
+  if (certs->parsed()) {
+    return RunCerts(ca, out, err);
   }
   if (validate->parsed()) {
     return config::ValidateConfigFiles(files, out);

@@ -11,6 +11,7 @@ using scheduling::PodSpec;
 DryRunScheduler::DryRunScheduler(const config::DeviceConfig& config,
                                  std::vector<scheduling::NodeState> nodes, DryRunOptions options)
     : config_(config), nodes_(std::move(nodes)), options_(std::move(options)) {
+  options_.filter.keep_node_reasons = false;
   for (const auto& n : nodes_) {
     usage_[n.name] = scheduling::CapacityOf(n);
   }
@@ -21,7 +22,7 @@ Status DryRunScheduler::AddPlaced(const scheduling::PlacedPod& pod) {
   if (it == usage_.end()) {
     return NotFoundError("pod " + pod.key + " is placed on unknown node " + pod.node);
   }
-  scheduling::AddPodUsage(it->second, pod);
+  scheduling::AddPodUsage(it->second, pod, config_);
   return OkStatus();
 }
 
@@ -71,9 +72,12 @@ PodDecision DryRunScheduler::Schedule(PodSpec pod) {
   if (!out.chosen) {
     d.outcome = PodDecision::Outcome::kUnschedulable;
     d.reasons = out.Summary();
-    for (const auto& n : out.nodes) {
-      d.node_reasons.emplace_back(n.node, n.reason);
+    for (const auto& g : out.reason_groups) {
+      for (const auto& example : g.examples) {
+        d.node_reasons.push_back(example);
+      }
     }
+    d.reason_groups = std::move(out.reason_groups);
     return d;
   }
 
@@ -117,6 +121,7 @@ PodDecision DryRunScheduler::Schedule(PodSpec pod) {
   placed.node = chosen.node;
   placed.init_containers = n_init;
   placed.allocation = chosen.allocation;
+  placed.hami_core = d.hami_core;
   AddPlaced(placed).IgnoreError();  // the node is one of ours by construction
   return d;
 }

@@ -47,13 +47,18 @@ struct PodDecision {
   std::optional<std::string> node;
   std::vector<PlacedDevice> devices;
   std::optional<std::string> reasons;  // kube-scheduler style summary when unschedulable
-  std::vector<std::pair<std::string, std::string>> node_reasons;  // node -> reason text
+  // When unschedulable: the nodes grouped by reason (counts, and a few example nodes with
+  // their full reason text); memory stays bounded however many nodes there are.
+  std::vector<scheduling::ReasonGroup> reason_groups;
+  // node -> reason text for the example nodes of reason_groups only (not every node).
+  std::vector<std::pair<std::string, std::string>> node_reasons;
   std::vector<std::string> warnings;  // e.g. requests dropped as invalid
   hami::Annotations annotations;      // exactly what the scheduler would write
   bool hami_core = false;
 };
 
 struct DryRunOptions {
+  // keep_node_reasons is forced off: decisions keep reason_groups instead.
   scheduling::FilterOptions filter;
   int64_t now_unix_seconds = 0;  // timestamp written into annotations
 };

@@ -1,5 +1,9 @@
 #include "cli/manifest_reader.h"
 
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <iterator>
 #include <set>
 
 #include "common/yaml_json.h"
@@ -150,10 +154,24 @@ int32_t DerivedVDeviceCount(const config::ChipConfig& chip) {
   return static_cast<int32_t>(chip.memory_allocatable / chip.templates.front().memory_mb);
 }
 
+// The keys a compact node may have. Anything else is an error rather than a warning: a typo
+// such as `vdeviceCount` would otherwise silently change the capacity being planned with, and
+// `npushare schedule` is an offline tool where fixing the file is cheap.
+constexpr const char* kCompactNodeKeys[] = {
+    "name", "chip", "count", "hamiVnpuCore", "vDeviceCount", "unhealthy", "networkIds"};
+
 Result<NodeState> CompactNode(const json& n, size_t i, const config::DeviceConfig& config) {
   const std::string at = "nodes[" + std::to_string(i) + "]";
   if (!n.is_object()) {
     return InvalidArgumentError(at + " must be a map");
+  }
+  for (auto kv = n.begin(); kv != n.end(); ++kv) {
+    if (std::find(std::begin(kCompactNodeKeys), std::end(kCompactNodeKeys), kv.key()) ==
+        std::end(kCompactNodeKeys)) {
+      return InvalidArgumentError(at + ": unknown key '" + kv.key() +
+                                  "' (known: name, chip, count, hamiVnpuCore, vDeviceCount, "
+                                  "unhealthy, networkIds)");
+    }
   }
   NodeState node;
   node.name = StringOr(n, "name");
@@ -319,9 +337,56 @@ Result<std::vector<PodSpec>> ReadPods(std::string_view yaml_text) {
   return pods;
 }
 
+// CheckCompactDuplicateKeys: the JSON conversion keeps only one value per key, so duplicate
+// keys of the compact form are looked for in the YAML itself (as the config loader does):
+// a repeated key in a `nodes:` document or in one of its node maps is an error.
+Status CheckCompactDuplicateKeys(std::string_view yaml_text) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    return InvalidArgumentError(e.what());  // ParseYamlDocuments reported it already
+  }
+  auto check_map = [](const YAML::Node& map, const std::string& at) -> Status {
+    std::set<std::string> seen;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (!it->first.IsScalar()) {
+        continue;
+      }
+      const std::string key = it->first.Scalar();
+      if (!seen.insert(key).second) {
+        return InvalidArgumentError(at + ": duplicate key '" + key + "' (line " +
+                                    std::to_string(it->first.Mark().line + 1) + ")");
+      }
+    }
+    return OkStatus();
+  };
+  for (const auto& doc : docs) {
+    if (!doc.IsMap() || !doc["nodes"] || doc["kind"]) {
+      continue;
+    }
+    NPUSHARE_RETURN_IF_ERROR(check_map(doc, "nodes document"));
+    const YAML::Node list = doc["nodes"];
+    if (!list.IsSequence()) {
+      continue;
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (list[i].IsMap()) {
+        NPUSHARE_RETURN_IF_ERROR(check_map(list[i], "nodes[" + std::to_string(i) + "]"));
+      }
+    }
+  }
+  return OkStatus();
+}
+
 Result<std::vector<NodeState>> ReadNodes(std::string_view yaml_text,
                                          const config::DeviceConfig& config) {
   NPUSHARE_ASSIGN_OR_RETURN(auto docs, ParseYamlDocuments(yaml_text));
+  if (std::any_of(docs.begin(), docs.end(), [](const json& d) {
+        return d.is_object() && d.contains("nodes") && !d.contains("kind");
+      })) {
+    NPUSHARE_RETURN_IF_ERROR(CheckCompactDuplicateKeys(yaml_text));
+  }
   std::vector<NodeState> nodes;
   std::set<std::string> names;
   auto add = [&](NodeState n) -> Status {
@@ -370,6 +435,7 @@ Result<std::optional<scheduling::PlacedPod>> PlacedPodFromSpec(const PodSpec& po
   placed.key = pod.Key();
   placed.node = node->second;
   placed.init_containers = pod.init_containers.size();
+  placed.hami_core = pod.IsHamiCore();
   for (const auto& chip : config.chips) {
     auto it = pod.annotations.find(hami::DevicesAllocatedKey(chip.common_word));
     if (it == pod.annotations.end()) {

@@ -19,7 +19,8 @@
 //          unhealthy: [3]         # indexes of unhealthy chips
 //          networkIds: [0,0,1,1]  # optional NetworkID per chip (default: plugin rule)
 //    which is turned into exactly the annotations our device plugin would write,
-//    then decoded like a real node.
+//    then decoded like a real node. Unknown and duplicate keys are errors (a typo would
+//    otherwise change the capacity silently).
 //
 // Pods that already carry hami.io/vgpu-node and hami.io/<cw>-devices-allocated
 // are "placed": they are not scheduled again but their usage counts.

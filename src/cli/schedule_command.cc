@@ -13,7 +13,16 @@
 namespace npushare::cli {
 namespace {
 
-constexpr size_t kMaxInputBytes = 64 << 20;
+// Input files (--nodes, --pods) are read whole and parsed into a document tree that takes
+// ~100 times the file's size; 16 MiB is ~30,000 pods or nodes, far beyond a realistic plan.
+constexpr size_t kMaxInputBytes = 16 << 20;
+
+// LimitHint: what to do about an input over kMaxInputBytes.
+std::string LimitHint(const Status& s) {
+  return s.code() == StatusCode::kOutOfRange
+             ? " (input files are limited to 16 MiB; split the pods or nodes into several runs)"
+             : "";
+}
 
 std::string OutcomeText(const PodDecision& d) {
   switch (d.outcome) {
@@ -128,8 +137,15 @@ void RenderTable(const std::vector<PodDecision>& decisions, std::ostream& out) {
       out << "no valid NPU request";
     }
     out << "\n";
-    for (const auto& [node, reason] : d.node_reasons) {
-      out << "      " << node << ": " << reason << "\n";
+    for (const auto& g : d.reason_groups) {
+      std::string names;
+      for (const auto& n : g.reason_names) {
+        names += (names.empty() ? "" : ", ") + n;
+      }
+      out << "      " << g.nodes << (g.nodes == 1 ? " node: " : " nodes: ") << names << "\n";
+      for (const auto& [node, reason] : g.examples) {
+        out << "        e.g. " << node << ": " << reason << "\n";
+      }
     }
     for (const auto& w2 : d.warnings) {
       out << "      warning: request ignored: " << w2 << "\n";
@@ -155,9 +171,23 @@ void RenderJson(const std::vector<PodDecision>& decisions, std::ostream& out) {
     for (const auto& [k, v] : d.annotations) {
       annotations[k] = v;
     }
+    // nodeReasons: node -> reason for the example nodes only (the shape is unchanged; listing
+    // every node cost ~0.5 KB per node per unplaceable pod); reasonGroups has the counts.
     json node_reasons = json::object();
     for (const auto& [n, r] : d.node_reasons) {
       node_reasons[n] = r;
+    }
+    json groups = json::array();
+    for (const auto& g : d.reason_groups) {
+      json examples = json::object();
+      for (const auto& [n, r] : g.examples) {
+        examples[n] = r;
+      }
+      groups.push_back({{"reasons", g.reason_names}, {"nodes", g.nodes}, {"examples", examples}});
+    }
+    json warnings = json::array();
+    for (const auto& w : d.warnings) {
+      warnings.push_back("request ignored: " + w);
     }
     pods.push_back({{"name", d.name},
                     {"namespace", d.ns},
@@ -167,6 +197,8 @@ void RenderJson(const std::vector<PodDecision>& decisions, std::ostream& out) {
                     {"devices", devices},
                     {"reasons", d.reasons ? json(*d.reasons) : json()},
                     {"nodeReasons", node_reasons},
+                    {"reasonGroups", groups},
+                    {"warnings", warnings},
                     {"result", OutcomeText(d)},
                     {"annotations", annotations}});
   }
@@ -185,7 +217,8 @@ int RunSchedule(const ScheduleArgs& args, std::ostream& out, std::ostream& err) 
   }
   auto nodes_text = ReadFileLimited(args.nodes_path, kMaxInputBytes);
   if (!nodes_text.ok()) {
-    err << "npushare schedule: --nodes: " << nodes_text.status().message() << "\n";
+    err << "npushare schedule: --nodes: " << nodes_text.status().message()
+        << LimitHint(nodes_text.status()) << "\n";
     return 1;
   }
   auto nodes = ReadNodes(*nodes_text, *cfg);
@@ -195,7 +228,8 @@ int RunSchedule(const ScheduleArgs& args, std::ostream& out, std::ostream& err) 
   }
   auto pods_text = ReadFileLimited(args.pods_path, kMaxInputBytes);
   if (!pods_text.ok()) {
-    err << "npushare schedule: --pods: " << pods_text.status().message() << "\n";
+    err << "npushare schedule: --pods: " << pods_text.status().message()
+        << LimitHint(pods_text.status()) << "\n";
     return 1;
   }
   auto pods = ReadPods(*pods_text);

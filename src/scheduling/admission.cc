@@ -2,9 +2,11 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "common/quantity.h"
+#include "hami/pod_devices.h"
 #include "scheduling/template_trimmer.h"
 
 namespace npushare::scheduling {
@@ -18,9 +20,43 @@ bool HasBinarySuffix(std::string_view text) {
          std::string_view("KMGTPE").find(text[text.size() - 2]) != std::string_view::npos;
 }
 
-// ValidateMemoryText: npushare's MB-only rule for the memory resource (see header).
-// On success returns the amount in MB.
-Result<int64_t> ValidateMemoryText(const std::string& resource, const std::string& text) {
+// DividedByMiB: `text` read as bytes, in whole MiB (rounded down), when the figure is exact:
+// plain digit strings of any length by long division, other forms through Value() unless it
+// saturated. nullopt when no exact figure exists.
+std::optional<std::string> DividedByMiB(const Quantity& q, const std::string& text) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
+    std::string out;
+    uint64_t rem = 0;
+    for (char ch : text) {
+      rem = rem * 10 + static_cast<uint64_t>(ch - '0');
+      const uint64_t digit = rem >> 20;
+      rem &= (uint64_t{1} << 20) - 1;
+      if (!out.empty() || digit != 0) {
+        out += static_cast<char>('0' + digit);
+      }
+    }
+    return out.empty() ? std::string("0") : out;
+  }
+  if (q.Value() == std::numeric_limits<int64_t>::max()) {
+    return std::nullopt;  // saturated
+  }
+  return std::to_string(q.Value() >> 20);
+}
+
+// BytesHint: " (<text> would be N MB)" when the amount is at least 1 MiB read as bytes.
+std::string BytesHint(const Quantity& q, const std::string& text, const char* lead) {
+  if (q.Value() < (int64_t{1} << 20)) {
+    return "";
+  }
+  std::optional<std::string> mb = DividedByMiB(q, text);
+  return std::string(lead) + text + " would be " +
+         (mb ? *mb + " MB" : std::string("more than 8 EiB")) + ")";
+}
+
+// ValidateMemoryText: npushare's rule for the memory resource (see header): a whole number
+// of MB from 1 to the chip's memoryCapacity. On success returns the amount in MB.
+Result<int64_t> ValidateMemoryText(const config::ChipConfig& chip, const std::string& text) {
+  const std::string& resource = chip.resource_memory_name;
   auto q = Quantity::Parse(text);
   if (!q.ok()) {
     return InvalidArgumentError(resource + " " + text +
@@ -31,18 +67,39 @@ Result<int64_t> ValidateMemoryText(const std::string& resource, const std::strin
   }
   const bool bytes_like = HasBinarySuffix(text) || q->Value() > kInt32Max;
   if (bytes_like) {
-    std::string hint;
-    if (q->Value() >= (int64_t{1} << 20)) {
-      hint = " (" + text + " would be " + std::to_string(q->Value() >> 20) + " MB)";
-    }
     return InvalidArgumentError(resource + " " + text +
-                                " looks like bytes: memory is in MB, e.g. 16384 for 16 GiB" + hint);
+                                " looks like bytes: memory is in MB, e.g. 16384 for 16 GiB" +
+                                BytesHint(*q, text, " ("));
   }
   std::optional<int64_t> mb = q->AsInt64();
   if (!mb) {
     return InvalidArgumentError(resource + " " + text + " must be a whole number of MB");
   }
+  if (*mb == 0) {
+    return InvalidArgumentError(resource + " " + text +
+                                " asks for no memory: omit the memory resource to get the whole "
+                                "chip, or ask for at least 1 MB");
+  }
+  if (chip.memory_capacity > 0 && *mb > chip.memory_capacity) {
+    // Upstream's wording first ("... is invalid"), then the reason.
+    return InvalidArgumentError(resource + " " + text + " is invalid: it exceeds the chip's " +
+                                std::to_string(chip.memory_capacity) + " MB" +
+                                BytesHint(*q, text, " (memory is in MB; as bytes, "));
+  }
   return *mb;
+}
+
+// ValidateCoreText: the -core resource is a whole percentage 0..100 written as plain digits
+// (no sign, exponent, suffix or fraction). On success returns the percentage.
+Result<int32_t> ValidateCoreText(const std::string& resource, const std::string& text) {
+  const bool digits = !text.empty() && text.size() <= 3 &&
+                      text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits || std::stoi(text) > 100) {
+    return InvalidArgumentError(resource + " " + text +
+                                " must be a whole percentage from 0 to 100 (the share of the "
+                                "chip's compute; 0 = best effort, no reserved share)");
+  }
+  return std::stoi(text);
 }
 
 void AppendEmptyVisibleDevices(ContainerSpec& container) {
@@ -50,6 +107,12 @@ void AppendEmptyVisibleDevices(ContainerSpec& container) {
 }
 
 }  // namespace
+
+std::string PodTooManyContainersMessage(size_t containers) {
+  return "pod has " + std::to_string(containers) + " containers; a pod using NPUs may have at " +
+         "most " + std::to_string(hami::kMaxPodDevicesContainers) +
+         " (init and app containers together: the allocation annotation's limit)";
+}
 
 ContainerAdmission MutateContainer(const config::ChipConfig& chip, ContainerSpec& container,
                                    PodSpec& pod) {
@@ -92,26 +155,33 @@ ContainerAdmission MutateContainer(const config::ChipConfig& chip, ContainerSpec
     }
   }
 
-  // 3. -core guard.
-  if (!hami_core && !chip.resource_core_name.empty()) {
-    const std::string* core_text = FindResource(container.limits, chip.resource_core_name);
-    if (core_text == nullptr) {
-      core_text = FindResource(container.requests, chip.resource_core_name);
-    }
-    if (core_text != nullptr) {
-      auto core_q = Quantity::Parse(*core_text);
-      if (!core_q.ok() || core_q->Value() > 0) {
-        out.error = InvalidArgumentError(chip.resource_core_name +
-                                         " is only supported in hami-core (soft split) mode");
-        return out;
+  // 3. -core: a whole percentage 0..100 wherever it is written (npushare), and above 0 only
+  // for hami-core pods (upstream guard; the value used is the limit, else the request).
+  if (!chip.resource_core_name.empty()) {
+    int32_t core = 0;
+    bool have_core = false;
+    for (const auto* list : {&container.requests, &container.limits}) {
+      if (const std::string* text = FindResource(*list, chip.resource_core_name)) {
+        auto pct = ValidateCoreText(chip.resource_core_name, *text);
+        if (!pct.ok()) {
+          out.error = pct.status();
+          return out;
+        }
+        core = *pct;  // limits are read last and win
+        have_core = true;
       }
+    }
+    if (have_core && !hami_core && core > 0) {
+      out.error = InvalidArgumentError(chip.resource_core_name +
+                                       " is only supported in hami-core (soft split) mode");
+      return out;
     }
   }
 
   // 4. Memory.
   int64_t trimmed = chip.memory_allocatable;
   if (const std::string* mem_text = FindResource(container.limits, chip.resource_memory_name)) {
-    auto mb = ValidateMemoryText(chip.resource_memory_name, *mem_text);
+    auto mb = ValidateMemoryText(chip, *mem_text);
     if (!mb.ok()) {
       out.error = mb.status();
       return out;
@@ -149,6 +219,7 @@ ContainerAdmission MutateContainer(const config::ChipConfig& chip, ContainerSpec
 
 PodAdmission MutatePod(const config::DeviceConfig& config, PodSpec& pod) {
   PodAdmission out;
+  const size_t n_containers = pod.init_containers.size() + pod.containers.size();
   auto run = [&](std::vector<ContainerSpec>& list) {
     for (auto& c : list) {
       for (const auto& chip : config.chips) {
@@ -164,6 +235,9 @@ PodAdmission MutatePod(const config::DeviceConfig& config, PodSpec& pod) {
   };
   if (run(pod.init_containers)) {
     run(pod.containers);
+  }
+  if (out.error.ok() && out.found && n_containers > hami::kMaxPodDevicesContainers) {
+    out.error = InvalidArgumentError(PodTooManyContainersMessage(n_containers));
   }
   return out;
 }

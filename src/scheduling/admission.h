@@ -7,7 +7,8 @@
 //   1. count resource absent from limits -> not ours (overwriteEnv adds
 //      ASCEND_VISIBLE_DEVICES="" to the container)
 //   2. 910C super-pod: count 1 -> 2, other odd counts rejected
-//   3. -core without huawei.com/vnpu-mode: hami-core -> rejected
+//   3. -core: must be a whole percentage 0..100 (npushare); above 0 without
+//      huawei.com/vnpu-mode: hami-core -> rejected
 //   4. memory: validated (npushare: MB only, see below), hard slicing rounds it up
 //      to a template (TrimMemory); absent memory means the whole card
 //   5. several devices with a partial-card hard slice -> rejected
@@ -20,10 +21,23 @@
 //     in both modes (upstream lets hami-core pods through and drops the request);
 //   * negative and non-integral memory is rejected (upstream maps negative to the
 //     smallest template and "500m" to the whole card);
-//   * a count that is not a positive whole number is rejected.
+//   * a count that is not a positive whole number is rejected;
+//   * memory 0 is rejected (upstream rounds it up to the smallest template while its
+//     scheduler reads 0 as "whole card"): omit the resource to get the whole chip;
+//   * memory above the chip's memoryCapacity is rejected in both modes, saying so
+//     ("... is invalid: it exceeds the chip's 65536 MB"; upstream admits it for hami-core
+//     pods, which then never fit);
+//   * -core must be plain digits 0..100 in both modes: "-1", "abc", "101", "1e9", "500m"
+//     are rejected (upstream admits them and then ignores the request, or clamps to 100,
+//     or rounds 500m up to 1). 0 means best effort: no reserved compute share;
+//   * a pod that requests NPUs and has more than hami::kMaxPodDevicesContainers containers
+//     (init + app) is rejected: its allocation annotation could not be decoded.
 //
 // Thread safety: pure functions.
 #pragma once
+
+#include <cstddef>
+#include <string>
 
 #include "common/status.h"
 #include "config/device_config.h"
@@ -49,7 +63,12 @@ struct PodAdmission {
                        // config order), kInvalidArgument
 };
 
-// MutatePod: MutateContainer for every init container and container and every chip.
+// MutatePod: MutateContainer for every init container and container and every chip, then
+// the pod-level container limit (see the deviations above).
 PodAdmission MutatePod(const config::DeviceConfig& config, PodSpec& pod);
+
+// PodTooManyContainersMessage: the reason given when a pod has more containers than the
+// allocation annotation can carry (admission and FilterPod use the same words).
+std::string PodTooManyContainersMessage(size_t containers);
 
 }  // namespace npushare::scheduling

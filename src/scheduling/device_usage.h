@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "scheduling/vnpu_placement.h"
+
 namespace npushare::scheduling {
 
 struct DeviceUsage {
@@ -32,6 +34,9 @@ struct DeviceUsage {
   int32_t usedcores = 0;
   bool has_custom_info = false;
   std::optional<double> network_id;
+  // Hard slices (vNPUs) and whole-chip users on the device, for the placement rule
+  // (vnpu_placement.h). Filled by AddPodUsage with a DeviceConfig and by Filter.
+  vnpu::ChipSlices slices;
   // Score of this device for the container being placed (scoring.h); scratch space.
   float score = 0.0f;
 };

@@ -36,6 +36,9 @@ struct PlacedPod {
   std::string node;
   size_t init_containers = 0;  // how many leading entries of each PodDevices are init containers
   PodAllocation allocation;
+  // The pod is a soft-slicing (hami-core) pod: its grants use the physical chip. Hard-slicing
+  // grants become vNPUs (see AddPodUsage). Set from PodSpec::IsHamiCore().
+  bool hami_core = false;
 };
 
 // NodeDevices: <cw> -> DeviceUsage list (registration order), capacity plus usage.
@@ -47,6 +50,19 @@ NodeDevices CapacityOf(const NodeState& node);
 
 // AddPodUsage: adds one placed pod's effective use to `devices` (devices it names that are
 // not registered on the node are ignored: the pod's view is stale, not ours to invent).
+// This form does not know the chip's templates, so it leaves DeviceUsage::slices alone and
+// the placement rule (vnpu_placement.h) cannot see the pod: prefer the overload below.
 void AddPodUsage(NodeDevices& devices, const PlacedPod& pod);
+
+// AddPodUsage: as above, and records on each device what the pod occupies for the
+// placement rule: a hard-slicing grant whose memory rounds up to one of the chip's templates
+// (TrimMemory, the `temp` the device plugin creates) is a vNPU of that template; any other
+// grant (whole card, hami-core pod) uses the physical chip. Unlike memory (upstream's
+// init-peak-vs-app-sum), slices of ALL containers add up: the runtime destroys a vNPU in the
+// container's poststop hook (ascend-abi.md §4.2), i.e. when the container is deleted, and
+// kubelet keeps exited init containers until the pod goes. An init container's whole-chip
+// use counts only on chips where no app container has a vNPU. Chips missing from `config`
+// get no slices.
+void AddPodUsage(NodeDevices& devices, const PlacedPod& pod, const config::DeviceConfig& config);
 
 }  // namespace npushare::scheduling

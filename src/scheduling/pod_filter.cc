@@ -1,19 +1,20 @@
 #include "scheduling/pod_filter.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <iterator>
 #include <set>
 #include <span>
 
+#include "hami/pod_devices.h"
 #include "hami/scheduler_policy.h"
+#include "scheduling/admission.h"
 #include "scheduling/fit.h"
 #include "scheduling/request_parser.h"
 
 namespace npushare::scheduling {
 namespace {
-
-constexpr char kNodeUnregistered[] = "node unregistered";
 
 std::optional<std::string_view> Annotation(const hami::Annotations& a, std::string_view key) {
   auto it = a.find(key);
@@ -23,13 +24,25 @@ std::optional<std::string_view> Annotation(const hami::Annotations& a, std::stri
   return std::string_view(it->second);
 }
 
-void AddUsage(DeviceUsageList& devices, const std::vector<AllocatedDevice>& chosen) {
+// Record: what FitContainer adds to the view of later containers.
+enum class Record { kNothing, kSlicesOnly, kAll };
+
+void AddUsage(DeviceUsageList& devices, const std::vector<AllocatedDevice>& chosen, Record record) {
   for (const auto& c : chosen) {
     for (auto& d : devices) {
       if (d.id == c.uuid) {
-        d.used += 1;
-        d.usedmem += c.usedmem;
-        d.usedcores += c.usedcores;
+        if (record == Record::kAll) {
+          d.used += 1;
+          d.usedmem += c.usedmem;
+          d.usedcores += c.usedcores;
+        }
+        if (c.hard_slice) {
+          d.slices.Add(c.slice);
+        } else {
+          if (record == Record::kAll) {
+            d.slices.AddPhysical();  // an init container's whole-chip use ends with it
+          }
+        }
         break;
       }
     }
@@ -46,108 +59,219 @@ struct PodContext {
   bool numa_bind = false;
   bool hami_core_global = false;
   bool pod_hami_core = false;
-  // Per requested <cw>: its chip config and whether UUID lists apply (looked up once per pod).
-  struct ChipInfo {
-    const config::ChipConfig* chip = nullptr;
-    bool uuid_rules = false;
+  // Per container, per requested chip type: everything Fit needs that does not depend on the
+  // node, prepared once per pod (map lookups, budgets, UUID rules, the FitInput itself).
+  struct Step {
+    std::string_view cw;
+    const hami::ContainerDeviceRequest* request = nullptr;
+    FitInput input;  // chip == nullptr: the chip type is not configured
   };
-  std::map<std::string, ChipInfo, std::less<>> chips;
-  // Per container, its requests as a list (what DeviceScore takes); built once per pod.
-  std::vector<std::vector<hami::ContainerDeviceRequest>> score_requests;
+  std::vector<std::vector<Step>> steps;
 };
 
-// FitContainer: fits one container's requests against `devices` (`node_hami_core` is
-// NodeSupportsHamiCore for `node`, decided once per node). When `record` is not null (it
-// then points at `devices`), the chosen devices' usage is added so that later containers
-// see it. Returns false and fills `eval` reasons on failure.
-bool FitContainer(const PodContext& ctx, const NodeState& node, bool node_hami_core,
-                  const NodeDevices& devices, NodeDevices* record, size_t container_index,
-                  NodeEvaluation& eval) {
-  const auto& reqs = ctx.requests->containers[container_index];
-  for (const auto& [cw, request] : reqs) {
-    const PodContext::ChipInfo& info = ctx.chips.at(cw);
-    const config::ChipConfig* chip = info.chip;
-    auto dev_it = devices.find(cw);
-    if (chip == nullptr || dev_it == devices.end()) {
-      eval.reason = kNodeInsufficientDevice;
-      eval.reason_names = {kNodeInsufficientDevice};
+// Scratch: buffers reused across the nodes of one FilterPod call (no allocation per node
+// once they have grown to a node's size).
+struct Scratch {
+  DeviceUsageList candidates;
+  std::vector<const DeviceUsage*> order;
+  std::vector<std::pair<uint64_t, const DeviceUsage*>> keyed;
+  std::vector<AllocatedDevice> picked;
+  std::vector<TopologyDevice> topology;
+  // What Fit picked on the node being evaluated, and on the best node so far (moved into its
+  // NodeEvaluation at the end: one allocation per pod, not one per fitting node).
+  std::vector<std::pair<size_t, AllocatedDevice>> chosen;
+  std::vector<std::pair<size_t, AllocatedDevice>> best_chosen;
+};
+
+// SameText: string equality without a libc call for the short, usually identical chip
+// names compared once per device.
+inline bool SameText(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  if (a.data() == b.data()) {
+    return true;
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) {
       return false;
-    }
-    const DeviceUsageList& list = dev_it->second;
-    DeviceUsageList candidates;
-    candidates.reserve(list.size());
-    for (const auto& d : list) {
-      if (d.type == request.type) {
-        candidates.push_back(d);
-      }
-    }
-    if (request.nums > static_cast<int32_t>(candidates.size())) {
-      eval.reason = kNodeInsufficientDevice;
-      eval.reason_names = {kNodeInsufficientDevice};
-      return false;
-    }
-    SortDevices(candidates, ctx.score_requests[container_index], ctx.weights, ctx.device_policy,
-                ctx.numa_bind);
-    FitInput in;
-    in.chip = chip;
-    in.request = request;
-    in.pod_annotations = &ctx.pod->annotations;
-    in.pod_hami_core = ctx.pod_hami_core;
-    in.node_supports_hami_core = node_hami_core;
-    in.mutex_policy = ctx.mutex_policy;
-    in.uuid_rules = info.uuid_rules;
-    auto reg = node.registered.find(cw);
-    in.node_devices = reg == node.registered.end() ? nullptr : &reg->second;
-    FitResult r = Fit(candidates, in);
-    if (!r.fit) {
-      eval.reason = r.reason;
-      eval.reason_names.clear();
-      for (const auto& [name, _] : r.reasons) {
-        eval.reason_names.push_back(name);
-      }
-      return false;
-    }
-    if (record != nullptr) {
-      AddUsage(record->at(cw), r.devices);
-    }
-    for (const auto& a : r.devices) {
-      eval.chosen.emplace_back(container_index, a);
     }
   }
   return true;
 }
 
-NodeEvaluation EvaluateNode(const PodContext& ctx, const NodeState& node,
-                            const NodeDevices& current, NodePolicy policy) {
+// FindChipType: devices.find(cw) without a libc call per key (a node registers one or two
+// chip types; longer maps use the tree).
+NodeDevices::const_iterator FindChipType(const NodeDevices& devices, std::string_view cw) {
+  if (devices.size() > 4) {
+    return devices.find(cw);
+  }
+  for (auto it = devices.begin(); it != devices.end(); ++it) {
+    if (SameText(it->first, cw)) {
+      return it;
+    }
+  }
+  return devices.end();
+}
+
+// OrderKey: DeviceLess for the spread and binpack policies as one integer, so the sort
+// compares integers instead of calling the comparator: the score (mapped to an unsigned
+// integer with the same order, reversed for spread) and the NUMA node, NUMA first under
+// numa-bind. Scores are never NaN (DeviceScore divides by non-zero capacities).
+uint64_t OrderKey(float score, int32_t numa_node, bool spread, bool numa_bind) {
+  score = score == 0.0f ? 0.0f : score;  // -0 and +0 compare equal
+  uint32_t bits = std::bit_cast<uint32_t>(score);
+  bits = (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
+  if (spread) {
+    bits = ~bits;
+  }
+  const uint32_t numa = static_cast<uint32_t>(numa_node) ^ 0x80000000u;
+  return numa_bind ? (uint64_t{numa} << 32) | bits : (uint64_t{bits} << 32) | numa;
+}
+
+// OrderCandidates: scratch.order = the devices of `list` whose type is request.type, in
+// DeviceLess order for this container's scores (stable insertion sort: a node has a handful
+// of chips). Spread and binpack sort integer keys over pointers into `list` (nothing
+// copied); other policies copy the candidates to give DeviceLess their scores.
+void OrderCandidates(const PodContext& ctx, Scratch& scratch, const DeviceUsageList& list,
+                     std::string_view list_key, const hami::ContainerDeviceRequest& request) {
+  std::vector<const DeviceUsage*>& order = scratch.order;
+  order.clear();
+  // Devices of a node usually view the map key as their type (CapacityOf), and the key was
+  // found equal to the request's type: the address alone decides, without reading the
+  // characters of every device.
+  const char* matched = SameText(list_key, request.type) ? list_key.data() : nullptr;
+  auto same_type = [&](const DeviceUsage& d) {
+    const bool same =
+        (matched != nullptr && d.type.data() == matched && d.type.size() == request.type.size()) ||
+        SameText(d.type, request.type);
+    if (same) {
+      matched = d.type.data();
+    }
+    return same;
+  };
+  const hami::DeviceOrder policy = ctx.device_policy.order;
+  if (policy == hami::DeviceOrder::kSpread || policy == hami::DeviceOrder::kBinpack) {
+    std::vector<std::pair<uint64_t, const DeviceUsage*>>& keyed = scratch.keyed;
+    keyed.clear();
+    const bool spread = policy == hami::DeviceOrder::kSpread;
+    for (const auto& d : list) {
+      if (!same_type(d)) {
+        continue;
+      }
+      const float score = DeviceScoreOne(d, request, ctx.weights);
+      const std::pair<uint64_t, const DeviceUsage*> item{
+          OrderKey(score, d.numa, spread, ctx.numa_bind), &d};
+      size_t j = keyed.size();
+      keyed.push_back(item);
+      while (j > 0 && item.first < keyed[j - 1].first) {
+        keyed[j] = keyed[j - 1];
+        --j;
+      }
+      keyed[j] = item;
+    }
+    for (const auto& [_, d] : keyed) {
+      order.push_back(d);
+    }
+    return;
+  }
+  DeviceUsageList& candidates = scratch.candidates;
+  candidates.clear();
+  for (const auto& d : list) {
+    if (same_type(d)) {
+      candidates.push_back(d);
+      candidates.back().score = DeviceScoreOne(d, request, ctx.weights);
+    }
+  }
+  for (const auto& d : candidates) {
+    const DeviceUsage* key = &d;
+    size_t j = order.size();
+    order.push_back(key);
+    while (j > 0 && DeviceLess(*key, *order[j - 1], ctx.device_policy, ctx.numa_bind)) {
+      order[j] = order[j - 1];
+      --j;
+    }
+    order[j] = key;
+  }
+}
+
+// FitContainer: fits one container's requests against `devices` (`node_hami_core` is
+// NodeSupportsHamiCore for `node`, decided once per node). When `record` is not null (it
+// then points at `devices`), `what` of the chosen devices' usage is added so that later
+// containers see it. What Fit picks goes to scratch.chosen. Returns false and fills
+// `failure` on failure.
+bool FitContainer(PodContext& ctx, Scratch& scratch, const NodeState& node, bool node_hami_core,
+                  const NodeDevices& devices, Record what, NodeDevices* record,
+                  size_t container_index, FitFailure& failure) {
+  for (PodContext::Step& step : ctx.steps[container_index]) {
+    const hami::ContainerDeviceRequest& request = *step.request;
+    auto dev_it = step.input.chip == nullptr ? devices.end() : FindChipType(devices, step.cw);
+    auto insufficient_device = [&] {
+      failure = FitFailure{};
+      failure.Set(FitReason::kNodeNoDevice, 1);
+      return false;
+    };
+    if (dev_it == devices.end()) {
+      return insufficient_device();
+    }
+    // Candidates (exact type match, npushare fix) in device-policy order; Fit reads them
+    // through pointers.
+    OrderCandidates(ctx, scratch, dev_it->second, dev_it->first, request);
+    if (request.nums > static_cast<int32_t>(scratch.order.size())) {
+      return insufficient_device();
+    }
+    FitInput& in = step.input;
+    in.node_supports_hami_core = node_hami_core;
+    in.node_devices = nullptr;
+    if (request.nums > 1) {  // only the NetworkID grouping of multi-device requests reads it
+      auto reg = node.registered.find(step.cw);
+      in.node_devices = reg == node.registered.end() ? nullptr : &reg->second;
+    }
+    if (!FitInto(scratch.order, in, scratch.picked, failure)) {
+      return false;
+    }
+    if (record != nullptr && what != Record::kNothing) {
+      AddUsage(record->find(step.cw)->second, scratch.picked, what);
+    }
+    for (const auto& a : scratch.picked) {
+      scratch.chosen.emplace_back(container_index, a);
+    }
+  }
+  return true;
+}
+
+// EvaluateNode: fits the pod on one node and scores it; on failure `failure` says why.
+NodeEvaluation EvaluateNode(PodContext& ctx, Scratch& scratch, const NodeState& node,
+                            const NodeDevices& current, NodePolicy policy, FitFailure& failure) {
   NodeEvaluation eval;
   eval.node = node.name;
+  scratch.chosen.clear();
   const size_t n_containers = ctx.requests->containers.size();
   const size_t n_init = ctx.requests->init_containers;
   const bool node_hami_core = NodeSupportsHamiCore(ctx.hami_core_global, node.annotations);
 
-  // Init containers run one at a time: each is fitted alone against the current usage.
-  // (The pod's resulting usage, init peak vs. app sum, is AddPodUsage's business.)
-  for (size_t i = 0; i < n_init; ++i) {
-    if (!FitContainer(ctx, node, node_hami_core, current, nullptr, i, eval)) {
-      return eval;
-    }
+  // Init containers run one at a time: for memory, slots and cores each is fitted alone
+  // against the current usage (upstream; the pod's resulting usage is AddPodUsage's
+  // business). Their vNPUs, though, live until the pod goes (node_usage.h), so the slices of
+  // every container add up: later containers see the slices earlier ones took. App
+  // containers run together and see everything earlier app containers took. Copying the
+  // node's usage for that is only needed when more than one container asks.
+  size_t requesting = 0;
+  for (size_t i = 0; i < n_containers; ++i) {
+    requesting += ctx.requests->containers[i].empty() ? 0 : 1;
   }
-  // App containers run together: each must see the devices the earlier ones took. Copying
-  // the node's usage for that is only needed when more than one app container asks.
-  size_t requesting_apps = 0;
-  for (size_t i = n_init; i < n_containers; ++i) {
-    requesting_apps += ctx.requests->containers[i].empty() ? 0 : 1;
+  std::optional<NodeDevices> view;
+  if (requesting > 1) {
+    view = current;
   }
-  std::optional<NodeDevices> apps;
-  if (requesting_apps > 1) {
-    apps = current;
-  }
-  for (size_t i = n_init; i < n_containers; ++i) {
+  for (size_t i = 0; i < n_containers; ++i) {
     if (ctx.requests->containers[i].empty()) {
       continue;
     }
-    const NodeDevices& view = apps ? *apps : current;
-    if (!FitContainer(ctx, node, node_hami_core, view, apps ? &*apps : nullptr, i, eval)) {
+    const bool init = i < n_init;
+    Record record = !view ? Record::kNothing : init ? Record::kSlicesOnly : Record::kAll;
+    if (!FitContainer(ctx, scratch, node, node_hami_core, view ? *view : current, record,
+                      view ? &*view : nullptr, i, failure)) {
       return eval;
     }
   }
@@ -165,36 +289,34 @@ NodeEvaluation EvaluateNode(const PodContext& ctx, const NodeState& node,
   // (container, chip type) run is contiguous), without building nested vectors per node.
   float bonus = 0.0f;
   for (const auto& [cw, _] : current) {
-    if (cw.rfind("Ascend910", 0) != 0) {
+    if (!SameText(std::string_view(cw).substr(0, 9), "Ascend910")) {
       continue;
     }
     float sum = 0.0f;
     bool valid = true;
-    TopologyDevice run[64];
-    size_t n = 0;
+    std::vector<TopologyDevice>& run = scratch.topology;
+    run.clear();
     size_t run_container = SIZE_MAX;
     auto flush = [&] {
-      if (n == 0) {
+      if (run.empty()) {
         return;
       }
-      std::optional<float> share = TopologyShare(std::span<const TopologyDevice>(run, n));
+      std::optional<float> share = TopologyShare(run);
       if (!share) {
         valid = false;
       }
       sum += share.value_or(0.0f);
-      n = 0;
+      run.clear();
     };
-    for (const auto& [container, dev] : eval.chosen) {
-      if (dev.type != cw) {
+    for (const auto& [container, dev] : scratch.chosen) {
+      if (!SameText(dev.type, cw)) {
         continue;
       }
       if (container != run_container) {
         flush();
         run_container = container;
       }
-      if (n < std::size(run)) {
-        run[n++] = {dev.has_custom_info, dev.network_id};
-      }
+      run.push_back({dev.has_custom_info, dev.network_id});
     }
     flush();
     if (valid) {
@@ -236,14 +358,22 @@ PodRequests BuildPodRequests(const config::DeviceConfig& config, const PodSpec& 
 }
 
 std::string FilterOutcome::Summary() const {
-  std::map<std::string, int> counts;
-  for (const auto& n : nodes) {
-    if (n.fit) {
-      continue;
+  std::map<std::string, size_t, std::less<>> counts;
+  if (!reason_groups.empty()) {
+    for (const auto& g : reason_groups) {
+      for (const auto& r : g.reason_names) {
+        counts[r] += g.nodes;
+      }
     }
-    std::set<std::string> names(n.reason_names.begin(), n.reason_names.end());
-    for (const auto& r : names) {
-      ++counts[r];
+  } else {
+    for (const auto& n : nodes) {
+      if (n.fit) {
+        continue;
+      }
+      std::set<std::string> names(n.reason_names.begin(), n.reason_names.end());
+      for (const auto& r : names) {
+        ++counts[r];
+      }
     }
   }
   int available = 0;
@@ -266,12 +396,29 @@ FilterOutcome FilterPod(const config::DeviceConfig& config, const PodSpec& pod,
                         const std::vector<const NodeState*>& nodes,
                         const std::map<std::string, NodeDevices, std::less<>>& usage,
                         const FilterOptions& options) {
+  std::vector<NodeCandidate> candidates;
+  candidates.reserve(nodes.size());
+  for (const NodeState* node : nodes) {
+    auto u = usage.find(node->name);
+    candidates.push_back({node, u == usage.end() ? nullptr : &u->second});
+  }
+  return FilterPod(config, pod, candidates, options);
+}
+
+FilterOutcome FilterPod(const config::DeviceConfig& config, const PodSpec& pod,
+                        std::span<const NodeCandidate> nodes, const FilterOptions& options) {
   FilterOutcome out;
   out.requests = BuildPodRequests(config, pod);
   out.requests_devices = !out.requests.Empty();
   out.node_policy = hami::ParseNodePolicy(
       Annotation(pod.annotations, hami::kNodeSchedulerPolicyAnnotation), options.node_policy);
   if (!out.requests_devices) {
+    return out;
+  }
+  // The allocation annotation carries one entry per container; the decoder (ours and the
+  // device plugin's) refuses more than this, so such a pod could never start.
+  if (out.requests.containers.size() > hami::kMaxPodDevicesContainers) {
+    out.error = InvalidArgumentError(PodTooManyContainersMessage(out.requests.containers.size()));
     return out;
   }
 
@@ -281,17 +428,6 @@ FilterOutcome FilterPod(const config::DeviceConfig& config, const PodSpec& pod,
   ctx.requests = &out.requests;
   ctx.hami_core_global = options.hami_vnpu_core_global;
   ctx.pod_hami_core = pod.IsHamiCore();
-  for (const auto& c : out.requests.containers) {
-    for (const auto& [cw, _] : c) {
-      ctx.chips[cw] = {config.FindByCommonWord(cw), HasUuidRules(pod.annotations, cw)};
-    }
-  }
-  for (const auto& c : out.requests.containers) {
-    auto& list = ctx.score_requests.emplace_back();
-    for (const auto& [_, r] : c) {
-      list.push_back(r);
-    }
-  }
   ctx.device_policy =
       hami::ParseDevicePolicy(Annotation(pod.annotations, hami::kGpuSchedulerPolicyAnnotation)
                                   .value_or(std::string_view(options.device_policy)));
@@ -308,34 +444,100 @@ FilterOutcome FilterPod(const config::DeviceConfig& config, const PodSpec& pod,
     }
     ctx.weights = *parsed;
   }
-
-  std::vector<ScoredNode> fitting;
-  std::vector<size_t> fitting_index;
-  out.nodes.reserve(nodes.size());
-  fitting.reserve(nodes.size());
-  fitting_index.reserve(nodes.size());
-  for (const NodeState* node : nodes) {
-    auto u = usage.find(node->name);
-    if (u == usage.end()) {
-      NodeEvaluation e;
-      e.node = node->name;
-      e.reason = kNodeUnregistered;
-      e.reason_names = {kNodeUnregistered};
-      out.nodes.push_back(std::move(e));
-      continue;
-    }
-    out.nodes.push_back(EvaluateNode(ctx, *node, u->second, out.node_policy));
-    if (out.nodes.back().fit) {
-      fitting.push_back({node->name, out.nodes.back().score});
-      fitting_index.push_back(out.nodes.size() - 1);
+  for (const auto& c : out.requests.containers) {
+    auto& steps = ctx.steps.emplace_back();
+    for (const auto& [cw, request] : c) {
+      PodContext::Step& step = steps.emplace_back();
+      step.cw = cw;
+      step.request = &request;
+      const config::ChipConfig* chip = config.FindByCommonWord(cw);
+      if (chip == nullptr) {
+        continue;  // input.chip stays null: NodeInsufficientDevice
+      }
+      FitInput& in = step.input;
+      in.chip = chip;
+      in.request = request;
+      in.pod_annotations = &pod.annotations;
+      in.pod_hami_core = ctx.pod_hami_core;
+      in.mutex_policy = ctx.mutex_policy;
+      in.uuid_rules = HasUuidRules(pod.annotations, cw);
+      in.budget = ChipBudgetOf(*chip);
     }
   }
-  if (auto best = SelectNode(fitting, out.node_policy)) {
-    out.chosen = fitting_index[*best];
+
+  Scratch scratch;
+  FitFailure failure;
+  const bool spread = out.node_policy == NodePolicy::kSpread;
+  std::optional<size_t> best;  // SelectNode's rule: first of the best, in input order
+  // Groups by reason mask; a pod rarely has more than a handful, so a linear search.
+  // Per group: its mask, and the last failure with its text (nodes of one group usually fail
+  // identically, so the text is built once, not once per node).
+  struct GroupState {
+    uint32_t mask;
+    FitFailure last;
+    std::string last_text;
+  };
+  std::vector<GroupState> groups;
+  auto record_failure = [&](NodeEvaluation& eval) {
+    const uint32_t mask = failure.Mask();
+    size_t g = 0;
+    while (g < groups.size() && groups[g].mask != mask) {
+      ++g;
+    }
+    if (g == groups.size()) {
+      groups.push_back({mask, FitFailure{}, std::string()});
+      groups.back().last.total = -1;  // matches no real failure
+      out.reason_groups.push_back({FitReasonNames(mask), 0, {}});
+    }
+    GroupState& state = groups[g];
+    ReasonGroup& group = out.reason_groups[g];
+    ++group.nodes;
+    const bool example = group.examples.size() < options.reason_group_examples;
+    if (!example && !options.keep_node_reasons) {
+      return;
+    }
+    if (!(state.last == failure)) {
+      state.last = failure;
+      state.last_text = failure.Text();
+    }
+    if (example) {
+      group.examples.emplace_back(eval.node, state.last_text);
+    }
+    if (options.keep_node_reasons) {
+      eval.reason = state.last_text;
+      eval.reason_names = group.reason_names;
+    }
+  };
+
+  out.nodes.reserve(nodes.size());
+  for (const NodeCandidate& c : nodes) {
+    if (c.devices == nullptr) {
+      NodeEvaluation& e = out.nodes.emplace_back();
+      e.node = c.node->name;
+      failure = FitFailure{};
+      failure.Set(FitReason::kNodeNotRegistered, 1);
+      record_failure(e);
+      continue;
+    }
+    out.nodes.push_back(EvaluateNode(ctx, scratch, *c.node, *c.devices, out.node_policy, failure));
+    NodeEvaluation& e = out.nodes.back();
+    if (!e.fit) {
+      record_failure(e);
+      continue;
+    }
+    const size_t i = out.nodes.size() - 1;
+    if (!best || (spread ? e.score < out.nodes[*best].score : e.score > out.nodes[*best].score)) {
+      best = i;
+      scratch.best_chosen.swap(scratch.chosen);
+    }
+  }
+  if (best) {
+    out.chosen = best;
     NodeEvaluation& eval = out.nodes[*out.chosen];
+    eval.chosen = std::move(scratch.best_chosen);
     const size_t n_containers = out.requests.containers.size();
     // out.nodes follows the input order, so the chosen evaluation's node is nodes[*chosen].
-    for (const auto& [cw, _] : nodes[*out.chosen]->registered) {
+    for (const auto& [cw, _] : nodes[*out.chosen].node->registered) {
       eval.allocation[cw].resize(n_containers);
     }
     for (const auto& [container, a] : eval.chosen) {

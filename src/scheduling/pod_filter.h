@@ -5,7 +5,9 @@
 // chooses one (hami-protocol.md §4.3-§4.5).
 //
 // Per node: init containers are fitted one at a time against the node's current
-// usage; app containers cumulatively against another copy. For each container and
+// usage; app containers cumulatively against another copy. The vNPU slices of every
+// container (init ones included: their vNPUs live until the pod goes) add up for the
+// placement rule (vnpu_placement.h). For each container and
 // requested chip the node's devices are scored and sorted by the device policy,
 // candidates are the devices whose type EQUALS the requested commonWord (npushare
 // fix: upstream matches a case-insensitive substring, so Ascend910B4 requests could
@@ -20,6 +22,7 @@
 
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -36,6 +39,15 @@ struct FilterOptions {
   bool hami_vnpu_core_global = false;             // vnpus.hamiVnpuCore
   NodePolicy node_policy = NodePolicy::kBinpack;  // --node-scheduler-policy default
   std::string device_policy = "spread";           // --gpu-scheduler-policy default
+
+  // Parameters that affect memory and speed.
+  // keep_node_reasons: fill NodeEvaluation::reason / reason_names for every node that does
+  // not fit (default true: as before). false leaves them empty for all nodes but the
+  // examples of FilterOutcome::reason_groups, which carry the same information grouped; an
+  // unplaceable pod then costs a few hundred bytes instead of ~0.5 KB per node.
+  bool keep_node_reasons = true;
+  // reason_group_examples: how many nodes (with their full reason) each group names.
+  size_t reason_group_examples = 3;
 };
 
 // ContainerRequests: per container (init first) <cw> -> request.
@@ -61,9 +73,19 @@ struct NodeEvaluation {
   // Filled for the CHOSEN node only (building it for every candidate was the dominant cost
   // of Filter): every <cw> registered on the node, per container, empty lists if unused.
   PodAllocation allocation;
-  // What Fit picked, for any fitting node: (container index, device), in allocation order.
-  // Views strings of the NodeState and the config (see device_usage.h).
+  // What Fit picked, for the CHOSEN node only (filling it for every fitting node cost an
+  // allocation per node): (container index, device), in allocation order. Views strings of
+  // the NodeState and the config (see device_usage.h).
   std::vector<std::pair<size_t, AllocatedDevice>> chosen;
+};
+
+// ReasonGroup: the nodes that failed for the same set of reason names.
+struct ReasonGroup {
+  std::vector<std::string> reason_names;  // distinct, sorted: the group's key
+  size_t nodes = 0;                       // how many nodes are in the group
+  // The first FilterOptions::reason_group_examples nodes of the group, in input order, with
+  // their full reason text (e.g. "1/8 CardInsufficientMemory, 7/8 CardTimeSlicingExhausted").
+  std::vector<std::pair<std::string, std::string>> examples;
 };
 
 struct FilterOutcome {
@@ -73,10 +95,22 @@ struct FilterOutcome {
   std::vector<NodeEvaluation> nodes;  // in input order
   std::optional<size_t> chosen;       // index into nodes
   NodePolicy node_policy = NodePolicy::kBinpack;
+  // Every node that does not fit, grouped by its reason names (groups in order of their
+  // first node). Filled whatever FilterOptions::keep_node_reasons says.
+  std::vector<ReasonGroup> reason_groups;
 
   // Summary: kube-scheduler style "0/3 nodes are available: 2 CardInsufficientMemory,
-  // 1 ModeNotFit." (reason names counted once per node, sorted by name).
+  // 1 ModeNotFit." (reason names counted once per node, sorted by name). Computed from
+  // reason_groups (from the nodes' reason_names when the groups are empty).
   std::string Summary() const;
+};
+
+// NodeCandidate: a node and its devices with current usage, resolved by the caller (e.g.
+// from a cache holding both), so Filter needs no lookup by name. `devices` null: the node
+// is not registered ("node unregistered"). Both must outlive the FilterOutcome.
+struct NodeCandidate {
+  const NodeState* node = nullptr;
+  const NodeDevices* devices = nullptr;
 };
 
 // FilterPod: `usage` maps node name -> its devices with current usage (from CapacityOf +
@@ -85,5 +119,9 @@ FilterOutcome FilterPod(const config::DeviceConfig& config, const PodSpec& pod,
                         const std::vector<const NodeState*>& nodes,
                         const std::map<std::string, NodeDevices, std::less<>>& usage,
                         const FilterOptions& options);
+
+// FilterPod: the same over pre-resolved candidates (the fast path: no map lookup per node).
+FilterOutcome FilterPod(const config::DeviceConfig& config, const PodSpec& pod,
+                        std::span<const NodeCandidate> candidates, const FilterOptions& options);
 
 }  // namespace npushare::scheduling

@@ -30,8 +30,10 @@ std::string_view NodePolicyName(NodePolicy p) {
   return p == NodePolicy::kSpread ? "spread" : "binpack";
 }
 
-bool DeviceLess(const DeviceUsage& a, const DeviceUsage& b, const DevicePolicy& policy,
-                bool numa_bind) {
+namespace scoring_internal {
+
+bool DeviceLessGeneral(const DeviceUsage& a, const DeviceUsage& b, const DevicePolicy& policy,
+                       bool numa_bind) {
   if (numa_bind) {
     int c = CompareKey(a, b, Key::kNuma);
     if (c != 0) {
@@ -47,18 +49,19 @@ bool DeviceLess(const DeviceUsage& a, const DeviceUsage& b, const DevicePolicy& 
       primary = Key::kMutex;
       break;
     case hami::DeviceOrder::kChain: {
-      // The written chain, spread when empty, then Index ascending.
-      std::vector<Key> keys;
+      // The written chain, spread when empty, then Index ascending. (No allocation: this
+      // runs for every comparison of every candidate node.)
+      if (policy.chain.empty()) {
+        int c = CompareKey(a, b, Key::kSpread);
+        if (c != 0) {
+          return c < 0;
+        }
+      }
       for (auto k : policy.chain) {
-        keys.push_back(k == hami::DeviceSortKey::kBinpack  ? Key::kBinpack
-                       : k == hami::DeviceSortKey::kSpread ? Key::kSpread
-                                                           : Key::kNuma);
-      }
-      if (keys.empty()) {
-        keys.push_back(Key::kSpread);
-      }
-      for (auto k : keys) {
-        int c = CompareKey(a, b, k);
+        const Key key = k == hami::DeviceSortKey::kBinpack  ? Key::kBinpack
+                        : k == hami::DeviceSortKey::kSpread ? Key::kSpread
+                                                            : Key::kNuma;
+        int c = CompareKey(a, b, key);
         if (c != 0) {
           return c < 0;
         }
@@ -75,6 +78,36 @@ bool DeviceLess(const DeviceUsage& a, const DeviceUsage& b, const DevicePolicy& 
     return c < 0;
   }
   return CompareKey(a, b, Key::kNuma) < 0;
+}
+
+}  // namespace scoring_internal
+
+namespace {
+
+// ScoreOf: the float32 formula, shared by DeviceScore and DeviceScoreOne so both compute
+// bit-identical scores.
+float ScoreOf(const DeviceUsage& d, int64_t req, int64_t core, int64_t mem,
+              const hami::ScoringWeights& weights) {
+  const float slot = static_cast<float>(weights.slot) * static_cast<float>(req + d.used) /
+                     static_cast<float>(d.count);
+  const float cores = static_cast<float>(weights.core) * static_cast<float>(core + d.usedcores) /
+                      static_cast<float>(d.totalcore);
+  const float memory = static_cast<float>(weights.memory) * static_cast<float>(mem + d.usedmem) /
+                       static_cast<float>(d.totalmem);
+  return 10.0f * (slot + cores + memory);
+}
+
+}  // namespace
+
+float DeviceScoreOne(const DeviceUsage& d, const hami::ContainerDeviceRequest& r,
+                     const hami::ScoringWeights& weights) {
+  if (d.count == 0 || d.totalcore == 0 || d.totalmem == 0) {
+    return 0.0f;
+  }
+  const int64_t mem = r.mem_percentage_req != 0 && r.mem_percentage_req != 101
+                          ? d.totalmem * r.mem_percentage_req / 100
+                          : int64_t{r.memreq};
+  return ScoreOf(d, 1, r.coresreq, mem, weights);
 }
 
 float DeviceScore(const DeviceUsage& d, const std::vector<hami::ContainerDeviceRequest>& requests,
@@ -95,13 +128,7 @@ float DeviceScore(const DeviceUsage& d, const std::vector<hami::ContainerDeviceR
       mem += r.memreq;
     }
   }
-  const float slot = static_cast<float>(weights.slot) * static_cast<float>(req + d.used) /
-                     static_cast<float>(d.count);
-  const float cores = static_cast<float>(weights.core) * static_cast<float>(core + d.usedcores) /
-                      static_cast<float>(d.totalcore);
-  const float memory = static_cast<float>(weights.memory) * static_cast<float>(mem + d.usedmem) /
-                       static_cast<float>(d.totalmem);
-  return 10.0f * (slot + cores + memory);
+  return ScoreOf(d, req, core, mem, weights);
 }
 
 void SortDevices(DeviceUsageList& devices,

@@ -36,14 +36,41 @@ using hami::NodePolicy;
 
 std::string_view NodePolicyName(NodePolicy p);
 
-// DeviceLess: strict weak ordering used by SortDevices.
-bool DeviceLess(const DeviceUsage& a, const DeviceUsage& b, const DevicePolicy& policy,
-                bool numa_bind);
+namespace scoring_internal {
+// DeviceLessGeneral: DeviceLess for every policy (defined in scoring.cc).
+bool DeviceLessGeneral(const DeviceUsage& a, const DeviceUsage& b, const DevicePolicy& policy,
+                       bool numa_bind);
+}  // namespace scoring_internal
+
+// DeviceLess: strict weak ordering used by SortDevices. Inline for the two common policies
+// (Filter sorts every candidate node's chips with it); the rest is DeviceLessGeneral.
+inline bool DeviceLess(const DeviceUsage& a, const DeviceUsage& b, const DevicePolicy& policy,
+                       bool numa_bind) {
+  if (policy.order != hami::DeviceOrder::kSpread && policy.order != hami::DeviceOrder::kBinpack) {
+    return scoring_internal::DeviceLessGeneral(a, b, policy, numa_bind);
+  }
+  if (numa_bind && a.numa != b.numa) {
+    return a.numa < b.numa;
+  }
+  // spread: higher score first; binpack: lower first; ties by NUMA ascending.
+  if (a.score < b.score) {
+    return policy.order == hami::DeviceOrder::kBinpack;
+  }
+  if (a.score > b.score) {
+    return policy.order == hami::DeviceOrder::kSpread;
+  }
+  return a.numa < b.numa;
+}
 
 // DeviceScore: score of `d` for the requests of one container (only requests whose type
 // equals d.type count; `req` counts entries, not Nums).
 float DeviceScore(const DeviceUsage& d, const std::vector<hami::ContainerDeviceRequest>& requests,
                   const hami::ScoringWeights& weights);
+
+// DeviceScoreOne: DeviceScore when `r` is the only request whose type equals d.type (a
+// container asks for each chip type at most once, so Filter always has exactly one).
+float DeviceScoreOne(const DeviceUsage& d, const hami::ContainerDeviceRequest& r,
+                     const hami::ScoringWeights& weights);
 
 // SortDevices: computes every device's score for `requests` and sorts (stable).
 void SortDevices(DeviceUsageList& devices,

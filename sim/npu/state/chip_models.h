@@ -45,8 +45,9 @@ struct ChipModel {
   SmiLayout layout;
   // Slicing rules. `templates` empty = vNPU unsupported (-8255).
   std::span<const VnpuTemplate> templates;
-  uint32_t max_vnpus;             // per chip
-  bool single_template_per_chip;  // 910B: stricter rule chosen where the doc is unsure
+  uint32_t max_vnpus;  // per chip
+  // Which templates may share a chip is not a per-model flag: the shared rule
+  // (scheduling/vnpu_placement.h, vnpu::OneTemplatePerChip) decides it from `name`.
   // Chip-level media totals printed by info-vnpu (free/total).
   uint32_t vpc, venc, vdec, jpegd, jpege;
 };

@@ -1,5 +1,7 @@
 #include "state/vnpu.h"
 
+#include <string>
+
 #include "state/chip_models.h"
 #include "state/shared_state.h"
 
@@ -12,7 +14,28 @@ constexpr int kDcmiDeviceNotExist = -8008;
 constexpr int kDcmiResourceOccupied = -8020;
 constexpr int kDcmiNotSupport = -8255;
 
+vnpu::ChipBudget BudgetOf(const NpuSimChip& chip, const ChipModel& model) {
+  vnpu::ChipBudget b;
+  b.ai_core = static_cast<int32_t>(chip.aicore);
+  b.ai_cpu = static_cast<int32_t>(chip.aicpu);
+  b.max_vnpus = static_cast<int32_t>(model.max_vnpus);
+  b.one_template = vnpu::OneTemplatePerChip(model.name);
+  return b;
+}
+
 }  // namespace
+
+vnpu::ChipSlices ChipSlicesOf(const NpuSimState& state, uint32_t chip_index) {
+  vnpu::ChipSlices out;
+  const NpuSimChip& chip = state.chips[chip_index];
+  for (const auto& v : chip.vnpus) {
+    if (v.id != 0) {
+      out.Add({static_cast<int32_t>(v.template_index), static_cast<int32_t>(v.aicore),
+               static_cast<int32_t>(v.aicpu)});
+    }
+  }
+  return out;
+}
 
 ChipFreeResources FreeResources(const NpuSimState& state, uint32_t chip_index) {
   const NpuSimChip& chip = state.chips[chip_index];
@@ -49,23 +72,22 @@ Result<uint32_t> CreateVnpu(NpuSimState& state, uint32_t chip_index, std::string
   if (requested_id != 0xFFFFFFFFu && (requested_id < base || requested_id >= base + span)) {
     return InvalidArgumentError("vNPU id out of the chip's range");
   }
-  ChipFreeResources free = FreeResources(state, chip_index);
-  if (free.vnpu_count >= model.max_vnpus) {
-    return ResourceExhaustedError("chip already holds the maximum number of vNPUs");
+  // Which slices may share a chip is decided by the rule the scheduler uses too
+  // (scheduling/vnpu_placement.h); only id bookkeeping and core layout are decided here.
+  const vnpu::ChipSlices slices = ChipSlicesOf(state, chip_index);
+  const vnpu::SliceShape shape{t, static_cast<int32_t>(tpl.aicore),
+                               static_cast<int32_t>(tpl.aicpu)};
+  const vnpu::Verdict verdict = vnpu::CanAddSlice(BudgetOf(chip, model), slices, shape);
+  if (verdict == vnpu::Verdict::kTemplateMix) {
+    return FailedPreconditionError("this chip already holds slices of another template");
   }
-  if (tpl.aicore > free.aicore) {
-    return ResourceExhaustedError("insufficient AI cores");
-  }
-  if (tpl.aicpu > free.aicpu) {
-    return ResourceExhaustedError("insufficient AICPU");
+  if (verdict != vnpu::Verdict::kOk) {
+    return ResourceExhaustedError("vNPU refused: " + std::string(vnpu::VerdictName(verdict)));
   }
   uint64_t used_cores = 0;  // bitmask of cores owned by slices
   for (const auto& v : chip.vnpus) {
     if (v.id == 0) {
       continue;
-    }
-    if (model.single_template_per_chip && v.template_index != static_cast<uint32_t>(t)) {
-      return FailedPreconditionError("this chip already holds slices of another template");
     }
     if (requested_id == v.id) {
       return AlreadyExistsError("vNPU id in use");
@@ -74,24 +96,24 @@ Result<uint32_t> CreateVnpu(NpuSimState& state, uint32_t chip_index, std::string
       used_cores |= 1ull << c;
     }
   }
-  // First contiguous run of free cores (aicore fit is already guaranteed in count, the run
-  // may still be fragmented by destroy order).
-  uint32_t offset = chip.aicore;
+  // Slices own core ranges for the device timeline: the first free contiguous run. The rule
+  // above is a budget, so when destroy order left the free cores fragmented the slice takes
+  // the run that overlaps owned cores least and shares those (never a refusal the
+  // scheduler could not foresee).
+  uint32_t offset = 0;
+  int best_overlap = -1;
   for (uint32_t start = 0; start + tpl.aicore <= chip.aicore; ++start) {
-    bool fits = true;
-    for (uint32_t c = start; c < start + tpl.aicore; ++c) {
-      if ((used_cores >> c) & 1u) {
-        fits = false;
-        break;
-      }
+    int overlap = 0;
+    for (uint32_t c = start; c < start + tpl.aicore && c < 64; ++c) {
+      overlap += static_cast<int>((used_cores >> c) & 1u);
     }
-    if (fits) {
+    if (best_overlap < 0 || overlap < best_overlap) {
+      best_overlap = overlap;
       offset = start;
+    }
+    if (overlap == 0) {
       break;
     }
-  }
-  if (offset == chip.aicore) {
-    return ResourceExhaustedError("AI cores fragmented");
   }
   uint32_t id = requested_id;
   if (id == 0xFFFFFFFFu) {

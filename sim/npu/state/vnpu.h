@@ -5,13 +5,17 @@
 // Rules (ascend-abi.md §5.3; where the note is unsure the stricter rule is chosen):
 //   * only models with a template table support vNPUs (910C: kUnimplemented -> -8255);
 //   * the template must be in the chip's table (kInvalidArgument -> -8001);
-//   * AI cores and AI CPUs of all slices fit the chip, at most `max_vnpus` per chip
-//     (kResourceExhausted -> -8255, as npu-smi reports NOT_SUPPORT for "insufficient");
-//   * 910B: all slices on one chip use the same template (operator manual: "one card, one
-//     template") (kFailedPrecondition -> -8255);
+//   * which slices may share a chip is the rule the scheduler uses too,
+//     scheduling/vnpu_placement.h (vnpu::CanAddSlice over ChipSlicesOf): AI cores and AI
+//     CPUs of all slices fit the chip and at most `max_vnpus` per chip (kResourceExhausted
+//     -> -8255, as npu-smi reports NOT_SUPPORT for "insufficient"); 910B/910C: one template
+//     per chip (kFailedPrecondition -> -8255). The rule's "split or whole" part is the
+//     scheduler's business: whether the driver refuses a vNPU while a process holds the
+//     physical chip is not documented, so npu-sim records no whole-chip users;
 //   * ids are 100 + 16*phy_id + k, k < 16 (310P: k < 8); a requested id outside that range is
 //     kInvalidArgument, an id in use kAlreadyExists (-8020);
-//   * slices own disjoint, contiguous AI-core ranges (used by the device timeline);
+//   * slices own contiguous AI-core ranges (used by the device timeline), disjoint unless
+//     destroy order fragmented the free cores (then the least-overlapping run is shared);
 //   * a slice whose memory is still held by a process cannot be destroyed (-8020).
 //
 // Thread safety: REQUIRES the state lock for every function.
@@ -21,6 +25,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "scheduling/vnpu_placement.h"
 #include "state/state_layout.h"
 
 namespace npushare::sim {
@@ -45,6 +50,10 @@ struct ChipFreeResources {
   uint32_t vnpu_count;
 };
 ChipFreeResources FreeResources(const NpuSimState& state, uint32_t chip);
+
+// ChipSlicesOf: the chip's slices as the shared placement rule sees them (no whole-chip
+// users: see the file comment).
+vnpu::ChipSlices ChipSlicesOf(const NpuSimState& state, uint32_t chip);
 
 // DcmiCodeFor: the DCMI error code for a Status from this file.
 int DcmiCodeFor(const Status& status);

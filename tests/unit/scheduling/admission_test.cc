@@ -160,5 +160,96 @@ TEST(AdmissionTest, MutatePodStopsAtFirstErrorInitContainersFirst) {
   EXPECT_EQ(pod.containers[0].limits->count("huawei.com/Ascend910B3-memory"), 0u);
 }
 
+// --- Issue 11 "Bad input": the dry run's hostile-input findings -----------------------
+// These tests read the message because the issue is about what the message says.
+
+std::string MemoryError(const std::string& value, bool soft = false) {
+  auto chip = Chip910B3();
+  PodSpec pod = soft ? SoftPod() : PodSpec{};
+  auto c = Container({{"huawei.com/Ascend910B3", "1"}, {"huawei.com/Ascend910B3-memory", value}});
+  ContainerAdmission r = MutateContainer(chip, c, pod);
+  EXPECT_EQ(r.error.code(), StatusCode::kInvalidArgument) << value;
+  return r.error.message();
+}
+
+TEST(Issue11BadInputTest, CoreMustBeAWholePercentage) {
+  auto chip = Chip910B3();
+  for (bool soft : {false, true}) {
+    for (const char* v : {"-1", "abc", "101", "1000", "1e9", "500m", "1.5", "+5", "", "1k"}) {
+      PodSpec pod = soft ? SoftPod() : PodSpec{};
+      auto c = Container({{"huawei.com/Ascend910B3", "1"}, {"huawei.com/Ascend910B3-core", v}});
+      ContainerAdmission r = MutateContainer(chip, c, pod);
+      ASSERT_EQ(r.error.code(), StatusCode::kInvalidArgument) << v << " soft=" << soft;
+      EXPECT_NE(r.error.message().find("must be a whole percentage from 0 to 100"),
+                std::string::npos)
+          << r.error.message();
+    }
+  }
+  // Garbage in requests is refused too, even when limits are fine.
+  PodSpec soft = SoftPod();
+  auto c = Container({{"huawei.com/Ascend910B3", "1"}, {"huawei.com/Ascend910B3-core", "50"}});
+  c.requests = ResourceList{{"huawei.com/Ascend910B3-core", "-1"}};
+  EXPECT_EQ(MutateContainer(chip, c, soft).error.code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Issue11BadInputTest, CoreZeroToHundredAccepted) {
+  auto chip = Chip910B3();
+  for (const char* v : {"0", "1", "50", "100", "007"}) {
+    PodSpec soft = SoftPod();
+    auto c = Container({{"huawei.com/Ascend910B3", "1"}, {"huawei.com/Ascend910B3-core", v}});
+    EXPECT_TRUE(MutateContainer(chip, c, soft).error.ok()) << v;
+  }
+  // 0 (best effort) is also fine for a hard-slicing pod; anything above needs hami-core.
+  PodSpec hard;
+  auto z = Container({{"huawei.com/Ascend910B3", "1"}, {"huawei.com/Ascend910B3-core", "0"}});
+  EXPECT_TRUE(MutateContainer(chip, z, hard).error.ok());
+}
+
+TEST(Issue11BadInputTest, MemoryAboveTheChipSaysSoWithTheRightFigure) {
+  EXPECT_EQ(MemoryError("65537"),
+            "huawei.com/Ascend910B3-memory 65537 is invalid: it exceeds the chip's 65536 MB");
+  EXPECT_EQ(MemoryError("65537", /*soft=*/true),
+            "huawei.com/Ascend910B3-memory 65537 is invalid: it exceeds the chip's 65536 MB");
+  EXPECT_EQ(MemoryError("2147483647"),
+            "huawei.com/Ascend910B3-memory 2147483647 is invalid: it exceeds the chip's 65536 MB "
+            "(memory is in MB; as bytes, 2147483647 would be 2047 MB)");
+  EXPECT_EQ(MemoryError("1e9"),
+            "huawei.com/Ascend910B3-memory 1e9 is invalid: it exceeds the chip's 65536 MB "
+            "(memory is in MB; as bytes, 1e9 would be 953 MB)");
+  // 99999999999999999999 / 2^20 = 95367431640624.9999...: exact, not the saturated int64.
+  EXPECT_EQ(MemoryError("99999999999999999999"),
+            "huawei.com/Ascend910B3-memory 99999999999999999999 looks like bytes: memory is in "
+            "MB, e.g. 16384 for 16 GiB (99999999999999999999 would be 95367431640624 MB)");
+  EXPECT_EQ(MemoryError("16Gi"),
+            "huawei.com/Ascend910B3-memory 16Gi looks like bytes: memory is in MB, e.g. 16384 "
+            "for 16 GiB (16Gi would be 16384 MB)");
+}
+
+TEST(Issue11BadInputTest, MemoryZeroIsRefusedBothModes) {
+  for (bool soft : {false, true}) {
+    EXPECT_NE(MemoryError("0", soft).find("omit the memory resource to get the whole chip"),
+              std::string::npos);
+  }
+}
+
+TEST(Issue11BadInputTest, TooManyContainersRejectedAtAdmission) {
+  config::DeviceConfig cfg;
+  cfg.chips = {Chip910B3()};
+  PodSpec pod;
+  pod.name = "huge";
+  for (int i = 0; i < 2000; ++i) {
+    pod.containers.push_back(Container({{"huawei.com/Ascend910B3", "1"}}));
+  }
+  PodAdmission r = MutatePod(cfg, pod);
+  EXPECT_EQ(r.error.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.error.message().find("at most 1024"), std::string::npos) << r.error.message();
+  // 1024 is fine, and a pod that asks for no NPU is none of our business.
+  pod.containers.resize(1024);
+  EXPECT_TRUE(MutatePod(cfg, pod).error.ok());
+  PodSpec plain;
+  plain.containers.resize(2000);
+  EXPECT_TRUE(MutatePod(cfg, plain).error.ok());
+}
+
 }  // namespace
 }  // namespace npushare::scheduling
