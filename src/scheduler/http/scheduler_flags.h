@@ -1,0 +1,59 @@
+// File: scheduler/http/scheduler_flags.h
+//
+// The npushare-scheduler command line. HAMi's scheduler flag names are accepted so HAMi's Helm
+// chart can run this image unchanged (hami-protocol.md §6):
+//   --http_bind, --cert_file, --key_file, --scheduler-name, --device-config-file,
+//   --node-scheduler-policy, --gpu-scheduler-policy, --metrics-bind-address,
+//   --node-lock-timeout, --force-overwrite-default-scheduler, --leader-elect,
+//   --leader-elect-resource-name, --leader-elect-resource-namespace, --debug, -v
+// plus --kubeconfig (in-cluster config when absent) and the lease timing flags of
+// kube-scheduler (--leader-elect-lease-duration/-renew-deadline/-retry-period).
+// Other flags HAMi's chart may pass are accepted and ignored with a warning (listed in
+// `ignored`), so a chart upgrade that adds one does not crash-loop the scheduler.
+//
+// Thread safety: pure function.
+#pragma once
+
+#include <chrono>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace npushare::scheduler::http {
+
+struct SchedulerFlags {
+  std::string http_bind = "127.0.0.1:8080";
+  std::string cert_file;
+  std::string key_file;
+  std::string metrics_bind_address = ":9395";
+  std::string scheduler_name = "hami-scheduler";
+  bool force_overwrite_default_scheduler = true;
+  std::string device_config_file = "/device-config.yaml";
+  std::string node_policy = "binpack";
+  std::string device_policy = "spread";
+  std::chrono::seconds node_lock_timeout{300};
+  std::string kubeconfig;
+  bool leader_elect = false;
+  std::string lease_name = "npushare-scheduler";
+  std::string lease_namespace;  // default $POD_NAMESPACE, else kube-system
+  std::string identity;         // default $POD_NAME (else hostname) + "_" + random suffix
+  std::chrono::seconds lease_duration{15};
+  std::chrono::seconds renew_deadline{10};
+  std::chrono::seconds retry_period{2};
+  bool debug = false;
+  std::vector<std::string> ignored;  // unknown arguments, ignored
+};
+
+// ParseSchedulerFlags: the flags, or nullopt with *exit_code set when the process should exit
+// now (0 after --help, 2 on a bad flag; the message went to `out`/`err`).
+std::optional<SchedulerFlags> ParseSchedulerFlags(int argc, char** argv, std::ostream& out,
+                                                  std::ostream& err, int* exit_code);
+
+// ParseGoDuration: "300", "300s", "5m", "1h30m", "1.5h", "500ms" -> whole seconds (rounded
+// down, at least the parsed value's seconds). kInvalidArgument on anything else or negatives.
+Result<std::chrono::seconds> ParseGoDuration(const std::string& text);
+
+}  // namespace npushare::scheduler::http

@@ -1,0 +1,219 @@
+#include "scheduler/http/scheduler_main.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "kube/clock.h"
+#include "kube/http_transport_impl.h"
+#include "kube/kube_client.h"
+#include "kube/leader_elector.h"
+#include "kube/rest_config.h"
+#include "scheduler/http/device_config_file.h"
+#include "scheduler/http/scheduler_flags.h"
+#include "scheduler/http/scheduler_http_server.h"
+#include "scheduler/service/scheduler_service.h"
+
+namespace npushare::scheduler::http {
+namespace {
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+std::string DefaultIdentity() {
+  char host[256] = "npushare-scheduler";
+  ::gethostname(host, sizeof host - 1);
+  std::random_device rd;
+  char suffix[17];
+  std::snprintf(suffix, sizeof suffix, "%08x%08x", rd(), rd());
+  return EnvOr("POD_NAME", host) + "_" + suffix;
+}
+
+// Background: a loop run every `period` on its own thread until Stop().
+class PeriodicTask {
+ public:
+  PeriodicTask(std::chrono::milliseconds period, std::function<void()> fn)
+      : thread_([this, period, fn = std::move(fn)] {
+          std::unique_lock<std::mutex> lock(mu_);
+          while (!cv_.wait_for(lock, period, [this] { return stop_; })) {
+            lock.unlock();
+            fn();
+            lock.lock();
+          }
+        }) {}
+  ~PeriodicTask() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // guarded by mu_
+  std::thread thread_;
+};
+
+int Run(const SchedulerFlags& flags, const sigset_t& signals) {
+  for (const auto& extra : flags.ignored) {
+    spdlog::warn("ignoring unknown argument {}", extra);
+  }
+  kube::LoadOptions load;
+  load.kubeconfig = flags.kubeconfig;
+  auto rest = kube::LoadRestConfig(load);
+  if (!rest.ok()) {
+    spdlog::critical("no Kubernetes API configuration: {}", rest.status().ToString());
+    return 1;
+  }
+  spdlog::info("API server {}", rest->server);
+  kube::Clock& clock = kube::RealClock();
+  kube::CurlTransport transport(*rest, clock);
+  kube::ClientOptions client_options;
+  client_options.qps = rest->qps;
+  client_options.burst = rest->burst;
+  kube::KubeClient client(transport, client_options, clock);
+
+  SchedulerServiceOptions so;
+  so.scheduler_name = flags.scheduler_name;
+  so.device_config_file = flags.device_config_file;
+  so.node_policy = flags.node_policy;
+  so.device_policy = flags.device_policy;
+  so.node_lock_timeout = flags.node_lock_timeout;
+  so.pod_name = EnvOr("POD_NAME", "");
+  so.event_namespace = EnvOr("POD_NAMESPACE", so.event_namespace);
+  auto service = SchedulerService::Create(client, clock, so);
+  if (!service.ok()) {
+    spdlog::critical("cannot create the scheduling service: {}", service.status().ToString());
+    return 1;
+  }
+  auto device_config = DeviceConfigFile::Load(flags.device_config_file);
+  if (!device_config.ok()) {
+    spdlog::critical("cannot load {}: {}", flags.device_config_file,
+                     device_config.status().ToString());
+    return 1;
+  }
+  DeviceConfigFile* config_file = device_config->get();
+  PeriodicTask config_poll(std::chrono::seconds(2), [config_file, &flags] {
+    auto changed = config_file->ReloadIfChanged();
+    if (!changed.ok()) {
+      spdlog::error("{} changed but is not usable, the webhook keeps the previous config: {}",
+                    flags.device_config_file, changed.status().ToString());
+    } else if (*changed) {
+      spdlog::info("webhook device config reloaded from {}", flags.device_config_file);
+    }
+  });
+
+  AdmissionWebhookOptions wo;
+  wo.scheduler_name = flags.scheduler_name;
+  wo.force_overwrite_default_scheduler = flags.force_overwrite_default_scheduler;
+  AdmissionWebhook webhook(wo, [config_file] { return config_file->Current(); });
+
+  SchedulerHttpOptions ho;
+  ho.bind_address = flags.http_bind;
+  ho.cert_file = flags.cert_file;
+  ho.key_file = flags.key_file;
+  ho.metrics_bind_address = flags.metrics_bind_address;
+  SchedulerService* svc = service->get();
+  SchedulerHttpServer server(ho, *svc, webhook, [svc] { return svc->MetricsText(); });
+  if (Status s = server.Start(); !s.ok()) {
+    spdlog::critical("cannot serve: {}", s.ToString());
+    return 1;
+  }
+
+  if (Status s = svc->Start(); !s.ok()) {
+    if (s.code() == StatusCode::kDeadlineExceeded) {
+      spdlog::warn("caches not synced yet ({}); /readyz reports 503 until they are", s.message());
+    } else {
+      spdlog::critical("cannot start the scheduling service: {}", s.ToString());
+      server.Stop();
+      return 1;
+    }
+  }
+
+  std::unique_ptr<kube::LeaderElector> elector;
+  std::atomic<bool> stopping{false};
+  std::thread election;
+  if (flags.leader_elect) {
+    kube::LeaderElectionOptions lo;
+    lo.lease_name = flags.lease_name;
+    lo.namespace_name = flags.lease_namespace.empty() ? EnvOr("POD_NAMESPACE", "kube-system")
+                                                      : flags.lease_namespace;
+    lo.identity = flags.identity.empty() ? DefaultIdentity() : flags.identity;
+    lo.lease_duration = flags.lease_duration;
+    lo.renew_deadline = flags.renew_deadline;
+    lo.retry_period = flags.retry_period;
+    kube::LeaderCallbacks cb;
+    cb.on_started_leading = [svc, id = lo.identity] {
+      spdlog::info("became leader as {}", id);
+      svc->SetLeader(true);
+    };
+    cb.on_stopped_leading = [svc] {
+      spdlog::warn("stopped leading: binding is left to the new leader");
+      svc->SetLeader(false);
+    };
+    spdlog::info("leader election on Lease {}/{} as {}", lo.namespace_name, lo.lease_name,
+                 lo.identity);
+    elector = std::make_unique<kube::LeaderElector>(client, lo, cb, clock);
+    election = std::thread([&elector, &stopping] {
+      while (!stopping.load()) {
+        elector->Run();  // returns on Stop() or after losing the lease: campaign again
+      }
+    });
+  } else {
+    svc->SetLeader(true);
+  }
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received signal {}, shutting down", sig);
+  server.Stop();
+  stopping.store(true);
+  if (elector) {
+    elector->Stop();
+  }
+  if (election.joinable()) {
+    election.join();
+  }
+  config_poll.Stop();
+  svc->Stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int SchedulerMain(int argc, char** argv) {
+  int exit_code = 0;
+  auto flags = ParseSchedulerFlags(argc, argv, std::cout, std::cerr, &exit_code);
+  if (!flags) {
+    return exit_code;
+  }
+  // klog's header: Lmmdd hh:mm:ss.uuuuuu threadid] message
+  spdlog::set_pattern("%L%m%d %H:%M:%S.%f %7t] %v");
+  spdlog::set_level(flags->debug ? spdlog::level::debug : spdlog::level::info);
+  // Block the stop signals in every thread (threads inherit the mask) so the main thread
+  // receives them through sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return Run(*flags, signals);
+}
+
+}  // namespace npushare::scheduler::http

@@ -1,0 +1,612 @@
+#include "scheduler/service/cluster_cache.h"
+
+#include <algorithm>
+#include <deque>
+#include <tuple>
+
+#include "common/quantity.h"
+#include "hami/handshake.h"
+#include "kube/objects.h"
+#include "scheduling/allocation_annotations.h"
+#include "scheduling/pod_json.h"
+
+namespace npushare::scheduler {
+namespace {
+
+using nlohmann::json;
+using scheduling::PlacedPod;
+using scheduling::PodSpec;
+
+constexpr std::string_view kDevicesAllocatedSuffix = "-devices-allocated";
+
+bool StartsWith(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && s.compare(0, p.size(), p) == 0;
+}
+bool EndsWith(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
+}
+
+// Keeps only what usage reconstruction reads (node, allocations, hami-core mode), so the
+// cache holds little per pod.
+bool UsageAnnotation(std::string_view key) {
+  return key == hami::kAssignedNodeAnnotation || key == hami::kVnpuModeAnnotation ||
+         (StartsWith(key, "hami.io/") && EndsWith(key, kDevicesAllocatedSuffix));
+}
+
+bool PositiveQuantity(const std::string& text) {
+  auto q = Quantity::Parse(text);
+  return q.ok() && !q->IsNegative() && !q->IsZero();
+}
+
+std::string NameOf(const json& obj) {
+  return kube::StringField(kube::Field(obj, "metadata"), "name");
+}
+
+}  // namespace
+
+struct ClusterCache::NodeEntry {
+  std::string name;
+  hami::Annotations annotations;
+  std::map<std::string, std::string, std::less<>> allocatable;
+  std::set<std::string, std::less<>> dead;  // <cw> unregistered by the handshake
+  std::map<std::string, std::string, std::less<>> logged_errors;  // <cw> -> annotation logged
+  scheduling::NodeState state;                                    // live registered chip types only
+  // Capacity + usage of `state`'s devices; nullopt when nothing is registered. Views
+  // `state`'s strings: rebuilt whenever `state` changes.
+  std::optional<scheduling::NodeDevices> usage;
+};
+
+struct ClusterCache::PodEntry {
+  std::string key;
+  std::string uid;
+  PodSpec facts;                     // trimmed: usage annotations, phase, init container count
+  std::optional<PlacedPod> placed;   // from the pod's annotations
+  std::optional<PlacedPod> assumed;  // chosen by Filter, not confirmed yet
+  hami::Annotations expected;        // what Filter wrote that confirms `assumed`
+  SteadyTime assumed_at{};
+  uint64_t token = 0;
+  std::string indexed_node;  // where pods_by_node_ lists it ("" = nowhere)
+};
+
+ClusterCache::ClusterCache(std::shared_ptr<const config::DeviceConfig> config,
+                           ClusterCacheOptions options, LogFn log)
+    : options_(options), log_(std::move(log)), config_(std::move(config)) {}
+
+ClusterCache::~ClusterCache() = default;
+
+void ClusterCache::Log(const std::string& line) const {
+  if (log_) {
+    log_(line);
+  }
+}
+
+std::shared_ptr<const config::DeviceConfig> ClusterCache::config() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return config_;
+}
+
+void ClusterCache::SetConfig(std::shared_ptr<const config::DeviceConfig> config) {
+  std::lock_guard<std::mutex> lock(mu_);
+  config_ = std::move(config);
+  for (auto& [key, e] : pods_) {
+    DerivePodLocked(*e, true);
+    IndexPodLocked(key, e->indexed_node);
+  }
+  for (auto& [name, e] : nodes_) {
+    // The civil time only matters for a node whose liveness changes right now; the next
+    // handshake tick re-evaluates with the real time anyway.
+    e->logged_errors.clear();
+    DeriveNodeLocked(*e, INT64_MIN / 2, true);
+  }
+}
+
+// ---------------------------------------------------------------------------- nodes
+
+bool ClusterCache::LiveLocked(const NodeEntry& e, const std::string& cw, int64_t now_civil) const {
+  if (e.dead.count(cw) != 0) {
+    return false;
+  }
+  hami::HealthInput in;
+  if (auto it = e.annotations.find(hami::NodeHandshakeKey(cw)); it != e.annotations.end()) {
+    in.handshake = it->second;
+  }
+  in.now_civil_seconds = now_civil;
+  if (const config::ChipConfig* chip = config_->FindByCommonWord(cw); chip != nullptr) {
+    if (auto a = e.allocatable.find(chip->resource_name); a != e.allocatable.end()) {
+      in.allocatable_positive = PositiveQuantity(a->second);
+    }
+  }
+  return hami::CheckHealth(in).healthy;
+}
+
+void ClusterCache::DeriveNodeLocked(NodeEntry& e, int64_t now_civil, bool log_errors) {
+  scheduling::NodeRegistration reg =
+      scheduling::NodeStateFromAnnotations(e.name, e.annotations, *config_);
+  for (const auto& [cw, err] : reg.errors) {
+    const std::string& text = e.annotations[hami::NodeRegisterKey(cw)];
+    auto logged = e.logged_errors.find(cw);
+    if (logged == e.logged_errors.end() || logged->second != text) {
+      ++garbled_;
+      if (log_errors) {
+        Log("node " + e.name + ": skipping " + cw + " devices: " + err.ToString());
+      }
+      e.logged_errors[cw] = text;
+    }
+  }
+  for (auto it = e.logged_errors.begin(); it != e.logged_errors.end();) {
+    it = reg.errors.count(it->first) == 0 ? e.logged_errors.erase(it) : std::next(it);
+  }
+  // A fresh plugin report revives a chip type the handshake declared dead.
+  for (auto it = e.dead.begin(); it != e.dead.end();) {
+    auto hs = e.annotations.find(hami::NodeHandshakeKey(*it));
+    const bool reported = hs != e.annotations.end() && StartsWith(hs->second, "Reported");
+    it = reported ? e.dead.erase(it) : std::next(it);
+  }
+  for (auto it = reg.state.registered.begin(); it != reg.state.registered.end();) {
+    const std::string cw = it->first;
+    if (e.dead.count(cw) == 0 && !LiveLocked(e, cw, now_civil)) {
+      e.dead.insert(cw);
+      ++unregistered_;
+      Log("node " + e.name + ": " + cw +
+          " unregistered: the device plugin stopped answering the handshake");
+    }
+    it = e.dead.count(cw) != 0 ? reg.state.registered.erase(it) : std::next(it);
+  }
+  e.state = std::move(reg.state);
+  RecomputeNodeLocked(e.name);
+}
+
+void ClusterCache::UpsertNode(const json& node, int64_t now_civil) {
+  auto meta = kube::ParseObjectMeta(node);
+  if (!meta.ok() || meta->name.empty()) {
+    Log("ignoring a node object: " +
+        (meta.ok() ? std::string("no metadata.name") : meta.status().ToString()));
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& slot = nodes_[meta->name];
+  if (!slot) {
+    slot = std::make_unique<NodeEntry>();
+    slot->name = meta->name;
+  }
+  slot->annotations = hami::Annotations(meta->annotations.begin(), meta->annotations.end());
+  slot->allocatable.clear();
+  const json& alloc = kube::Field(kube::Field(node, "status"), "allocatable");
+  if (alloc.is_object()) {
+    for (auto it = alloc.begin(); it != alloc.end(); ++it) {
+      if (it->is_string()) {
+        slot->allocatable[it.key()] = it->get<std::string>();
+      }
+    }
+  }
+  DeriveNodeLocked(*slot, now_civil, true);
+}
+
+void ClusterCache::DeleteNode(const json& node) {
+  const std::string name = NameOf(node);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = nodes_.find(name);
+  if (it != nodes_.end()) {
+    registered_nodes_ -= it->second->usage ? 1 : 0;
+    nodes_.erase(it);
+  }
+}
+
+std::vector<HandshakePatch> ClusterCache::HandshakeTick(int64_t now_civil) {
+  std::vector<HandshakePatch> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [name, e] : nodes_) {
+    bool changed = false;
+    for (const auto& chip : config_->chips) {
+      const std::string& cw = chip.common_word;
+      if (e->annotations.count(hami::NodeRegisterKey(cw)) == 0) {
+        continue;  // not an Ascend node for this chip: no stamp (upstream stamps every node)
+      }
+      const std::string hs_key = hami::NodeHandshakeKey(cw);
+      auto hs = e->annotations.find(hs_key);
+      if (e->dead.count(cw) != 0) {
+        if (hs != e->annotations.end() && hs->second.find("Requesting") != std::string::npos) {
+          out.push_back({name, hs_key, std::nullopt});
+        }
+        continue;
+      }
+      hami::HealthInput in;
+      if (hs != e->annotations.end()) {
+        in.handshake = hs->second;
+      }
+      in.now_civil_seconds = now_civil;
+      if (auto a = e->allocatable.find(chip.resource_name); a != e->allocatable.end()) {
+        in.allocatable_positive = PositiveQuantity(a->second);
+      }
+      hami::HealthDecision d = hami::CheckHealth(in);
+      if (!d.healthy) {
+        changed = true;  // DeriveNodeLocked declares it dead and logs
+        out.push_back({name, hs_key, std::nullopt});
+      } else if (d.action == hami::HandshakeAction::kPatchRequesting) {
+        out.push_back({name, hs_key, d.patch_value});
+      }
+    }
+    if (changed) {
+      DeriveNodeLocked(*e, now_civil, true);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------- pods
+
+void ClusterCache::DerivePodLocked(PodEntry& e, bool log_errors) {
+  auto placed = scheduling::PlacedPodOf(e.facts, *config_);
+  if (!placed.ok()) {
+    ++garbled_;
+    if (log_errors) {
+      Log("pod " + e.key + ": usage not counted: " + placed.status().ToString());
+    }
+    e.placed.reset();
+    return;
+  }
+  e.placed = std::move(*placed);
+}
+
+const PlacedPod* ClusterCache::EffectiveLocked(const PodEntry& e) const {
+  if (e.assumed) {
+    return &*e.assumed;
+  }
+  if (e.placed) {
+    return &*e.placed;
+  }
+  return nullptr;
+}
+
+void ClusterCache::IndexPodLocked(const std::string& key, const std::string& old_node) {
+  auto it = pods_.find(key);
+  std::string new_node;
+  if (it != pods_.end()) {
+    if (const PlacedPod* p = EffectiveLocked(*it->second)) {
+      new_node = p->node;
+    }
+  }
+  if (!old_node.empty()) {
+    auto s = pods_by_node_.find(old_node);
+    if (s != pods_by_node_.end()) {
+      s->second.erase(key);
+      if (s->second.empty()) {
+        pods_by_node_.erase(s);
+      }
+    }
+  }
+  if (!new_node.empty()) {
+    pods_by_node_[new_node].insert(key);
+  }
+  if (it != pods_.end()) {
+    it->second->indexed_node = new_node;
+    if (new_node.empty()) {
+      pods_.erase(it);  // holds nothing: not worth remembering
+    }
+  }
+  if (!old_node.empty()) {
+    RecomputeNodeLocked(old_node);
+  }
+  if (!new_node.empty() && new_node != old_node) {
+    RecomputeNodeLocked(new_node);
+  }
+}
+
+void ClusterCache::RecomputeNodeLocked(const std::string& node) {
+  auto n = nodes_.find(node);
+  if (n == nodes_.end()) {
+    return;  // pods indexed under an unknown node count once it shows up
+  }
+  NodeEntry& e = *n->second;
+  registered_nodes_ -= e.usage ? 1 : 0;
+  e.usage.reset();
+  if (e.state.registered.empty()) {
+    return;
+  }
+  scheduling::NodeDevices devices = scheduling::CapacityOf(e.state);
+  if (auto s = pods_by_node_.find(node); s != pods_by_node_.end()) {
+    for (const auto& key : s->second) {
+      auto p = pods_.find(key);
+      if (p == pods_.end()) {
+        continue;
+      }
+      if (const PlacedPod* placed = EffectiveLocked(*p->second)) {
+        scheduling::AddPodUsage(devices, *placed, *config_);
+      }
+    }
+  }
+  e.usage = std::move(devices);
+  ++registered_nodes_;
+}
+
+void ClusterCache::UpsertPod(const json& obj) {
+  auto parsed = scheduling::PodSpecFromJson(obj);
+  if (!parsed.ok()) {
+    Log("ignoring a pod object: " + parsed.status().ToString());
+    return;
+  }
+  PodSpec& pod = *parsed;
+  const std::string key = pod.Key();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = pods_.find(key);
+  const bool terminated =
+      pod.phase == scheduling::PodPhase::kSucceeded || pod.phase == scheduling::PodPhase::kFailed;
+  bool has_usage_annotation = pod.annotations.count(hami::kAssignedNodeAnnotation) != 0;
+  if (it == pods_.end() && (terminated || !has_usage_annotation)) {
+    return;  // nothing to count, nothing to forget
+  }
+  if (it == pods_.end()) {
+    auto e = std::make_unique<PodEntry>();
+    e->key = key;
+    it = pods_.emplace(key, std::move(e)).first;
+  }
+  PodEntry& e = *it->second;
+  const std::string old_node = e.indexed_node;
+  if (terminated || (!e.uid.empty() && !pod.uid.empty() && e.uid != pod.uid)) {
+    // A terminated pod frees its devices; a new pod under the same name is not the one
+    // Filter assumed.
+    e.assumed.reset();
+    e.expected.clear();
+  }
+  e.uid = pod.uid;
+  e.facts = PodSpec{};
+  e.facts.ns = pod.ns;
+  e.facts.name = pod.name;
+  e.facts.uid = pod.uid;
+  e.facts.phase = pod.phase;
+  e.facts.init_containers.resize(pod.init_containers.size());
+  for (auto& [k, v] : pod.annotations) {
+    if (UsageAnnotation(k)) {
+      e.facts.annotations.emplace(k, v);
+    }
+  }
+  DerivePodLocked(e, true);
+  if (e.assumed && e.placed) {
+    bool confirmed = true;
+    for (const auto& [k, v] : e.expected) {
+      auto a = e.facts.annotations.find(k);
+      confirmed = confirmed && a != e.facts.annotations.end() && a->second == v;
+    }
+    if (confirmed) {
+      e.assumed.reset();
+      e.expected.clear();
+    }
+  }
+  IndexPodLocked(key, old_node);
+}
+
+void ClusterCache::DeletePod(const json& obj) {
+  const json& meta = kube::Field(obj, "metadata");
+  const std::string key =
+      kube::StringField(meta, "namespace", "default") + "/" + kube::StringField(meta, "name");
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = pods_.find(key);
+  if (it == pods_.end()) {
+    return;
+  }
+  const std::string old_node = it->second->indexed_node;
+  pods_.erase(it);
+  IndexPodLocked(key, old_node);
+}
+
+FilterDecision ClusterCache::ChooseAndAssume(const PodSpec& pod,
+                                             const std::vector<std::string>& node_names,
+                                             const scheduling::FilterOptions& options,
+                                             SteadyTime now, int64_t now_unix) {
+  FilterDecision d;
+  const std::string key = pod.Key();
+  std::lock_guard<std::mutex> lock(mu_);
+  // A pod filtered again (a retry) must not compete with its own earlier allocation.
+  std::string set_aside;
+  if (auto it = pods_.find(key); it != pods_.end() && !it->second->indexed_node.empty()) {
+    set_aside = it->second->indexed_node;
+    pods_by_node_[set_aside].erase(key);
+    RecomputeNodeLocked(set_aside);
+  }
+  std::vector<scheduling::NodeCandidate> candidates;
+  candidates.reserve(node_names.size());
+  std::deque<scheduling::NodeState> unknown;  // stable addresses for the candidates
+  for (const auto& name : node_names) {
+    auto n = nodes_.find(name);
+    if (n == nodes_.end() || !n->second->usage) {
+      d.unknown_nodes.push_back(name);
+      unknown.emplace_back().name = name;
+      candidates.push_back({&unknown.back(), nullptr});  // FilterPod: "node unregistered"
+      continue;
+    }
+    candidates.push_back({&n->second->state, &*n->second->usage});
+  }
+  d.outcome = scheduling::FilterPod(*config_, pod, candidates, options);
+  // `chosen` views cache strings that may change once the lock is released.
+  for (auto& n : d.outcome.nodes) {
+    n.chosen.clear();
+  }
+  if (!d.outcome.error.ok() || !d.outcome.chosen) {
+    if (!set_aside.empty()) {
+      pods_by_node_[set_aside].insert(key);
+      RecomputeNodeLocked(set_aside);
+    }
+    return d;
+  }
+  const scheduling::NodeEvaluation& chosen = d.outcome.nodes[*d.outcome.chosen];
+  d.annotations = scheduling::FilterAnnotations(*config_, pod.IsHamiCore(), chosen.node,
+                                                chosen.allocation, now_unix);
+  auto& slot = pods_[key];
+  if (!slot) {
+    slot = std::make_unique<PodEntry>();
+    slot->key = key;
+    slot->facts.ns = pod.ns;
+    slot->facts.name = pod.name;
+  }
+  PodEntry& e = *slot;
+  e.uid = pod.uid;
+  PlacedPod assumed;
+  assumed.key = key;
+  assumed.node = chosen.node;
+  assumed.init_containers = pod.init_containers.size();
+  assumed.allocation = chosen.allocation;
+  assumed.hami_core = pod.IsHamiCore();
+  e.assumed = std::move(assumed);
+  e.expected.clear();
+  for (const auto& [k, v] : d.annotations) {
+    if (UsageAnnotation(k)) {
+      e.expected.emplace(k, v);
+    }
+  }
+  e.assumed_at = now;
+  e.token = next_token_++;
+  d.token = e.token;
+  // set_aside was already taken out of the index; index from scratch.
+  e.indexed_node.clear();
+  IndexPodLocked(key, {});
+  if (!set_aside.empty() && set_aside != chosen.node) {
+    RecomputeNodeLocked(set_aside);
+  }
+  return d;
+}
+
+void ClusterCache::Unassume(const std::string& pod_key, uint64_t token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = pods_.find(pod_key);
+  if (it == pods_.end() || !it->second->assumed || it->second->token != token) {
+    return;
+  }
+  const std::string old_node = it->second->indexed_node;
+  it->second->assumed.reset();
+  it->second->expected.clear();
+  IndexPodLocked(pod_key, old_node);
+}
+
+size_t ClusterCache::ExpireAssumed(SteadyTime now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::pair<std::string, std::string>> expired;
+  for (auto& [key, e] : pods_) {
+    if (e->assumed && now - e->assumed_at > options_.assume_ttl) {
+      e->assumed.reset();
+      e->expected.clear();
+      expired.emplace_back(key, e->indexed_node);
+    }
+  }
+  for (const auto& [key, node] : expired) {
+    Log("pod " + key + ": assumed allocation on " + node +
+        " expired (its annotations never came back through the watch)");
+    IndexPodLocked(key, node);
+  }
+  assume_expired_ += expired.size();
+  return expired.size();
+}
+
+// ---------------------------------------------------------------------------- introspection
+
+std::vector<DeviceSnapshot> ClusterCache::Devices() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<DeviceSnapshot> out;
+  for (const auto& [node, e] : nodes_) {
+    if (!e->usage) {
+      continue;
+    }
+    for (const auto& [cw, list] : *e->usage) {
+      for (const auto& d : list) {
+        DeviceSnapshot s;
+        s.node = node;
+        s.uuid = std::string(d.id);
+        s.index = d.index;
+        s.type = cw;
+        s.health = d.health;
+        s.count = d.count;
+        s.used = d.used;
+        s.totalmem = d.totalmem;
+        s.usedmem = d.usedmem;
+        s.totalcore = d.totalcore;
+        s.usedcores = d.usedcores;
+        out.push_back(std::move(s));
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const DeviceSnapshot& a, const DeviceSnapshot& b) {
+    return std::tie(a.node, a.type, a.index, a.uuid) < std::tie(b.node, b.type, b.index, b.uuid);
+  });
+  return out;
+}
+
+std::vector<ContainerAllocationSnapshot> ClusterCache::Allocations() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ContainerAllocationSnapshot> out;
+  for (const auto& [key, e] : pods_) {
+    const PlacedPod* p = EffectiveLocked(*e);
+    if (p == nullptr) {
+      continue;
+    }
+    for (const auto& [cw, containers] : p->allocation) {
+      for (size_t i = 0; i < containers.size(); ++i) {
+        for (const auto& dev : containers[i]) {
+          ContainerAllocationSnapshot s;
+          s.ns = e->facts.ns;
+          s.pod = e->facts.name;
+          s.node = p->node;
+          s.container_index = i;
+          s.uuid = dev.uuid;
+          s.memory = dev.usedmem;
+          s.cores = dev.usedcores;
+          out.push_back(std::move(s));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+CacheCounts ClusterCache::Counts() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  CacheCounts c;
+  c.nodes = registered_nodes_;
+  for (const auto& [key, e] : pods_) {
+    c.pods_with_usage += EffectiveLocked(*e) != nullptr ? 1 : 0;
+    c.assumed += e->assumed ? 1 : 0;
+  }
+  c.assume_expired = assume_expired_;
+  c.garbled_annotations = garbled_;
+  c.handshake_unregistered = unregistered_;
+  return c;
+}
+
+std::optional<PodPlacement> ClusterCache::PlacementOf(const std::string& pod_key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = pods_.find(pod_key);
+  if (it == pods_.end()) {
+    return std::nullopt;
+  }
+  const PlacedPod* p = EffectiveLocked(*it->second);
+  if (p == nullptr) {
+    return std::nullopt;
+  }
+  PodPlacement out;
+  out.node = p->node;
+  out.uid = it->second->uid;
+  for (const auto& [cw, containers] : p->allocation) {
+    for (const auto& c : containers) {
+      out.uses_devices = out.uses_devices || !c.empty();
+    }
+  }
+  return out;
+}
+
+std::optional<scheduling::NodeState> ClusterCache::NodeForTest(const std::string& node) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = nodes_.find(node);
+  if (it == nodes_.end() || it->second->state.registered.empty()) {
+    return std::nullopt;
+  }
+  return it->second->state;
+}
+
+std::optional<std::string> ClusterCache::PodNodeForTest(const std::string& pod_key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = pods_.find(pod_key);
+  if (it == pods_.end() || it->second->indexed_node.empty()) {
+    return std::nullopt;
+  }
+  return it->second->indexed_node;
+}
+
+}  // namespace npushare::scheduler
