@@ -4,7 +4,6 @@
 // result in the vector's shape and compares. Nothing may throw out of a handler:
 // every body runs under Guard(), which turns a json exception into a failure.
 #include <functional>
-#include <regex>
 #include <string>
 
 #include "common/quantity.h"
@@ -159,51 +158,6 @@ CaseOutcome PluginAnnotationErase(const json& c, const json& expected, const Vec
                        {"text_after", text}});
     }
     return CompareResult(expected, OkStatus(), {{"calls", calls}});
-  });
-}
-
-CaseOutcome NodeRegisterEncode(const json& c, const json& expected, const VectorContext&) {
-  return Guard([&] {
-    const json& in = c["input"];
-    const std::string cw = in["commonWord"].get<std::string>();
-    if (in.contains("devices_count")) {
-      json ids = json::array();
-      for (uint32_t i = 0; i < in["devices_count"].get<uint32_t>(); ++i) {
-        ids.push_back(h::PluginNetworkId(i, cw));
-      }
-      return CompareResult(expected, OkStatus(), {{"network_ids_by_index", ids}});
-    }
-    const bool core_mode = in.value("hami_vnpu_core", false);
-    std::vector<h::DeviceInfo> devices;
-    uint32_t index = 0;
-    for (const json& d : in["devices"]) {
-      h::DeviceInfo info;
-      info.id = d.value("uuid", "");
-      info.index = index;
-      info.count = in.value("vdevice_count", 0);
-      info.devmem = d.value("memory", 0);
-      info.devcore = core_mode ? 100 : d.value("aicore", 0);
-      info.type = cw;
-      info.health = d.value("health", false);
-      if (h::PluginHasNetworkId(cw)) {
-        info.has_custom_info = true;
-        info.network_id = h::PluginNetworkId(index, cw);
-      }
-      devices.push_back(std::move(info));
-      ++index;
-    }
-    json got = {{"json", h::EncodeNodeRegister(devices)}};
-    if (expected.contains("also_written")) {
-      // The handshake value carries the wall clock: check its format, render the placeholder.
-      json also = json::object();
-      const std::string hs = h::FormatReportedHandshake(kFixedNowUnix + 1);
-      static const std::regex kReported(R"(Reported_\d{4}\.\d{2}\.\d{2} \d{2}:\d{2}:\d{2})");
-      also[h::NodeHandshakeKey(cw)] =
-          std::regex_match(hs, kReported) ? "Reported_<now+1s-dotted>" : hs;
-      also[h::kHamiVnpuCoreNodeAnnotation] = core_mode ? "true" : "false";
-      got["also_written"] = also;
-    }
-    return CompareResult(expected, OkStatus(), got);
   });
 }
 
@@ -427,7 +381,6 @@ void RegisterCodecHandlers(HandlerTable& table) {
   table["pod_devices_encode"] = PodDevicesEncode;
   table["pod_devices_decode"] = PodDevicesDecode;
   table["plugin_annotation_erase"] = PluginAnnotationErase;
-  table["node_register_encode"] = NodeRegisterEncode;
   table["plugin_network_id"] = PluginNetworkIdCase;
   table["node_register_decode"] = NodeRegisterDecode;
   table["check_uuid"] = CheckUuidCase;

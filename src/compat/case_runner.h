@@ -64,6 +64,9 @@ using HandlerTable = std::map<std::string, CaseHandler, std::less<>>;
 // Each RegisterXxxHandlers adds its categories to `table`.
 void RegisterCodecHandlers(HandlerTable& table);       // case_handlers_codec.cc
 void RegisterSchedulingHandlers(HandlerTable& table);  // case_handlers_scheduling.cc
+// RegisterDevicePluginHandlers: call after RegisterCodecHandlers (it replaces
+// node_register_encode with the plugin's own encoder) and before RegisterPluginHandlers.
+void RegisterDevicePluginHandlers(HandlerTable& table);  // case_handlers_deviceplugin.cc
 void RegisterPluginHandlers(HandlerTable& table);      // case_runner.cc (skips for now)
 
 // AnnotationsFromJson: a vector's annotation map (string values only; anything else, and a

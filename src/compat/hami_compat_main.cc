@@ -65,6 +65,7 @@ int Run(int argc, char** argv) {
   HandlerTable handlers;
   RegisterCodecHandlers(handlers);
   RegisterSchedulingHandlers(handlers);
+  RegisterDevicePluginHandlers(handlers);
   RegisterPluginHandlers(handlers);
   VectorContext ctx(doc.value("fixtures", nlohmann::json::object()));
 

@@ -61,6 +61,12 @@ std::optional<int> ParseDaemonFlags(int argc, char** argv, DaemonOptions* option
   app.add_option("--metrics-bind-address", o.metrics_bind_address,
                  "HOST:PORT for /metrics, /healthz, /help (\"\" disables)")
       ->capture_default_str();
+  app.add_option("--arbiter-metrics-file", o.arbiter_metrics_file,
+                 "npushare-arbiter --metrics-file, for per-container /metrics (\"\" = none)")
+      ->capture_default_str();
+  app.add_option("--log-format", o.log_format, "log lines: klog or json (ts, level, msg)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"klog", "json"}));
   app.add_option("-v,--v", o.verbosity, "log verbosity: 0 info, 4 debug, 6 trace")
       ->check(CLI::Range(0, 10));
   try {
@@ -104,6 +110,9 @@ Status ValidateDaemonOptions(const DaemonOptions& o) {
   }
   if (o.device_plugin_path.empty()) {
     return InvalidArgumentError("--device-plugin-path must not be empty");
+  }
+  if (o.log_format != "klog" && o.log_format != "json") {
+    return InvalidArgumentError("--log-format must be klog or json, not \"" + o.log_format + "\"");
   }
   if (!o.metrics_bind_address.empty()) {
     NPUSHARE_RETURN_IF_ERROR(ParseBindAddress(o.metrics_bind_address).status());

@@ -43,8 +43,15 @@ struct DaemonOptions {
   // metrics_bind_address: HOST:PORT of /metrics, /healthz, /help (":9395" = all addresses,
   // port 9395, HAMi's monitor port; port 0 picks one; "" disables the HTTP server).
   std::string metrics_bind_address = ":9395";
-  int verbosity = 0;    // -v/--v: 0 info, >= 4 debug, >= 6 trace
-  int hw_loglevel = 0;  // --hw_loglevel: accepted for HAMi compatibility, unused
+  // arbiter_metrics_file: npushare-arbiter's --metrics-file, read on each /metrics scrape for
+  // the per-container soft-slice series (metrics.h). "" = not read. A missing file is normal
+  // on a node without soft slicing (npushare_device_plugin_arbiter_metrics_up 0).
+  std::string arbiter_metrics_file = "/run/npushare/arbiter.metrics";  // --arbiter-metrics-file
+  // log_format: "klog" (klog's header: Lmmdd hh:mm:ss.uuuuuu threadid] msg) or "json" (one
+  // object per line: ts, level, msg; log_format.h).
+  std::string log_format = "klog";  // --log-format
+  int verbosity = 0;                // -v/--v: 0 info, >= 4 debug, >= 6 trace
+  int hw_loglevel = 0;              // --hw_loglevel: accepted for HAMi compatibility, unused
 };
 
 // ParseDaemonFlags: fills `options` from argv. Returns nullopt to go on running, or the exit

@@ -8,6 +8,7 @@
 #include "deviceplugin/allocate/tenant_reaper.h"
 #include "deviceplugin/daemon/metrics.h"
 #include "deviceplugin/daemon/ops_http_server.h"
+#include "deviceplugin/daemon/pod_name_cache.h"
 #include "deviceplugin/devices/command_runner_impl.h"
 #include "deviceplugin/devices/dcmi_library.h"
 #include "deviceplugin/devices/device_manager.h"
@@ -113,6 +114,20 @@ class DevicePluginDaemon::Impl {
     if (share_ != nullptr) {
       m.device_share_failures = share_->Failures();
     }
+    if (!options_.arbiter_metrics_file.empty()) {
+      m.arbiter_metrics_configured = true;
+      Result<ArbiterMetrics> arbiter = ReadArbiterMetricsFile(options_.arbiter_metrics_file);
+      if (arbiter.ok()) {
+        m.arbiter = std::move(*arbiter);
+        if (pod_names_ != nullptr) {
+          std::vector<std::string> uids;
+          for (const ArbiterContainer& c : m.arbiter->containers) {
+            uids.push_back(c.pod_uid);
+          }
+          m.pod_names = pod_names_->Names(uids);
+        }
+      }
+    }
     return RenderMetrics(m);
   }
 
@@ -157,6 +172,7 @@ class DevicePluginDaemon::Impl {
     client_options.burst = rest.burst;
     transport_ = std::make_unique<kube::CurlTransport>(rest);
     client_ = std::make_unique<kube::KubeClient>(*transport_, client_options);
+    pod_names_ = std::make_unique<PodNameCache>(*client_, o.node_name);
 
     // Allocate and the kubelet side.
     alloc::AllocateOptions allocate_options;
@@ -248,6 +264,7 @@ class DevicePluginDaemon::Impl {
   std::unique_ptr<dev::DeviceManager> devices_;
   std::unique_ptr<kube::CurlTransport> transport_;
   std::unique_ptr<kube::KubeClient> client_;
+  std::unique_ptr<PodNameCache> pod_names_;  // namespace/pod labels of /metrics
   std::unique_ptr<alloc::AllocateService> allocate_;
   std::unique_ptr<PluginFleet> fleet_;
   std::unique_ptr<dev::NodeRegistrar> registrar_;

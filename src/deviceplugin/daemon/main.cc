@@ -3,28 +3,30 @@
 //                          [--device-plugin-path DIR] [--kubeconfig F] [--dcmi-library L] ...
 // (`--help` lists every flag; HAMi's Ascend plugin flag names are accepted.)
 //
-// Logs klog-style lines on stderr. Prints "READY" (and the metrics port) on stdout once every
-// part runs. SIGTERM/SIGINT: clean shutdown (sockets removed), exit 0. SIGHUP: re-check the
-// kubelet registration now. Exit status: 0 after a signal or --help, 2 usage, 1 start-up
-// failure (the message says which part and why).
+// Logs klog-style lines on stderr (--log-format json: JSON lines, log_format.h). Prints "READY"
+// (and the metrics port) on stdout once every part runs. SIGTERM/SIGINT: clean shutdown (sockets
+// removed), exit 0. SIGHUP: re-check the kubelet registration now. Exit status: 0 after a signal or
+// --help, 2 usage, 1 start-up failure (the message says which part and why).
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <string>
 
 #include "deviceplugin/daemon/daemon_options.h"
 #include "deviceplugin/daemon/device_plugin_daemon.h"
+#include "deviceplugin/daemon/log_format.h"
 
 namespace {
 
 using npushare::deviceplugin::daemon::DaemonOptions;
 using npushare::deviceplugin::daemon::DevicePluginDaemon;
 
-void SetUpLogging(int verbosity) {
+void SetUpLogging(int verbosity, const std::string& format) {
   auto logger = spdlog::stderr_logger_mt("npushare-device-plugin");
-  // klog's header: Lmmdd hh:mm:ss.uuuuuu threadid] message
-  logger->set_pattern("%L%m%d %H:%M:%S.%f %6t] %v");
+  // ValidateDaemonOptions accepted the format, so this cannot fail.
+  (void)npushare::deviceplugin::daemon::ApplyLogFormat(*logger, format);
   logger->set_level(verbosity >= 6   ? spdlog::level::trace
                     : verbosity >= 4 ? spdlog::level::debug
                                      : spdlog::level::info);
@@ -41,7 +43,7 @@ int Run(int argc, char** argv) {
     fprintf(stderr, "npushare-device-plugin: %s\n", s.message().c_str());
     return 2;
   }
-  SetUpLogging(options.verbosity);
+  SetUpLogging(options.verbosity, options.log_format);
   // Block the signals before any thread starts: only sigwait() below sees them.
   sigset_t signals;
   sigemptyset(&signals);

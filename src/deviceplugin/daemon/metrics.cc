@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <utility>
 
 namespace npushare::deviceplugin::daemon {
@@ -51,6 +52,24 @@ constexpr MetricDef kConfigReloadFailures{
 constexpr MetricDef kWatchActive{
     "npushare_device_plugin_kubelet_watch_active", "gauge",
     "1 when the device-plugin directory is watched with inotify; 0 = periodic check only."};
+
+constexpr MetricDef kVnpuMemLimit{"hami_vgpu_memory_limit_bytes", "gauge",
+                                  "Memory quota of the container on the device, in bytes."};
+constexpr MetricDef kVnpuMemUsed{"hami_vgpu_memory_used_bytes", "gauge",
+                                 "Device memory the container holds (its ledger), in bytes."};
+constexpr MetricDef kVnpuCoreShare{"npushare_vnpu_core_share_percent", "gauge",
+                                   "Core share of the container on the device, percent."};
+constexpr MetricDef kVnpuDeviceSeconds{
+    "npushare_vnpu_core_device_seconds_total", "counter",
+    "Device time the container reported; rate() * 100 = percent of a chip used."};
+constexpr MetricDef kVnpuGrantedSeconds{"npushare_vnpu_core_granted_seconds_total", "counter",
+                                        "Time the arbiter granted the container the chip."};
+constexpr MetricDef kVnpuChargedSeconds{"npushare_vnpu_core_charged_seconds_total", "counter",
+                                        "Time charged against the container's core share."};
+constexpr MetricDef kArbiterUp{"npushare_device_plugin_arbiter_metrics_up", "gauge",
+                               "1 when the arbiter's metrics file was read, else 0."};
+constexpr MetricDef kArbiterSkipped{"npushare_device_plugin_arbiter_metrics_skipped_lines", "gauge",
+                                    "Malformed lines skipped in the arbiter's file."};
 
 std::string Escape(const std::string& v) {
   std::string out;
@@ -102,6 +121,95 @@ class Writer {
  private:
   std::string out_;
 };
+
+// RenderContainers: the per-container series of `s.arbiter` (see metrics.h).
+void RenderContainers(const MetricsSnapshot& s, Writer& w) {
+  std::map<int32_t, std::string> uuid_by_phys;
+  if (s.devices != nullptr) {
+    for (const Chip& c : s.devices->chips) {
+      uuid_by_phys[c.phys_id] = c.uuid;
+    }
+  }
+  struct Row {
+    Labels labels;
+    const ArbiterDevice* dev;
+  };
+  std::vector<Row> rows;
+  for (const ArbiterContainer& c : s.arbiter->containers) {
+    Labels base{{"node", s.node_name}};
+    auto name = s.pod_names.find(c.pod_uid);
+    if (!c.pod_uid.empty() && name != s.pod_names.end()) {
+      base.push_back({"namespace", name->second.first});
+      base.push_back({"pod", name->second.second});
+    }
+    base.push_back({"container", c.pod_uid.empty() ? c.tenant : c.container});
+    for (const auto& [index, d] : c.devices) {
+      Labels l = base;
+      l.push_back({"vdevice_index", std::to_string(index)});
+      auto uuid = uuid_by_phys.find(d.chip);
+      if (d.has_core && uuid != uuid_by_phys.end()) {
+        l.push_back({"device_uuid", uuid->second});
+      }
+      if (!c.pod_uid.empty()) {
+        l.push_back({"pod_uid", c.pod_uid});
+      }
+      rows.push_back({std::move(l), &d});
+    }
+  }
+  using Getter = std::optional<double> (*)(const ArbiterDevice&);
+  const std::pair<const MetricDef*, Getter> series[] = {
+      {&kVnpuMemLimit,
+       [](const ArbiterDevice& d) -> std::optional<double> {
+         if (!d.has_memory || d.quota_bytes == 0) {
+           return std::nullopt;
+         }
+         return static_cast<double>(d.quota_bytes);
+       }},
+      {&kVnpuMemUsed,
+       [](const ArbiterDevice& d) -> std::optional<double> {
+         if (!d.has_memory) {
+           return std::nullopt;
+         }
+         return static_cast<double>(d.used_bytes);
+       }},
+      {&kVnpuCoreShare,
+       [](const ArbiterDevice& d) -> std::optional<double> {
+         if (!d.has_core) {
+           return std::nullopt;
+         }
+         return static_cast<double>(d.weight);
+       }},
+      {&kVnpuDeviceSeconds,
+       [](const ArbiterDevice& d) -> std::optional<double> {
+         if (!d.has_core) {
+           return std::nullopt;
+         }
+         return static_cast<double>(d.device_ns) / 1e9;
+       }},
+      {&kVnpuGrantedSeconds,
+       [](const ArbiterDevice& d) -> std::optional<double> {
+         if (!d.has_core) {
+           return std::nullopt;
+         }
+         return static_cast<double>(d.granted_ns) / 1e9;
+       }},
+      {&kVnpuChargedSeconds,
+       [](const ArbiterDevice& d) -> std::optional<double> {
+         if (!d.has_core) {
+           return std::nullopt;
+         }
+         return static_cast<double>(d.charged_ns) / 1e9;
+       }},
+  };
+  for (const auto& [def, get] : series) {
+    w.Header(*def);
+    for (const Row& r : rows) {
+      if (std::optional<double> v = get(*r.dev)) {
+        w.Sample(*def, r.labels, *v);
+      }
+    }
+  }
+}
 
 }  // namespace
 
@@ -165,6 +273,16 @@ std::string RenderMetrics(const MetricsSnapshot& s) {
   w.Sample(kConfigReloadFailures, {}, static_cast<double>(s.config_reload_failures));
   w.Header(kWatchActive);
   w.Sample(kWatchActive, {}, s.kubelet_watch_active ? 1 : 0);
+  if (s.arbiter_metrics_configured) {
+    w.Header(kArbiterUp);
+    w.Sample(kArbiterUp, {}, s.arbiter.has_value() ? 1 : 0);
+    w.Header(kArbiterSkipped);
+    w.Sample(kArbiterSkipped, {},
+             s.arbiter.has_value() ? static_cast<double>(s.arbiter->skipped_lines) : 0);
+    if (s.arbiter.has_value()) {
+      RenderContainers(s, w);
+    }
+  }
   return w.Take();
 }
 

@@ -21,14 +21,36 @@
 //   npushare_device_plugin_kubelet_watch_active  gauge 0 = inotify unavailable (degraded:
 //                                                 only the periodic check notices restarts)
 //
+// Per soft-sliced container and logical device, from npushare-arbiter's metrics file
+// (arbiter_metrics_file.h; --arbiter-metrics-file). Labels as HAMi's vGPU monitor and
+// ascend-device-plugin monitor (ecosystem.md §3.2/§3.3): namespace, pod, container,
+// vdevice_index (logical device), device_uuid (the chip's die id, when the arbiter says which
+// chip), plus node and pod_uid. namespace/pod appear only when MetricsSnapshot::pod_names
+// knows the UID; container/pod_uid come from the tenant name "<pod uid>_<container>" (other
+// tenants: container = the tenant name, no pod_uid).
+//   hami_vgpu_memory_limit_bytes              gauge   the container's memory quota (0 = none
+//                                                     is omitted)
+//   hami_vgpu_memory_used_bytes               gauge   memory charged in its ledger
+//   npushare_vnpu_core_share_percent          gauge   its core share (share file percent)
+//   npushare_vnpu_core_device_seconds_total   counter device time it reported (core used:
+//                                                     rate() * 100 = % of a chip)
+//   npushare_vnpu_core_granted_seconds_total  counter time the arbiter granted it the chip
+//   npushare_vnpu_core_charged_seconds_total  counter time charged against its share
+//   npushare_device_plugin_arbiter_metrics_up gauge   1 when the file was read (only when a
+//                                                     path is configured), else 0
+//   npushare_device_plugin_arbiter_metrics_skipped_lines gauge malformed lines in the file
+//
 // Thread safety: pure function over values.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "deviceplugin/daemon/arbiter_metrics_file.h"
 #include "deviceplugin/kubelet/plugin_fleet.h"
 #include "deviceplugin/plugin_device.h"
 
@@ -44,6 +66,12 @@ struct MetricsSnapshot {
   uint64_t device_share_failures = 0;
   uint64_t config_reload_failures = 0;
   bool kubelet_watch_active = false;
+  // Soft-slice containers (arbiter_metrics_file.h). `arbiter` is nullopt when the file could
+  // not be read; nothing is rendered for it unless `arbiter_metrics_configured`.
+  bool arbiter_metrics_configured = false;
+  std::optional<ArbiterMetrics> arbiter;
+  // pod_names: pod UID -> {namespace, name}, for the namespace/pod labels when known.
+  std::map<std::string, std::pair<std::string, std::string>> pod_names;
 };
 
 // RenderMetrics: the exposition text; label values escaped (\\, \", \n).

@@ -15,13 +15,7 @@
 #include "hami/pod_devices.h"
 #include "hami/runtime_info.h"
 #include "hami/types.h"
-#include "integration/kube/test_server.h"
-#include "sim/kubelet/kubelet_sim.h"
-#include "support/temp_dir.h"
-#include "unit/deviceplugin/devices/test_configs.h"
-#include "unit/sim/run_process.h"
-
-extern char** environ;
+#include "integration/deviceplugin/e2e/daemon_fixture.h"
 
 namespace npushare::deviceplugin {
 namespace {
@@ -30,152 +24,17 @@ using kubelet_sim::KubeletSim;
 using kubelet_sim::KubeletState;
 using sim::testing::BinPath;
 
-constexpr auto kWait = std::chrono::seconds(30);
-constexpr const char* kNode = "node-a";
+using e2e::Eventually;
+using e2e::kNode;
+using e2e::kWait;
+
 constexpr const char* kResource = "huawei.com/Ascend910B3";
 constexpr size_t kChips = 8;
 constexpr size_t kPerChip = 4;  // memoryAllocatable 65536 / smallest template 16384
 
-template <typename F>
-bool Eventually(F condition) {
-  const auto deadline = std::chrono::steady_clock::now() + kWait;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return false;
-    }
-    usleep(10000);
-  }
-  return true;
-}
-
-class DevicePluginDaemonTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_FALSE(root_.path().empty());
-    sim_state_ = root_.path() + "/npu-sim";
-    plugin_dir_ = root_.path() + "/device-plugins";
-    std::filesystem::create_directories(plugin_dir_);
-    auto init = Run({BinPath("npu-sim"), "init",
-                     std::string(NPUSHARE_SOURCE_DIR) + "/tests/unit/sim/golden/node_910b3.yaml"});
-    ASSERT_EQ(init.exit_code, 0) << init.out;
-
-    auto k = KubeletSim::Start({.plugin_dir = plugin_dir_});
-    ASSERT_TRUE(k.ok()) << k.status().ToString();
-    kubelet_ = std::move(*k);
-
-    nlohmann::json node = {{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", kNode}}}};
-    ASSERT_TRUE(cluster_.client().Create(kube::kNodes, "", node).ok());
-    kubeconfig_ = root_.path() + "/kubeconfig";
-    std::ofstream(kubeconfig_) << "apiVersion: v1\nkind: Config\n"
-                               << "clusters:\n- name: local\n  cluster:\n    server: "
-                               << cluster_.server()->url() << "\n"
-                               << "contexts:\n- name: local\n  context: {cluster: local, "
-                                  "user: me, namespace: default}\n"
-                               << "users:\n- name: me\n  user: {}\n"
-                               << "current-context: local\n";
-    device_config_ = root_.path() + "/device-config.yaml";
-    devices::testing::WriteFile(device_config_, devices::testing::ShippedDeviceConfig());
-    for (const char* d : {"shares", "quota", "arbiter", "tenants"}) {
-      std::filesystem::create_directories(root_.path() + "/" + d);
-    }
-  }
-
-  void TearDown() override {
-    if (daemon_.pid > 0) {
-      kill(daemon_.pid, SIGKILL);
-      sim::testing::Wait(daemon_.pid);
-    }
-  }
-
-  std::vector<std::string> Env() const {
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) {
-      std::string kv = *e;
-      if (kv.rfind("NPU_SIM_STATE=", 0) != 0 && kv.rfind("LD_LIBRARY_PATH=", 0) != 0 &&
-          kv.rfind("NODE_NAME=", 0) != 0 && kv.rfind("KUBECONFIG=", 0) != 0) {
-        env.push_back(kv);
-      }
-    }
-    env.push_back("NPU_SIM_STATE=" + sim_state_);
-    env.push_back(std::string("LD_LIBRARY_PATH=") + NPUSHARE_BIN_DIR + "/../lib");
-    env.push_back(std::string("NODE_NAME=") + kNode);  // the DaemonSet's fieldRef
-    return env;
-  }
-
-  sim::testing::RunResult Run(const std::vector<std::string>& argv) const {
-    sim::testing::Child c = sim::testing::Spawn(argv, {.env = Env(), .pre_exec = {}});
-    close(c.in_fd);
-    std::string out = sim::testing::ReadAll(c.out_fd);
-    close(c.out_fd);
-    return {sim::testing::Wait(c.pid), out};
-  }
-
-  // StartDaemon: spawns the plugin and waits for its READY line; returns the metrics port.
-  int StartDaemon() {
-    daemon_ = sim::testing::Spawn({BinPath("npushare-device-plugin"),
-                                   "--config_file",
-                                   device_config_,
-                                   "--device-plugin-path",
-                                   plugin_dir_ + "/",
-                                   "--kubeconfig",
-                                   kubeconfig_,
-                                   "--metrics-bind-address",
-                                   "127.0.0.1:0",
-                                   "--device-poll-interval-ms",
-                                   "100",
-                                   "--npu-smi",
-                                   BinPath("npu-smi"),
-                                   "--shares-dir",
-                                   root_.path() + "/shares",
-                                   "--quota-root",
-                                   root_.path() + "/quota",
-                                   "--grant-dir",
-                                   root_.path() + "/arbiter",
-                                   "--tenants-dir",
-                                   root_.path() + "/tenants",
-                                   "--check_idle_vnpu_interval",
-                                   "60",
-                                   "--report_time_offset",
-                                   "1",
-                                   "--hw_loglevel",
-                                   "0",
-                                   "--v=4"},
-                                  {.env = Env(), .pre_exec = {}});
-    EXPECT_GT(daemon_.pid, 0);
-    close(daemon_.in_fd);
-    const std::string ready = sim::testing::ReadLine(daemon_.out_fd);
-    EXPECT_EQ(ready.rfind("READY metrics_port=", 0), 0u) << ready;
-    return ready.rfind("READY metrics_port=", 0) == 0 ? std::stoi(ready.substr(19)) : 0;
-  }
-
-  // StopDaemon: SIGTERM; returns the exit status.
-  int StopDaemon() {
-    kill(daemon_.pid, SIGTERM);
-    int status = sim::testing::Wait(daemon_.pid);
-    close(daemon_.out_fd);
-    daemon_.pid = -1;
-    return status;
-  }
-
-  std::map<std::string, std::string> NodeAnnotations() {
-    auto node = cluster_.client().Get(kube::kNodes, "", kNode);
-    std::map<std::string, std::string> out;
-    if (node.ok()) {
-      const nlohmann::json annotations = node->value("metadata", nlohmann::json::object())
-                                             .value("annotations", nlohmann::json::object());
-      for (const auto& [k, v] : annotations.items()) {
-        out[k] = v.is_string() ? v.get<std::string>() : v.dump();
-      }
-    }
-    return out;
-  }
-
-  npushare::testing::ScopedTempDir root_{"dp-daemon"};
-  std::string sim_state_, plugin_dir_, kubeconfig_, device_config_;
-  std::unique_ptr<KubeletSim> kubelet_;
-  kube::testing::ServerAndClient cluster_;
-  sim::testing::Child daemon_;
-};
+// The fixture (npu-sim node_910b3.yaml, kube-local, kubelet stand-in, daemon process) is
+// shared with the e2e tests.
+class DevicePluginDaemonTest : public e2e::DaemonFixture {};
 
 TEST_F(DevicePluginDaemonTest, AdvertisesEveryChipAsVirtualIdsAndRegistersTheNode) {
   StartDaemon();

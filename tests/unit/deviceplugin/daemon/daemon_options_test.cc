@@ -50,6 +50,26 @@ TEST(DaemonOptions, NodeNameDefaultsToTheEnvironment) {
   EXPECT_EQ(ValidateDaemonOptions(none).code(), StatusCode::kInvalidArgument);
 }
 
+TEST(DaemonOptions, LogFormatAndArbiterMetricsFile) {
+  DaemonOptions defaults;
+  EXPECT_EQ(defaults.log_format, "klog");
+  EXPECT_EQ(defaults.arbiter_metrics_file, "/run/npushare/arbiter.metrics");
+  DaemonOptions o;
+  o.node_name = "n1";
+  EXPECT_FALSE(
+      Parse({"--log-format", "json", "--arbiter-metrics-file", "/tmp/a.metrics"}, &o).has_value());
+  EXPECT_EQ(o.log_format, "json");
+  EXPECT_EQ(o.arbiter_metrics_file, "/tmp/a.metrics");
+  EXPECT_TRUE(ValidateDaemonOptions(o).ok());
+  EXPECT_FALSE(Parse({"--arbiter-metrics-file", ""}, &o).has_value());
+  EXPECT_EQ(o.arbiter_metrics_file, "");  // "" = not read
+  DaemonOptions bad;
+  EXPECT_EQ(Parse({"--log-format", "xml"}, &bad), 2);
+  bad.node_name = "n1";
+  bad.log_format = "xml";
+  EXPECT_FALSE(ValidateDaemonOptions(bad).ok());
+}
+
 TEST(DaemonOptions, BadValuesAreUsageErrors) {
   DaemonOptions o;
   EXPECT_EQ(Parse({"--check_idle_vnpu_interval", "0"}, &o), 2);

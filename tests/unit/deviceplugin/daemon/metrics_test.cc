@@ -84,5 +84,86 @@ TEST(Metrics, NoSnapshotYetStillRenders) {
   EXPECT_NE(text.find("npushare_device_plugin_kubelet_watch_active 0"), std::string::npos);
 }
 
+// The arbiter's file for one pod container on chips with physical ids 4 and 5, and a tenant
+// that is not a pod container.
+constexpr char kArbiterFile[] =
+    "tenant=0f3c2a9e-1111_main index=0 dev=0 chip=4 weight=40 granted_ns=3000000000 "
+    "charged_ns=2500000000 device_ns=1500000000\n"
+    "tenant=0f3c2a9e-1111_main index=0 dev=1 chip=5 weight=40 granted_ns=1 charged_ns=2 "
+    "device_ns=3\n"
+    "tenant=0f3c2a9e-1111_main mem_dev=0 quota_bytes=8589934592 used_bytes=1073741824 "
+    "live_procs=1 reclaimed_procs=0 denied_allocs=0\n"
+    "tenant=memonly mem_dev=0 quota_bytes=0 used_bytes=4096 live_procs=1 reclaimed_procs=0 "
+    "denied_allocs=0\n"
+    "not a metrics line\n";
+
+MetricsSnapshot SnapshotWithArbiter() {
+  MetricsSnapshot s = Snapshot();
+  auto nd = std::make_shared<NodeDevices>(*s.devices);
+  nd->chips[0].phys_id = 4;
+  nd->chips[1].phys_id = 5;
+  nd->chips[1].uuid = "u-1";
+  s.devices = nd;
+  s.arbiter_metrics_configured = true;
+  Result<ArbiterMetrics> m = ParseArbiterMetrics(kArbiterFile);
+  EXPECT_TRUE(m.ok());
+  s.arbiter = *m;
+  s.pod_names["0f3c2a9e-1111"] = {"ml", "train-0"};
+  return s;
+}
+
+TEST(Metrics, PerContainerSeriesFromTheArbiterFileUseHamisNamesAndLabels) {
+  const std::string text = RenderMetrics(SnapshotWithArbiter());
+  const std::string dev0 =
+      "{node=\"node-a\",namespace=\"ml\",pod=\"train-0\",container=\"main\",vdevice_index=\"0\","
+      "device_uuid=\"u-0\",pod_uid=\"0f3c2a9e-1111\"}";
+  const std::string dev1 =
+      "{node=\"node-a\",namespace=\"ml\",pod=\"train-0\",container=\"main\",vdevice_index=\"1\","
+      "device_uuid=\"u-1\",pod_uid=\"0f3c2a9e-1111\"}";
+  EXPECT_NE(text.find("hami_vgpu_memory_limit_bytes" + dev0 + " 8589934592\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("hami_vgpu_memory_used_bytes" + dev0 + " 1073741824\n"), std::string::npos);
+  EXPECT_NE(text.find("npushare_vnpu_core_share_percent" + dev0 + " 40\n"), std::string::npos);
+  EXPECT_NE(text.find("npushare_vnpu_core_share_percent" + dev1 + " 40\n"), std::string::npos);
+  EXPECT_NE(text.find("npushare_vnpu_core_device_seconds_total" + dev0 + " 1.5\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("npushare_vnpu_core_granted_seconds_total" + dev0 + " 3\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("npushare_vnpu_core_charged_seconds_total" + dev0 + " 2.5\n"),
+            std::string::npos);
+  // Device 1 has no memory line; the memory-only tenant has no quota (0 = none) and no chip.
+  EXPECT_EQ(text.find("hami_vgpu_memory_used_bytes" + dev1), std::string::npos);
+  EXPECT_NE(text.find("hami_vgpu_memory_used_bytes{node=\"node-a\",container=\"memonly\","
+                      "vdevice_index=\"0\"} 4096\n"),
+            std::string::npos);
+  EXPECT_EQ(Count(text, "hami_vgpu_memory_limit_bytes{"), 1u);
+  EXPECT_NE(text.find("npushare_device_plugin_arbiter_metrics_up 1\n"), std::string::npos);
+  EXPECT_NE(text.find("npushare_device_plugin_arbiter_metrics_skipped_lines 1\n"),
+            std::string::npos);
+  EXPECT_EQ(Count(text, "# HELP "), Count(text, "# TYPE "));
+  EXPECT_EQ(Count(text, "# TYPE hami_vgpu_memory_used_bytes gauge\n"), 1u);
+}
+
+TEST(Metrics, UnknownPodNamesLeaveOutNamespaceAndPod) {
+  MetricsSnapshot s = SnapshotWithArbiter();
+  s.pod_names.clear();
+  const std::string text = RenderMetrics(s);
+  EXPECT_NE(text.find("npushare_vnpu_core_share_percent{node=\"node-a\",container=\"main\","
+                      "vdevice_index=\"0\",device_uuid=\"u-0\",pod_uid=\"0f3c2a9e-1111\"} 40\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(Metrics, UnreadableArbiterFileIsReportedNotRendered) {
+  MetricsSnapshot s = SnapshotWithArbiter();
+  s.arbiter.reset();
+  std::string text = RenderMetrics(s);
+  EXPECT_NE(text.find("npushare_device_plugin_arbiter_metrics_up 0\n"), std::string::npos);
+  EXPECT_EQ(text.find("hami_vgpu_memory_used_bytes"), std::string::npos);
+  s.arbiter_metrics_configured = false;  // --arbiter-metrics-file ""
+  text = RenderMetrics(s);
+  EXPECT_EQ(text.find("arbiter_metrics_up"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace npushare::deviceplugin::daemon
