@@ -38,11 +38,19 @@ function(npushare_cc_test)
   target_compile_options(${ARG_NAME} PRIVATE -Wall -Wextra -Werror)
   # Tests labelled "timing" measure shares of wall-clock time: they never run two at a time
   # (other tests may run beside them).
+  # Labels and the timing lock are set from a CTest include file run after discovery:
+  # gtest_discover_tests(PROPERTIES ...) splits a list value, so a second label became a
+  # property name and took RESOURCE_LOCK with it (timing tests ran side by side).
+  set(props "LABELS \"${ARG_LABELS}\"")
   if("timing" IN_LIST ARG_LABELS)
-    gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60
-      PROPERTIES LABELS "${ARG_LABELS}" RESOURCE_LOCK npushare_timing)
-  else()
-    gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
+    string(APPEND props " RESOURCE_LOCK npushare_timing")
+  endif()
+  gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60 TEST_LIST ${ARG_NAME}_TESTS)
+  if(ARG_LABELS)
+    set(props_file ${CMAKE_CURRENT_BINARY_DIR}/${ARG_NAME}_properties.cmake)
+    file(WRITE ${props_file}
+      "if(${ARG_NAME}_TESTS)\n  set_tests_properties(\${${ARG_NAME}_TESTS} PROPERTIES ${props})\nendif()\n")
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${props_file})
   endif()
 endfunction()
 
