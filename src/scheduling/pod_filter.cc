@@ -117,7 +117,7 @@ NodeDevices::const_iterator FindChipType(const NodeDevices& devices, std::string
 // OrderKey: DeviceLess for the spread and binpack policies as one integer, so the sort
 // compares integers instead of calling the comparator: the score (mapped to an unsigned
 // integer with the same order, reversed for spread) and the NUMA node, NUMA first under
-// numa-bind. Scores are never NaN (DeviceScore divides by non-zero capacities).
+// numa-bind (descending for binpack). Scores are never NaN (DeviceScore divides by non-zero capacities).
 uint64_t OrderKey(float score, int32_t numa_node, bool spread, bool numa_bind) {
   score = score == 0.0f ? 0.0f : score;  // -0 and +0 compare equal
   uint32_t bits = std::bit_cast<uint32_t>(score);
@@ -126,7 +126,11 @@ uint64_t OrderKey(float score, int32_t numa_node, bool spread, bool numa_bind) {
     bits = ~bits;
   }
   const uint32_t numa = static_cast<uint32_t>(numa_node) ^ 0x80000000u;
-  return numa_bind ? (uint64_t{numa} << 32) | bits : (uint64_t{bits} << 32) | numa;
+  if (numa_bind) {
+    // NUMA in the policy's direction (binpack: higher first), as DeviceLess.
+    return (uint64_t{spread ? numa : ~numa} << 32) | bits;
+  }
+  return (uint64_t{bits} << 32) | numa;
 }
 
 // OrderCandidates: scratch.order = the devices of `list` whose type is request.type, in

@@ -34,7 +34,9 @@ namespace scoring_internal {
 
 bool DeviceLessGeneral(const DeviceUsage& a, const DeviceUsage& b, const DevicePolicy& policy,
                        bool numa_bind) {
-  if (numa_bind) {
+  // numa-bind forces the NUMA key first (ascending) except under mutex, whose busy-first order
+  // upstream's Less() checks before numa-bind. Binpack and spread are handled in DeviceLess.
+  if (numa_bind && policy.order != hami::DeviceOrder::kMutex) {
     int c = CompareKey(a, b, Key::kNuma);
     if (c != 0) {
       return c < 0;

@@ -49,8 +49,10 @@ inline bool DeviceLess(const DeviceUsage& a, const DeviceUsage& b, const DeviceP
   if (policy.order != hami::DeviceOrder::kSpread && policy.order != hami::DeviceOrder::kBinpack) {
     return scoring_internal::DeviceLessGeneral(a, b, policy, numa_bind);
   }
+  // numa-bind keeps NUMA groups contiguous in the policy's direction, as upstream's Less():
+  // binpack puts higher NUMA nodes first, spread lower ones.
   if (numa_bind && a.numa != b.numa) {
-    return a.numa < b.numa;
+    return policy.order == hami::DeviceOrder::kBinpack ? a.numa > b.numa : a.numa < b.numa;
   }
   // spread: higher score first; binpack: lower first; ties by NUMA ascending.
   if (a.score < b.score) {

@@ -141,6 +141,10 @@ TEST(Issue11FastPathTest, FilterDecidesWhatTheReferencePipelineDecides) {
     PodSpec pod = Pod(mems[rng() % 5], std::to_string(1 + rng() % 2), soft);
     pod.annotations[hami::kGpuSchedulerPolicyAnnotation] = policies[rng() % 5];
     pod.annotations[hami::kNodeSchedulerPolicyAnnotation] = rng() % 2 ? "spread" : "binpack";
+    const bool numa_bind = rng() % 2 == 1;
+    if (numa_bind) {
+      pod.annotations[hami::kNumaBindAnnotation] = "true";
+    }
     FilterOptions opts;
     FilterOutcome out = FilterPod(cfg, pod, ptrs, usage, opts);
     ASSERT_TRUE(out.error.ok());
@@ -157,7 +161,7 @@ TEST(Issue11FastPathTest, FilterDecidesWhatTheReferencePipelineDecides) {
         EXPECT_FALSE(out.nodes[i].fit);
         continue;
       }
-      SortDevices(list, {req}, {}, policy, false);
+      SortDevices(list, {req}, {}, policy, numa_bind);
       FitInput in;
       in.chip = &cfg.chips[0];
       in.request = req;

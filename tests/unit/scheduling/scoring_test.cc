@@ -27,9 +27,22 @@ TEST(DeviceLessTest, BinpackPutsBusiestLast) {
 }
 
 TEST(DeviceLessTest, NumaBindForcesNumaFirst) {
-  auto p = hami::ParseDevicePolicy("binpack");
+  auto p = hami::ParseDevicePolicy("spread");
+  EXPECT_TRUE(DeviceLess(Dev(0, 1, 0), Dev(1, 99, 1), p, true));
+  EXPECT_FALSE(DeviceLess(Dev(0, 1, 0), Dev(1, 99, 1), p, false));
+  p = hami::ParseDevicePolicy("numa,binpack");
   EXPECT_TRUE(DeviceLess(Dev(0, 99, 0), Dev(1, 1, 1), p, true));
-  EXPECT_FALSE(DeviceLess(Dev(0, 99, 0), Dev(1, 1, 1), p, false));
+}
+
+// Issue 11: with numa-bind the NUMA key follows the policy's direction as upstream's current
+// Less() does: binpack puts the higher NUMA node first; mutex ignores numa-bind.
+TEST(DeviceLessTest, NumaBindKeepsThePolicysDirection) {
+  auto p = hami::ParseDevicePolicy("binpack");
+  EXPECT_TRUE(DeviceLess(Dev(0, 99, 1), Dev(1, 1, 0), p, true));
+  EXPECT_FALSE(DeviceLess(Dev(0, 1, 0), Dev(1, 99, 1), p, true));
+  EXPECT_TRUE(DeviceLess(Dev(0, 1, 0), Dev(1, 2, 0), p, true));  // same NUMA: score ascending
+  auto m = hami::ParseDevicePolicy("mutex");
+  EXPECT_TRUE(DeviceLess(Dev(0, 0, 1, 5), Dev(1, 0, 0, 0), m, true));  // busy first, NUMA ignored
 }
 
 TEST(DeviceScoreTest, OnlySameTypeRequestsCount) {
