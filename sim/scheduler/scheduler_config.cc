@@ -1,12 +1,11 @@
 #include "sim/scheduler/scheduler_config.h"
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "common/file_reader.h"
+#include "common/go_duration.h"
 #include "common/yaml_json.h"
 #include "kube/rest_config.h"
 
@@ -122,7 +121,9 @@ Result<ExtenderConfig> ParseExtender(const json& e, const std::string& where,
     if (!d.ok()) {
       return InvalidArgumentError(where + ".httpTimeout: " + d.status().message());
     }
-    x.http_timeout = d->count() == 0 ? kDefaultExtenderTimeout : *d;
+    // Nearest millisecond (half away from zero; d is never negative).
+    const std::chrono::milliseconds ms((d->count() + 500000) / 1000000);
+    x.http_timeout = ms.count() == 0 ? kDefaultExtenderTimeout : ms;
   }
   const json& tls = e.contains("tlsConfig") ? e["tlsConfig"] : json();
   if (!tls.is_null()) {
@@ -185,46 +186,6 @@ std::set<std::string> SchedulerConfig::IgnoredResources() const {
     }
   }
   return out;
-}
-
-Result<std::chrono::milliseconds> ParseGoDuration(std::string_view text) {
-  if (text.empty() || text.size() > 64) {
-    return InvalidArgumentError("invalid duration \"" + std::string(text) + "\"");
-  }
-  if (text == "0") {
-    return std::chrono::milliseconds(0);
-  }
-  static const std::map<std::string, double> kUnitMs = {
-      {"ns", 1e-6}, {"us", 1e-3}, {"µs", 1e-3}, {"ms", 1}, {"s", 1e3}, {"m", 60e3}, {"h", 3600e3}};
-  double total = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t start = i;
-    while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '.')) {
-      ++i;
-    }
-    if (i == start) {
-      return InvalidArgumentError("invalid duration \"" + std::string(text) + "\"");
-    }
-    std::string number(text.substr(start, i - start));
-    if (std::count(number.begin(), number.end(), '.') > 1 || number == ".") {
-      return InvalidArgumentError("invalid duration \"" + std::string(text) + "\"");
-    }
-    size_t ustart = i;
-    while (i < text.size() && !((text[i] >= '0' && text[i] <= '9') || text[i] == '.')) {
-      ++i;
-    }
-    auto unit = kUnitMs.find(std::string(text.substr(ustart, i - ustart)));
-    if (unit == kUnitMs.end()) {
-      return InvalidArgumentError("invalid duration \"" + std::string(text) +
-                                  "\": missing or unknown unit");
-    }
-    total += std::strtod(number.c_str(), nullptr) * unit->second;
-    if (total > 1e15) {
-      return InvalidArgumentError("duration \"" + std::string(text) + "\" is too large");
-    }
-  }
-  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(total)));
 }
 
 Result<SchedulerConfig> ParseSchedulerConfig(std::string_view yaml, const std::string& base_dir) {

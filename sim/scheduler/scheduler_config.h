@@ -87,8 +87,4 @@ Result<SchedulerConfig> ParseSchedulerConfig(std::string_view yaml, const std::s
 // unreadable.
 Result<SchedulerConfig> LoadSchedulerConfigFile(const std::string& path);
 
-// ParseGoDuration: Go's time.ParseDuration for non-negative values ("30s", "1m30s", "1.5h",
-// "250ms", "0"). kInvalidArgument otherwise.
-Result<std::chrono::milliseconds> ParseGoDuration(std::string_view text);
-
 }  // namespace npushare::kube_scheduler_sim

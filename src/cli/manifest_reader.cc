@@ -8,13 +8,12 @@
 
 #include "common/yaml_json.h"
 #include "hami/node_register.h"
-#include "hami/pod_devices.h"
+#include "scheduling/pod_json.h"
 
 namespace npushare::cli {
 namespace {
 
 using nlohmann::json;
-using scheduling::ContainerSpec;
 using scheduling::NodeState;
 using scheduling::PodSpec;
 
@@ -26,104 +25,6 @@ std::string StringOr(const json& obj, const char* key, std::string fallback = ""
     return fallback;
   }
   return it->get<std::string>();
-}
-
-Status ReadStringMap(const json& obj, const char* key, hami::Annotations& out,
-                     const std::string& where) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) {
-    return OkStatus();
-  }
-  if (!it->is_object()) {
-    return InvalidArgumentError(where + "." + key + " must be a map");
-  }
-  for (auto kv = it->begin(); kv != it->end(); ++kv) {
-    if (kv->is_string()) {
-      out[kv.key()] = kv->get<std::string>();
-    } else if (kv->is_number() || kv->is_boolean()) {
-      out[kv.key()] = kv->dump();  // an unquoted YAML scalar; Kubernetes would reject it
-    } else {
-      return InvalidArgumentError(where + "." + key + "." + kv.key() + " must be a string");
-    }
-  }
-  return OkStatus();
-}
-
-Result<std::optional<scheduling::ResourceList>> ReadResources(const json& res, const char* key,
-                                                              const std::string& where) {
-  auto it = res.find(key);
-  if (it == res.end() || it->is_null()) {
-    return std::optional<scheduling::ResourceList>();
-  }
-  if (!it->is_object()) {
-    return InvalidArgumentError(where + "." + key + " must be a map");
-  }
-  scheduling::ResourceList list;
-  for (auto kv = it->begin(); kv != it->end(); ++kv) {
-    if (kv->is_string()) {
-      list[kv.key()] = kv->get<std::string>();
-    } else if (kv->is_number_integer()) {
-      list[kv.key()] = std::to_string(kv->get<int64_t>());
-    } else if (kv->is_number()) {
-      list[kv.key()] = kv->dump();
-    } else {
-      return InvalidArgumentError(where + "." + key + "." + kv.key() + " must be a quantity");
-    }
-  }
-  return std::optional<scheduling::ResourceList>(std::move(list));
-}
-
-Result<std::vector<ContainerSpec>> ReadContainers(const json& spec, const char* key,
-                                                  const std::string& where) {
-  std::vector<ContainerSpec> out;
-  auto it = spec.find(key);
-  if (it == spec.end() || it->is_null()) {
-    return out;
-  }
-  if (!it->is_array()) {
-    return InvalidArgumentError(where + "." + key + " must be a list");
-  }
-  for (size_t i = 0; i < it->size(); ++i) {
-    const json& c = (*it)[i];
-    const std::string at = where + "." + key + "[" + std::to_string(i) + "]";
-    if (!c.is_object()) {
-      return InvalidArgumentError(at + " must be a map");
-    }
-    ContainerSpec cs;
-    cs.name = StringOr(c, "name", "container-" + std::to_string(i));
-    if (auto r = c.find("resources"); r != c.end() && r->is_object()) {
-      NPUSHARE_ASSIGN_OR_RETURN(cs.limits, ReadResources(*r, "limits", at + ".resources"));
-      NPUSHARE_ASSIGN_OR_RETURN(cs.requests, ReadResources(*r, "requests", at + ".resources"));
-    }
-    if (auto sc = c.find("securityContext"); sc != c.end() && sc->is_object()) {
-      cs.privileged = sc->value("privileged", false) == true;
-    }
-    if (auto env = c.find("env"); env != c.end() && env->is_array()) {
-      for (const auto& e : *env) {
-        if (e.is_object()) {
-          cs.env.push_back({StringOr(e, "name"), StringOr(e, "value")});
-        }
-      }
-    }
-    out.push_back(std::move(cs));
-  }
-  return out;
-}
-
-scheduling::PodPhase PhaseOf(const std::string& s) {
-  if (s == "Running") {
-    return scheduling::PodPhase::kRunning;
-  }
-  if (s == "Succeeded") {
-    return scheduling::PodPhase::kSucceeded;
-  }
-  if (s == "Failed") {
-    return scheduling::PodPhase::kFailed;
-  }
-  if (s == "Unknown") {
-    return scheduling::PodPhase::kUnknown;
-  }
-  return scheduling::PodPhase::kPending;
 }
 
 // Unwrap: a List/PodList/NodeList yields its items, anything else itself.
@@ -257,63 +158,28 @@ Result<NodeState> CompactNode(const json& n, size_t i, const config::DeviceConfi
 }
 
 Result<NodeState> NodeObject(const json& obj, const config::DeviceConfig& config) {
-  NodeState node;
   const json meta = obj.value("metadata", json::object());
-  node.name = StringOr(meta, "name");
-  if (node.name.empty()) {
+  const std::string name = StringOr(meta, "name");
+  if (name.empty()) {
     return InvalidArgumentError("Node without metadata.name");
   }
+  hami::Annotations annotations;
   NPUSHARE_RETURN_IF_ERROR(
-      ReadStringMap(meta, "annotations", node.annotations, "node " + node.name + " metadata"));
+      scheduling::ReadStringMap(meta, "annotations", annotations, "node " + name + " metadata"));
+  scheduling::NodeRegistration reg =
+      scheduling::NodeStateFromAnnotations(name, std::move(annotations), config);
+  // Unlike the scheduler (which drops only the garbled chip type), the dry run refuses the
+  // node: the first garbled chip type in config order is the error.
   for (const auto& chip : config.chips) {
-    auto it = node.annotations.find(hami::NodeRegisterKey(chip.common_word));
-    if (it == node.annotations.end()) {
-      continue;
+    if (auto err = reg.errors.find(chip.common_word); err != reg.errors.end()) {
+      // err->second reads "<annotation key>: <decode error>".
+      return Status(err->second.code(), "node " + name + " annotation " + err->second.message());
     }
-    auto devices = hami::DecodeNodeRegister(it->second, chip.common_word);
-    if (!devices.ok()) {
-      return devices.status().WithContext("node " + node.name + " annotation " + it->first);
-    }
-    node.registered[chip.common_word] = std::move(*devices);
   }
-  return node;
+  return std::move(reg.state);
 }
 
 }  // namespace
-
-Result<PodSpec> PodFromJson(const json& obj) {
-  if (!obj.is_object()) {
-    return InvalidArgumentError("pod manifest must be a map");
-  }
-  PodSpec pod;
-  const json meta = obj.value("metadata", json::object());
-  if (!meta.is_object()) {
-    return InvalidArgumentError("metadata must be a map");
-  }
-  pod.name = StringOr(meta, "name");
-  if (pod.name.empty()) {
-    return InvalidArgumentError("pod without metadata.name");
-  }
-  pod.ns = StringOr(meta, "namespace", "default");
-  pod.uid = StringOr(meta, "uid");
-  const std::string where = "pod " + pod.Key() + " metadata";
-  NPUSHARE_RETURN_IF_ERROR(ReadStringMap(meta, "annotations", pod.annotations, where));
-  NPUSHARE_RETURN_IF_ERROR(ReadStringMap(meta, "labels", pod.labels, where));
-  const json spec = obj.value("spec", json::object());
-  if (!spec.is_object()) {
-    return InvalidArgumentError("pod " + pod.Key() + " spec must be a map");
-  }
-  const std::string at = "pod " + pod.Key() + " spec";
-  NPUSHARE_ASSIGN_OR_RETURN(pod.init_containers, ReadContainers(spec, "initContainers", at));
-  NPUSHARE_ASSIGN_OR_RETURN(pod.containers, ReadContainers(spec, "containers", at));
-  if (spec.contains("runtimeClassName") && spec["runtimeClassName"].is_string()) {
-    pod.runtime_class_name = spec["runtimeClassName"].get<std::string>();
-  }
-  pod.scheduler_name = StringOr(spec, "schedulerName");
-  pod.node_name = StringOr(spec, "nodeName");
-  pod.phase = PhaseOf(StringOr(obj.value("status", json::object()), "phase"));
-  return pod;
-}
 
 Result<std::vector<PodSpec>> ReadPods(std::string_view yaml_text) {
   NPUSHARE_ASSIGN_OR_RETURN(auto docs, ParseYamlDocuments(yaml_text));
@@ -328,7 +194,7 @@ Result<std::vector<PodSpec>> ReadPods(std::string_view yaml_text) {
       return InvalidArgumentError("object " + std::to_string(i + 1) + " is a " + kind +
                                   ", expected Pod");
     }
-    auto pod = PodFromJson(*objs[i]);
+    auto pod = scheduling::PodSpecFromJson(*objs[i]);
     if (!pod.ok()) {
       return pod.status().WithContext("object " + std::to_string(i + 1));
     }
@@ -424,33 +290,7 @@ Result<std::vector<NodeState>> ReadNodes(std::string_view yaml_text,
 
 Result<std::optional<scheduling::PlacedPod>> PlacedPodFromSpec(const PodSpec& pod,
                                                                const config::DeviceConfig& config) {
-  auto node = pod.annotations.find(hami::kAssignedNodeAnnotation);
-  if (node == pod.annotations.end()) {
-    return std::optional<scheduling::PlacedPod>();
-  }
-  if (pod.phase == scheduling::PodPhase::kSucceeded || pod.phase == scheduling::PodPhase::kFailed) {
-    return std::optional<scheduling::PlacedPod>();
-  }
-  scheduling::PlacedPod placed;
-  placed.key = pod.Key();
-  placed.node = node->second;
-  placed.init_containers = pod.init_containers.size();
-  placed.hami_core = pod.IsHamiCore();
-  for (const auto& chip : config.chips) {
-    auto it = pod.annotations.find(hami::DevicesAllocatedKey(chip.common_word));
-    if (it == pod.annotations.end()) {
-      continue;
-    }
-    auto devices = hami::DecodePodDevices(it->second);
-    if (!devices.ok()) {
-      return devices.status().WithContext("pod " + pod.Key() + " " + it->first);
-    }
-    placed.allocation[chip.common_word] = std::move(*devices);
-  }
-  if (placed.allocation.empty()) {
-    return std::optional<scheduling::PlacedPod>();
-  }
-  return std::optional<scheduling::PlacedPod>(std::move(placed));
+  return scheduling::PlacedPodOf(pod, config);
 }
 
 }  // namespace npushare::cli

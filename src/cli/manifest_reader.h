@@ -38,9 +38,6 @@
 
 namespace npushare::cli {
 
-// PodFromJson: kInvalidArgument naming the field when the manifest is not a usable Pod.
-Result<scheduling::PodSpec> PodFromJson(const nlohmann::json& obj);
-
 // ReadPods: every Pod in the YAML text, in document order.
 Result<std::vector<scheduling::PodSpec>> ReadPods(std::string_view yaml_text);
 
@@ -48,8 +45,9 @@ Result<std::vector<scheduling::PodSpec>> ReadPods(std::string_view yaml_text);
 Result<std::vector<scheduling::NodeState>> ReadNodes(std::string_view yaml_text,
                                                      const config::DeviceConfig& config);
 
-// PlacedPodFromSpec: the usage of a pod that already carries allocation annotations, or
-// nullopt when it carries none. kInvalidArgument when an allocation annotation is malformed.
+// PlacedPodFromSpec (= scheduling::PlacedPodOf): the usage of a pod that already carries allocation
+// annotations, or nullopt when it carries none. kInvalidArgument when an allocation annotation is
+// malformed.
 Result<std::optional<scheduling::PlacedPod>> PlacedPodFromSpec(const scheduling::PodSpec& pod,
                                                                const config::DeviceConfig& config);
 

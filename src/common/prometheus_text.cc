@@ -43,12 +43,21 @@ std::string PrometheusText::EscapeLabelValue(std::string_view v) {
   return out;
 }
 
-std::string PrometheusText::FormatValue(double v) {
+std::string PrometheusText::FormatValue(double v, PromValueFormat format) {
   if (std::isnan(v)) {
     return "NaN";
   }
   if (std::isinf(v)) {
     return v > 0 ? "+Inf" : "-Inf";
+  }
+  if (format == PromValueFormat::kNineSignificant) {
+    char buf[64];
+    if (v == std::floor(v) && std::fabs(v) < 1e15) {
+      std::snprintf(buf, sizeof buf, "%.0f", v);
+    } else {
+      std::snprintf(buf, sizeof buf, "%.9g", v);
+    }
+    return buf;
   }
   // Integers (counters, byte gauges) print exactly; others with enough digits to round-trip.
   if (std::fabs(v) < 9.007199254740992e15 && v == std::floor(v)) {
@@ -95,7 +104,7 @@ void PrometheusText::Sample(std::string_view name, const PromLabels& labels, dou
   out_ += name;
   Labels(labels);
   out_ += ' ';
-  out_ += FormatValue(value);
+  out_ += FormatValue(value, format_);
   out_ += '\n';
 }
 
@@ -106,7 +115,7 @@ void PrometheusText::Histogram(std::string_view name, const PromLabels& labels,
   for (size_t i = 0; i < h.bounds.size() && i < h.counts.size(); ++i) {
     cumulative += h.counts[i];
     out_ += bucket;
-    Labels(labels, "le", FormatValue(h.bounds[i]));
+    Labels(labels, "le", FormatValue(h.bounds[i], format_));
     out_ += ' ' + std::to_string(cumulative) + '\n';
   }
   out_ += bucket;

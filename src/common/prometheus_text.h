@@ -47,8 +47,15 @@ struct HistogramSnapshot {
   uint64_t count = 0;
 };
 
+// PromValueFormat: how samples that are not integers print. kShortest: the shortest text that
+// reads back as the same double; kNineSignificant: printf %.9g (and integers print exactly
+// only below 1e15), the scheduler service's established /metrics text.
+enum class PromValueFormat { kShortest, kNineSignificant };
+
 class PrometheusText {
  public:
+  explicit PrometheusText(PromValueFormat format = PromValueFormat::kShortest) : format_(format) {}
+
   // Family: the HELP and TYPE lines of `name`; call once per family, before its samples.
   void Family(std::string_view name, std::string_view type, std::string_view help);
   // Sample: one line `name{labels} value` (integers printed without exponent).
@@ -63,11 +70,12 @@ class PrometheusText {
   // EscapeLabelValue: \ -> \\, " -> \", newline -> \n.
   static std::string EscapeLabelValue(std::string_view v);
   // FormatValue: "1", "0.25", "+Inf", "NaN" as Prometheus reads them.
-  static std::string FormatValue(double v);
+  static std::string FormatValue(double v, PromValueFormat format = PromValueFormat::kShortest);
 
  private:
   void Labels(const PromLabels& labels, std::string_view extra_name = {},
               std::string_view extra_value = {});
+  PromValueFormat format_;
   std::string out_;
 };
 

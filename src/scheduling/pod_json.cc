@@ -19,27 +19,6 @@ std::string StringOr(const json& obj, const char* key, std::string fallback = ""
   return it->get<std::string>();
 }
 
-Status ReadStringMap(const json& obj, const char* key, hami::Annotations& out,
-                     const std::string& where) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) {
-    return OkStatus();
-  }
-  if (!it->is_object()) {
-    return InvalidArgumentError(where + "." + key + " must be a map");
-  }
-  for (auto kv = it->begin(); kv != it->end(); ++kv) {
-    if (kv->is_string()) {
-      out[kv.key()] = kv->get<std::string>();
-    } else if (kv->is_number() || kv->is_boolean()) {
-      out[kv.key()] = kv->dump();  // an unquoted YAML scalar; Kubernetes would reject it
-    } else {
-      return InvalidArgumentError(where + "." + key + "." + kv.key() + " must be a string");
-    }
-  }
-  return OkStatus();
-}
-
 Result<std::optional<ResourceList>> ReadResources(const json& res, const char* key,
                                                   const std::string& where) {
   auto it = res.find(key);
@@ -124,6 +103,27 @@ PodPhase PhaseOf(const std::string& s) {
 }
 
 }  // namespace
+
+Status ReadStringMap(const json& obj, const char* key, hami::Annotations& out,
+                     const std::string& where) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    return OkStatus();
+  }
+  if (!it->is_object()) {
+    return InvalidArgumentError(where + "." + key + " must be a map");
+  }
+  for (auto kv = it->begin(); kv != it->end(); ++kv) {
+    if (kv->is_string()) {
+      out[kv.key()] = kv->get<std::string>();
+    } else if (kv->is_number() || kv->is_boolean()) {
+      out[kv.key()] = kv->dump();  // an unquoted YAML scalar; Kubernetes would reject it
+    } else {
+      return InvalidArgumentError(where + "." + key + "." + kv.key() + " must be a string");
+    }
+  }
+  return OkStatus();
+}
 
 Result<PodSpec> PodSpecFromJson(const json& obj) {
   if (!obj.is_object()) {

@@ -37,6 +37,12 @@ namespace npushare::scheduling {
 // placed but never read back.
 inline constexpr size_t kMaxPodContainers = 1024;
 
+// ReadStringMap: copies the string map `obj[key]` (metadata.annotations / labels) into `out`.
+// Absent or null is OK; numbers and booleans keep their JSON text (an unquoted YAML scalar);
+// anything else is kInvalidArgument naming `where`.`key`.
+Status ReadStringMap(const nlohmann::json& obj, const char* key, hami::Annotations& out,
+                     const std::string& where);
+
 // PodSpecFromJson: kInvalidArgument naming the field when `obj` is not a usable Pod
 // (missing metadata.name, wrong JSON types, more than kMaxPodContainers containers).
 // A missing namespace reads as "default".

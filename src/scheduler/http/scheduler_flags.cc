@@ -1,10 +1,10 @@
 #include "scheduler/http/scheduler_flags.h"
 
 #include <CLI/CLI.hpp>
-#include <cctype>
-#include <cmath>
 #include <cstdlib>
 #include <ostream>
+
+#include "common/go_duration.h"
 
 namespace npushare::scheduler::http {
 namespace {
@@ -35,43 +35,11 @@ Result<std::chrono::seconds> ParseGoDuration(const std::string& text) {
   if (text.find_first_not_of("0123456789") == std::string::npos) {
     return std::chrono::seconds(std::strtoll(text.c_str(), nullptr, 10));
   }
-  double total = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t j = i;
-    while (j < text.size() &&
-           (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) {
-      ++j;
-    }
-    if (j == i) {
-      return InvalidArgumentError("duration \"" + text + "\" is not like 30s, 5m or 1h30m");
-    }
-    const double value = std::strtod(text.substr(i, j - i).c_str(), nullptr);
-    size_t k = j;
-    while (k < text.size() && std::isalpha(static_cast<unsigned char>(text[k]))) {
-      ++k;
-    }
-    const std::string unit = text.substr(j, k - j);
-    double scale = 0;
-    if (unit == "h") {
-      scale = 3600;
-    } else if (unit == "m") {
-      scale = 60;
-    } else if (unit == "s") {
-      scale = 1;
-    } else if (unit == "ms") {
-      scale = 1e-3;
-    } else {
-      return InvalidArgumentError("duration \"" + text + "\" has unknown unit \"" + unit +
-                                  "\" (h, m, s, ms)");
-    }
-    total += value * scale;
-    i = k;
-  }
-  if (!std::isfinite(total) || total > 1e9) {
+  NPUSHARE_ASSIGN_OR_RETURN(std::chrono::nanoseconds d, npushare::ParseGoDuration(text));
+  if (d > std::chrono::seconds(1000000000)) {
     return InvalidArgumentError("duration \"" + text + "\" is out of range");
   }
-  return std::chrono::seconds(static_cast<int64_t>(total));
+  return std::chrono::duration_cast<std::chrono::seconds>(d);  // rounds down
 }
 
 std::optional<SchedulerFlags> ParseSchedulerFlags(int argc, char** argv, std::ostream& out,

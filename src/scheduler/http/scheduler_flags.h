@@ -53,7 +53,8 @@ std::optional<SchedulerFlags> ParseSchedulerFlags(int argc, char** argv, std::os
                                                   std::ostream& err, int* exit_code);
 
 // ParseGoDuration: "300", "300s", "5m", "1h30m", "1.5h", "500ms" -> whole seconds (rounded
-// down, at least the parsed value's seconds). kInvalidArgument on anything else or negatives.
+// down). A bare number is seconds (HAMi's flags); anything else is a Go duration
+// (common/go_duration.h). kInvalidArgument on anything else, negatives or more than 1e9 s.
 Result<std::chrono::seconds> ParseGoDuration(const std::string& text);
 
 }  // namespace npushare::scheduler::http

@@ -5,9 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <iostream>
-#include <mutex>
 #include <random>
 #include <thread>
 
@@ -16,7 +14,6 @@
 #include "kube/kube_client.h"
 #include "kube/leader_elector.h"
 #include "kube/rest_config.h"
-#include "scheduler/http/device_config_file.h"
 #include "scheduler/http/scheduler_flags.h"
 #include "scheduler/http/scheduler_http_server.h"
 #include "scheduler/service/scheduler_service.h"
@@ -37,37 +34,6 @@ std::string DefaultIdentity() {
   std::snprintf(suffix, sizeof suffix, "%08x%08x", rd(), rd());
   return EnvOr("POD_NAME", host) + "_" + suffix;
 }
-
-// Background: a loop run every `period` on its own thread until Stop().
-class PeriodicTask {
- public:
-  PeriodicTask(std::chrono::milliseconds period, std::function<void()> fn)
-      : thread_([this, period, fn = std::move(fn)] {
-          std::unique_lock<std::mutex> lock(mu_);
-          while (!cv_.wait_for(lock, period, [this] { return stop_; })) {
-            lock.unlock();
-            fn();
-            lock.lock();
-          }
-        }) {}
-  ~PeriodicTask() { Stop(); }
-  void Stop() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_
-  std::thread thread_;
-};
 
 int Run(const SchedulerFlags& flags, const sigset_t& signals) {
   for (const auto& extra : flags.ignored) {
@@ -101,34 +67,18 @@ int Run(const SchedulerFlags& flags, const sigset_t& signals) {
     spdlog::critical("cannot create the scheduling service: {}", service.status().ToString());
     return 1;
   }
-  auto device_config = DeviceConfigFile::Load(flags.device_config_file);
-  if (!device_config.ok()) {
-    spdlog::critical("cannot load {}: {}", flags.device_config_file,
-                     device_config.status().ToString());
-    return 1;
-  }
-  DeviceConfigFile* config_file = device_config->get();
-  PeriodicTask config_poll(std::chrono::seconds(2), [config_file, &flags] {
-    auto changed = config_file->ReloadIfChanged();
-    if (!changed.ok()) {
-      spdlog::error("{} changed but is not usable, the webhook keeps the previous config: {}",
-                    flags.device_config_file, changed.status().ToString());
-    } else if (*changed) {
-      spdlog::info("webhook device config reloaded from {}", flags.device_config_file);
-    }
-  });
-
   AdmissionWebhookOptions wo;
   wo.scheduler_name = flags.scheduler_name;
   wo.force_overwrite_default_scheduler = flags.force_overwrite_default_scheduler;
-  AdmissionWebhook webhook(wo, [config_file] { return config_file->Current(); });
+  SchedulerService* svc = service->get();
+  // One device config for Filter/Bind and the webhook: the service loads and re-reads it.
+  AdmissionWebhook webhook(wo, [svc] { return svc->CurrentDeviceConfig(); });
 
   SchedulerHttpOptions ho;
   ho.bind_address = flags.http_bind;
   ho.cert_file = flags.cert_file;
   ho.key_file = flags.key_file;
   ho.metrics_bind_address = flags.metrics_bind_address;
-  SchedulerService* svc = service->get();
   SchedulerHttpServer server(ho, *svc, webhook, [svc] { return svc->MetricsText(); });
   if (Status s = server.Start(); !s.ok()) {
     spdlog::critical("cannot serve: {}", s.ToString());
@@ -189,7 +139,6 @@ int Run(const SchedulerFlags& flags, const sigset_t& signals) {
   if (election.joinable()) {
     election.join();
   }
-  config_poll.Stop();
   svc->Stop();
   spdlog::info("stopped");
   return 0;

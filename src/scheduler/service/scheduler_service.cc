@@ -102,10 +102,7 @@ class SchedulerService::Impl {
     node_opts.compact = true;
     nodes_ = std::make_unique<kube::Informer>(client_, kube::kNodes, node_opts);
     kube::InformerHandlers nh;
-    nh.on_add = [this](const json& n) {
-      cache_.UpsertNode(n, CivilSeconds(clock_.WallNow()));
-      node_adds_.fetch_add(1);
-    };
+    nh.on_add = [this](const json& n) { cache_.UpsertNode(n, CivilSeconds(clock_.WallNow())); };
     nh.on_update = [this](const json&, const json& n) {
       cache_.UpsertNode(n, CivilSeconds(clock_.WallNow()));
     };
@@ -117,10 +114,7 @@ class SchedulerService::Impl {
     pod_opts.compact = true;
     pods_ = std::make_unique<kube::Informer>(client_, kube::kPods, pod_opts);
     kube::InformerHandlers ph;
-    ph.on_add = [this](const json& p) {
-      cache_.UpsertPod(p);
-      pod_adds_.fetch_add(1);
-    };
+    ph.on_add = [this](const json& p) { cache_.UpsertPod(p); };
     ph.on_update = [this](const json&, const json& p) { cache_.UpsertPod(p); };
     ph.on_delete = [this](const json& p) { cache_.DeletePod(p); };
     pods_->AddHandlers(std::move(ph));
@@ -130,12 +124,12 @@ class SchedulerService::Impl {
     nodes_->Start();
     loop_ = std::thread([this] { Loop(); });
     const auto deadline = std::chrono::steady_clock::now() + options_.sync_timeout;
-    while (!Ready()) {
-      if (std::chrono::steady_clock::now() >= deadline) {
-        return Status(StatusCode::kDeadlineExceeded,
-                      "informers not synced within the sync timeout");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const auto remaining = [&deadline] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+    };
+    if (!pods_->WaitForSync(options_.sync_timeout) || !nodes_->WaitForSync(remaining())) {
+      return Status(StatusCode::kDeadlineExceeded, "informers not synced within the sync timeout");
     }
     return OkStatus();
   }
@@ -165,14 +159,9 @@ class SchedulerService::Impl {
     return stopping_;
   }
 
-  // Ready: both informers listed AND their handlers have seen every listed object (the
-  // informer reports synced before it runs the handlers of the initial list; until they ran,
-  // the cache would under-count usage). Every cached object was delivered by one on_add, so
-  // adds seen >= objects cached means the initial list has been handled.
-  bool Ready() const {
-    return nodes_ && pods_ && nodes_->HasSynced() && pods_->HasSynced() &&
-           node_adds_.load() >= nodes_->Size() && pod_adds_.load() >= pods_->Size();
-  }
+  // Ready: both informers synced. HasSynced turns true only after the handlers have seen the
+  // first list, so the cache built by them is complete (no under-counted usage).
+  bool Ready() const { return nodes_ && pods_ && nodes_->HasSynced() && pods_->HasSynced(); }
 
   // ------------------------------------------------------------------ background loop
 
@@ -669,6 +658,10 @@ class SchedulerService::Impl {
   }
   bool IsLeader() const { return leader_.load(); }
 
+  std::shared_ptr<const config::DeviceConfig> CurrentDeviceConfig() const {
+    return cache_.config();
+  }
+
  private:
   kube::KubeClient& client_;
   kube::Clock& clock_;
@@ -679,8 +672,6 @@ class SchedulerService::Impl {
   std::unique_ptr<kube::Informer> nodes_;
   std::unique_ptr<kube::Informer> pods_;
   std::atomic<bool> leader_{false};
-  std::atomic<uint64_t> node_adds_{0};  // on_add handlers completed
-  std::atomic<uint64_t> pod_adds_{0};
 
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;
@@ -765,6 +756,9 @@ Status SchedulerService::ReloadConfig() {
 }
 std::string SchedulerService::MetricsText() const {
   return impl_->MetricsText();
+}
+std::shared_ptr<const config::DeviceConfig> SchedulerService::CurrentDeviceConfig() const {
+  return impl_->CurrentDeviceConfig();
 }
 
 }  // namespace npushare::scheduler

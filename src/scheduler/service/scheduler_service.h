@@ -25,6 +25,7 @@
 //   svc->SetLeader(true);                     // from LeaderElector callbacks (or always, when
 //                                             // leader election is off)
 //   ... HTTP layer calls svc->Filter(args), svc->Bind(args), svc->Ready(), MetricsText() ...
+//   ... webhook reads svc->CurrentDeviceConfig() ...
 //   svc->Stop();
 //
 // Thread safety: all public methods are safe for concurrent use.
@@ -38,6 +39,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "config/device_config.h"
 #include "kube/clock.h"
 #include "kube/kube_client.h"
 #include "scheduler/extender_service.h"
@@ -123,6 +125,10 @@ class SchedulerService : public ExtenderService {
   // OK when loaded (or unchanged); the loader's error when the new file is bad — the last
   // good config stays in use, a log line and a Warning Event record it.
   Status ReloadConfig();
+
+  // CurrentDeviceConfig: the device config in force (the last good one; never null), for the
+  // admission webhook, so the webhook and Filter/Bind always agree on one loaded config.
+  std::shared_ptr<const config::DeviceConfig> CurrentDeviceConfig() const;
 
   // MetricsText: Prometheus text exposition (version 0.0.4) of this service's series; the
   // HTTP layer concatenates it into /metrics.

@@ -346,9 +346,13 @@ TEST_F(SchedulerServiceTest, BadConfigKeepsTheLastGoodOneAndRecordsAnEvent) {
   o.event_namespace = "default";
   auto svc = env_.StartService(o);
   ASSERT_TRUE(svc);
+  const std::shared_ptr<const config::DeviceConfig> first = svc->CurrentDeviceConfig();
+  ASSERT_TRUE(first);
+  EXPECT_NE(first->FindByCommonWord("Ascend310P"), nullptr);
   { std::ofstream(env_.config_path(), std::ios::trunc) << "vnpus: [this is: not valid\n"; }
   Status s = svc->ReloadConfig();
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  EXPECT_EQ(svc->CurrentDeviceConfig(), first);  // the webhook keeps reading the good one
   json pod = env_.CreatePod("p310", {.cw = "Ascend310P", .memory_mb = 3072});
   json f = Filter(*svc, pod);
   EXPECT_EQ(f["NodeNames"].size(), 1u) << f.dump();
@@ -376,6 +380,7 @@ TEST_F(SchedulerServiceTest, BadConfigKeepsTheLastGoodOneAndRecordsAnEvent) {
   { std::ofstream(env_.config_path(), std::ios::trunc) << text; }
   json pod2 = env_.CreatePod("p310-b", {.cw = "Ascend310P", .memory_mb = 3072});
   ASSERT_TRUE(WaitUntil([&] { return Filter(*svc, pod2)["NodeNames"].size() == 4; }));
+  EXPECT_EQ(svc->CurrentDeviceConfig()->FindByCommonWord("Ascend310P"), nullptr);
   EXPECT_NE(
       svc->MetricsText().find("npushare_scheduler_config_reloads_total{result=\"success\"} 1"),
       std::string::npos);

@@ -109,16 +109,5 @@ TEST(SchedulerConfigTest, RejectsWhatKubeSchedulerRejects) {
             StatusCode::kFailedPrecondition);
 }
 
-TEST(SchedulerConfigTest, GoDurations) {
-  EXPECT_EQ(*ParseGoDuration("30s"), std::chrono::seconds(30));
-  EXPECT_EQ(*ParseGoDuration("1m30s"), std::chrono::seconds(90));
-  EXPECT_EQ(*ParseGoDuration("1.5h"), std::chrono::minutes(90));
-  EXPECT_EQ(*ParseGoDuration("250ms"), std::chrono::milliseconds(250));
-  EXPECT_EQ(*ParseGoDuration("0"), std::chrono::milliseconds(0));
-  for (const char* bad : {"", "s", "10", "1x", "-1s", "1..2s", "99999999999999999h"}) {
-    EXPECT_EQ(ParseGoDuration(bad).status().code(), StatusCode::kInvalidArgument) << bad;
-  }
-}
-
 }  // namespace
 }  // namespace npushare::kube_scheduler_sim
