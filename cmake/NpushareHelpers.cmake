@@ -36,14 +36,15 @@ function(npushare_cc_test)
     NPUSHARE_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     NPUSHARE_BIN_DIR="${CMAKE_RUNTIME_OUTPUT_DIRECTORY}")
   target_compile_options(${ARG_NAME} PRIVATE -Wall -Wextra -Werror)
-  # Tests labelled "timing" measure shares of wall-clock time: they never run two at a time
-  # (other tests may run beside them).
+  # Tests labelled "timing" measure shares of wall-clock time on this machine's cores: they run
+  # alone (RUN_SERIAL), since a CPU-heavy neighbour (the qemu cross run, a build-heavy test)
+  # takes the cores their workloads and arbiter need and skews the measured shares.
   # Labels and the timing lock are set from a CTest include file run after discovery:
   # gtest_discover_tests(PROPERTIES ...) splits a list value, so a second label became a
-  # property name and took RESOURCE_LOCK with it (timing tests ran side by side).
+  # property name and took the timing tests' serial property with it.
   set(props "LABELS \"${ARG_LABELS}\"")
   if("timing" IN_LIST ARG_LABELS)
-    string(APPEND props " RESOURCE_LOCK npushare_timing")
+    string(APPEND props " RUN_SERIAL TRUE")
   endif()
   gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60 TEST_LIST ${ARG_NAME}_TESTS)
   if(ARG_LABELS)
