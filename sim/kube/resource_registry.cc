@@ -61,6 +61,14 @@ const std::vector<ResourceInfo>& AllResources() {
        false,
        {}},
       {"node.k8s.io", "v1", "runtimeclasses", "runtimeclass", "RuntimeClass", false, false, {}},
+      {"policy",
+       "v1",
+       "poddisruptionbudgets",
+       "poddisruptionbudget",
+       "PodDisruptionBudget",
+       true,
+       true,
+       {"pdb"}},
   };
   return *resources;
 }
