@@ -124,10 +124,14 @@ Result<NodeState> CompactNode(const json& n, size_t i, const config::DeviceConfi
       return InvalidArgumentError(at + ".networkIds must list one integer per chip");
     }
     for (const auto& v : ids) {
-      if (!v.is_number_integer()) {
-        return InvalidArgumentError(at + ".networkIds must be integers");
+      // NetworkID is an int32 on the plugin side; a larger value would wrap silently.
+      if (!v.is_number_integer() ||
+          (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{INT32_MAX}) ||
+          (!v.is_number_unsigned() &&
+           (v.get<int64_t>() < INT32_MIN || v.get<int64_t>() > INT32_MAX))) {
+        return InvalidArgumentError(at + ".networkIds must be integers in int32 range");
       }
-      network_ids.push_back(v.get<int32_t>());
+      network_ids.push_back(static_cast<int32_t>(v.get<int64_t>()));
     }
   }
   std::vector<hami::DeviceInfo> devices;

@@ -7,11 +7,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fs_error.h"
+
 namespace npushare {
 namespace {
 
 Status SysError(const std::string& what, const std::string& path) {
-  return FileSystemError(errno, what + " " + path);
+  const int err = errno;  // before building the message
+  return FileSystemError(err, what + " " + path);
 }
 
 }  // namespace

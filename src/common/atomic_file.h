@@ -19,8 +19,9 @@ namespace npushare {
 
 // WriteFileAtomically: writes `content` to `path` with permission bits `mode` (not subject to
 // the umask). A symlink at `path` is replaced, never followed.
-// Errors: kFailedPrecondition when the directory does not exist or is not writable;
-// kInternal for other system call failures (the message names the call and errno). On error
+// Errors: those of FileSystemError (common/fs_error.h) for the failing system call, e.g.
+// kNotFound when the directory does not exist, kPermissionDenied when it is not writable,
+// kResourceExhausted when the disk is full; the message names the call and errno. On error
 // `path` is unchanged and no temporary file is left behind.
 Status WriteFileAtomically(const std::string& path, std::string_view content, mode_t mode);
 

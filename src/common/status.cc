@@ -1,8 +1,5 @@
 #include "common/status.h"
 
-#include <errno.h>
-#include <string.h>
-
 namespace npushare {
 
 std::string_view StatusCodeName(StatusCode code) {
@@ -66,11 +63,6 @@ std::string Status::ToString() const {
   return s;
 }
 
-Status FileSystemError(int err, const std::string& what) {
-  StatusCode code = (err == ENOENT || err == EACCES || err == EROFS || err == ENOTDIR)
-                        ? StatusCode::kFailedPrecondition
-                        : StatusCode::kInternal;
-  return Status(code, what + ": " + strerror(err));
-}
+// FileSystemError: defined in fs_error.cc (the errno -> code table lives there).
 
 }  // namespace npushare

@@ -67,7 +67,9 @@ void RegisterSchedulingHandlers(HandlerTable& table);  // case_handlers_scheduli
 // RegisterDevicePluginHandlers: call after RegisterCodecHandlers (it replaces
 // node_register_encode with the plugin's own encoder) and before RegisterPluginHandlers.
 void RegisterDevicePluginHandlers(HandlerTable& table);  // case_handlers_deviceplugin.cc
-void RegisterPluginHandlers(HandlerTable& table);      // case_runner.cc (skips for now)
+void RegisterPluginHandlers(HandlerTable& table);        // case_runner.cc (skips for now)
+// RegisterWebhookHandlers: webhook_decision through npushare-scheduler's admission webhook.
+void RegisterWebhookHandlers(HandlerTable& table);  // case_handlers_webhook.cc
 
 // AnnotationsFromJson: a vector's annotation map (string values only; anything else, and a
 // non-object, is ignored as upstream's map[string]string decoding would fail it).

@@ -6,6 +6,7 @@
 #include "common/file_reader.h"
 #include "compat/case_runner.h"
 #include "compat/deviations.h"
+#include "compat/vector_limits.h"
 
 #ifndef NPUSHARE_DEFAULT_DEVIATIONS
 #define NPUSHARE_DEFAULT_DEVIATIONS ""
@@ -40,13 +41,12 @@ int Run(int argc, char** argv) {
     std::cerr << "hami-compat: " << text.status().message() << "\n";
     return 2;
   }
-  nlohmann::json doc = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object() || !doc.contains("cases") ||
-      !doc["cases"].is_array()) {
-    std::cerr << "hami-compat: " << vectors_path
-              << ": not a vector file (expected a JSON object with a \"cases\" array)\n";
+  auto parsed_doc = ParseVectorFile(*text);
+  if (!parsed_doc.ok()) {
+    std::cerr << "hami-compat: " << vectors_path << ": " << parsed_doc.status().message() << "\n";
     return 2;
   }
+  const nlohmann::json doc = std::move(*parsed_doc);
   DeviationTable deviations;
   if (!deviations_path.empty()) {
     auto md = ReadFileLimited(deviations_path, kMaxFileBytes);
@@ -66,23 +66,30 @@ int Run(int argc, char** argv) {
   RegisterCodecHandlers(handlers);
   RegisterSchedulingHandlers(handlers);
   RegisterDevicePluginHandlers(handlers);
+  RegisterWebhookHandlers(handlers);
   RegisterPluginHandlers(handlers);
   VectorContext ctx(doc.value("fixtures", nlohmann::json::object()));
 
   int passed = 0, failed = 0, skipped = 0;
   std::map<std::string, int> skipped_by_category;
   for (const auto& c : doc["cases"]) {
-    if (!c.is_object()) {
-      // value() below would throw on a non-object; report it like any other failing case.
+    if (!only_category.empty() &&
+        !(c.is_object() && c.contains("category") && c["category"].is_string() &&
+          c["category"].get_ref<const std::string&>() == only_category)) {
+      continue;
+    }
+    if (Status valid = ValidateVectorCase(c); !valid.ok()) {
+      // A malformed case fails like any other case; its fields cannot be trusted, so the id
+      // is printed only when it is a short string.
       ++failed;
-      std::cout << "FAIL <no id> []\n  expected: a case object\n  got:      " << c.dump() << "\n";
+      const bool id_ok = c.is_object() && c.contains("id") && c["id"].is_string() &&
+                         c["id"].get_ref<const std::string&>().size() <= kMaxIdBytes;
+      std::cout << "FAIL " << (id_ok ? c["id"].get<std::string>() : std::string("<no id>"))
+                << " []\n  expected: a well-formed case\n  got:      " << valid.message() << "\n";
       continue;
     }
     const std::string id = c.value("id", std::string("<no id>"));
-    const std::string category = c.value("category", std::string());
-    if (!only_category.empty() && category != only_category) {
-      continue;
-    }
+    const std::string category = c["category"].get<std::string>();
     auto h = handlers.find(category);
     CaseOutcome out;
     if (h == handlers.end()) {

@@ -43,8 +43,10 @@ Result<DeviceConfig> ParseDeviceConfig(std::string_view yaml_text, std::string_v
                                        Diagnostics* diags);
 
 // LoadDeviceConfigFile: ParseDeviceConfig on the file's contents, with `path` as the source
-// name. kNotFound if the file does not exist; kInvalidArgument if it cannot be read, is
-// larger than kMaxConfigFileBytes or does not validate (with a diagnostic appended).
+// name. kInvalidArgument if it is not a regular file, is larger than kMaxConfigFileBytes or
+// does not validate; when it cannot be opened or read, the code of FileSystemError
+// (common/fs_error.h): kNotFound if it does not exist, kPermissionDenied if it may not be
+// read, kResourceExhausted when out of file descriptors. Every failure appends a diagnostic.
 Result<DeviceConfig> LoadDeviceConfigFile(const std::string& path, Diagnostics* diags);
 
 // ParseNodeConfig / LoadNodeConfigFile: the same for node-config.yaml.

@@ -11,9 +11,29 @@ constexpr size_t kMaxBodyBytes = size_t{1} << 30;  // refuse absurd responses (1
 constexpr size_t kMaxIdleHandles = 16;
 constexpr size_t kMaxTokenFileBytes = 64 * 1024;  // service-account tokens are about 1 KiB
 
-void GlobalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+// GlobalInit: curl_global_init once per process; its result for every later caller.
+CURLcode GlobalInit() {
+  static const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+  return rc;
+}
+
+Status GlobalInitStatus() {
+  const CURLcode rc = GlobalInit();
+  if (rc != CURLE_OK) {
+    return InternalError(std::string("curl_global_init failed: ") + curl_easy_strerror(rc));
+  }
+  return OkStatus();
+}
+
+// AppendHeader: curl_slist_append, which returns nullptr (leaving the list intact) when out
+// of memory.
+Status AppendHeader(curl_slist*& headers, const std::string& line) {
+  curl_slist* appended = curl_slist_append(headers, line.c_str());
+  if (appended == nullptr) {
+    return ResourceExhaustedError("curl_slist_append failed");
+  }
+  headers = appended;
+  return OkStatus();
 }
 
 // kRejectedCredentialAlerts: OpenSSL's reason strings for TLS alerts a server sends when it
@@ -169,7 +189,7 @@ struct CurlTransport::Call {
 
 CurlTransport::CurlTransport(RestConfig config, Clock& clock)
     : config_(std::move(config)), clock_(clock) {
-  GlobalInit();
+  GlobalInit();  // checked by Send/Stream
   token_ = config_.bearer_token;
 }
 
@@ -222,6 +242,34 @@ std::string CurlTransport::CurrentToken() {
   return token_;
 }
 
+// NPUSHARE_CURL_SETOPT: curl_easy_setopt whose refusal returns from the enclosing function.
+#define NPUSHARE_CURL_SETOPT(easy, option, value) \
+  NPUSHARE_RETURN_IF_ERROR(                       \
+      CurlOptionStatus(static_cast<int>(curl_easy_setopt(easy, option, value)), #option))
+
+Status CurlOptionStatus(int curl_code, std::string_view option) {
+  const auto rc = static_cast<CURLcode>(curl_code);
+  if (rc == CURLE_OK) {
+    return OkStatus();
+  }
+  std::string msg = "libcurl refused " + std::string(option) + ": " + curl_easy_strerror(rc);
+  switch (rc) {
+    case CURLE_UNKNOWN_OPTION:
+    case CURLE_NOT_BUILT_IN:
+      if (option.find("_BLOB") != std::string_view::npos) {
+        msg +=
+            " (this libcurl cannot take in-memory certificates: put the kubeconfig's "
+            "*-data fields in files and use certificate-authority / client-certificate / "
+            "client-key instead)";
+      }
+      return FailedPreconditionError(std::move(msg));
+    case CURLE_OUT_OF_MEMORY:
+      return ResourceExhaustedError(std::move(msg));
+    default:
+      return InvalidArgumentError(std::move(msg));
+  }
+}
+
 Status CurlTransport::Configure(void* handle, Call& call, const HttpRequest& request,
                                 bool streaming) {
   CURL* easy = static_cast<CURL*>(handle);
@@ -230,82 +278,83 @@ Status CurlTransport::Configure(void* handle, Call& call, const HttpRequest& req
     return InvalidArgumentError("request target must start with '/'");
   }
   std::string url = config_.server + request.target;
-  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, call.errbuf);
-  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(config_.connect_timeout.count()));
+  NPUSHARE_CURL_SETOPT(easy, CURLOPT_URL, url.c_str());
+  NPUSHARE_CURL_SETOPT(easy, CURLOPT_NOSIGNAL, 1L);
+  NPUSHARE_CURL_SETOPT(easy, CURLOPT_ERRORBUFFER, call.errbuf);
+  NPUSHARE_CURL_SETOPT(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  NPUSHARE_CURL_SETOPT(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  NPUSHARE_CURL_SETOPT(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                       static_cast<long>(config_.connect_timeout.count()));
   if (!streaming) {
     auto t = request.timeout.count() > 0 ? request.timeout : config_.request_timeout;
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(t.count()));
+    NPUSHARE_CURL_SETOPT(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(t.count()));
   }
-  curl_easy_setopt(easy, CURLOPT_USERAGENT, config_.user_agent.c_str());
+  NPUSHARE_CURL_SETOPT(easy, CURLOPT_USERAGENT, config_.user_agent.c_str());
   // TLS.
   if (!config_.ca_file.empty()) {
-    curl_easy_setopt(easy, CURLOPT_CAINFO, config_.ca_file.c_str());
+    NPUSHARE_CURL_SETOPT(easy, CURLOPT_CAINFO, config_.ca_file.c_str());
   }
   if (!config_.ca_data.empty()) {
     curl_blob blob{const_cast<char*>(config_.ca_data.data()), config_.ca_data.size(),
                    CURL_BLOB_COPY};
-    curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob);
+    NPUSHARE_CURL_SETOPT(easy, CURLOPT_CAINFO_BLOB, &blob);
   }
   if (!config_.client_cert_file.empty()) {
-    curl_easy_setopt(easy, CURLOPT_SSLCERT, config_.client_cert_file.c_str());
+    NPUSHARE_CURL_SETOPT(easy, CURLOPT_SSLCERT, config_.client_cert_file.c_str());
   }
   if (!config_.client_cert_data.empty()) {
     curl_blob blob{const_cast<char*>(config_.client_cert_data.data()),
                    config_.client_cert_data.size(), CURL_BLOB_COPY};
-    curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &blob);
+    NPUSHARE_CURL_SETOPT(easy, CURLOPT_SSLCERT_BLOB, &blob);
   }
   if (!config_.client_key_file.empty()) {
-    curl_easy_setopt(easy, CURLOPT_SSLKEY, config_.client_key_file.c_str());
+    NPUSHARE_CURL_SETOPT(easy, CURLOPT_SSLKEY, config_.client_key_file.c_str());
   }
   if (!config_.client_key_data.empty()) {
     curl_blob blob{const_cast<char*>(config_.client_key_data.data()),
                    config_.client_key_data.size(), CURL_BLOB_COPY};
-    curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &blob);
+    NPUSHARE_CURL_SETOPT(easy, CURLOPT_SSLKEY_BLOB, &blob);
   }
   if (config_.insecure_skip_tls_verify) {
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+    NPUSHARE_CURL_SETOPT(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+    NPUSHARE_CURL_SETOPT(easy, CURLOPT_SSL_VERIFYHOST, 0L);
   }
   if (!config_.username.empty()) {
-    curl_easy_setopt(easy, CURLOPT_USERNAME, config_.username.c_str());
-    curl_easy_setopt(easy, CURLOPT_PASSWORD, config_.password.c_str());
+    NPUSHARE_CURL_SETOPT(easy, CURLOPT_USERNAME, config_.username.c_str());
+    NPUSHARE_CURL_SETOPT(easy, CURLOPT_PASSWORD, config_.password.c_str());
   }
   // Method and body.
   if (request.method == "GET") {
-    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    NPUSHARE_CURL_SETOPT(easy, CURLOPT_HTTPGET, 1L);
   } else {
-    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.c_str());
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
-                     static_cast<curl_off_t>(request.body.size()));
+    NPUSHARE_CURL_SETOPT(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    NPUSHARE_CURL_SETOPT(easy, CURLOPT_POSTFIELDS, request.body.c_str());
+    NPUSHARE_CURL_SETOPT(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                         static_cast<curl_off_t>(request.body.size()));
   }
   // Headers. "Expect:" disables 100-continue round trips for larger bodies.
-  call.headers = curl_slist_append(call.headers, "Expect:");
+  NPUSHARE_RETURN_IF_ERROR(AppendHeader(call.headers, "Expect:"));
   std::string token = CurrentToken();
   if (!token.empty()) {
-    call.headers = curl_slist_append(call.headers, ("Authorization: Bearer " + token).c_str());
+    NPUSHARE_RETURN_IF_ERROR(AppendHeader(call.headers, "Authorization: Bearer " + token));
   }
   for (const auto& [k, v] : request.headers) {
     if (k.find_first_of("\r\n:") != std::string::npos ||
         v.find_first_of("\r\n") != std::string::npos) {
       return InvalidArgumentError("invalid header " + k);
     }
-    call.headers = curl_slist_append(call.headers, (k + ": " + v).c_str());
+    NPUSHARE_RETURN_IF_ERROR(AppendHeader(call.headers, k + ": " + v));
   }
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, call.headers);
-  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Call::OnHeader);
-  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &call);
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Call::OnBody);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &call);
+  NPUSHARE_CURL_SETOPT(easy, CURLOPT_HTTPHEADER, call.headers);
+  NPUSHARE_CURL_SETOPT(easy, CURLOPT_HEADERFUNCTION, &Call::OnHeader);
+  NPUSHARE_CURL_SETOPT(easy, CURLOPT_HEADERDATA, &call);
+  NPUSHARE_CURL_SETOPT(easy, CURLOPT_WRITEFUNCTION, &Call::OnBody);
+  NPUSHARE_CURL_SETOPT(easy, CURLOPT_WRITEDATA, &call);
   return OkStatus();
 }
 
 Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
+  NPUSHARE_RETURN_IF_ERROR(GlobalInitStatus());
   void* handle = AcquireHandle();
   if (handle == nullptr) {
     return InternalError("curl_easy_init failed");
@@ -318,14 +367,24 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
   }
   CURLcode rc = curl_easy_perform(static_cast<CURL*>(handle));
   long code = 0;  // NOLINT(google-runtime-int)
-  curl_easy_getinfo(static_cast<CURL*>(handle), CURLINFO_RESPONSE_CODE, &code);
-  curl_easy_setopt(static_cast<CURL*>(handle), CURLOPT_HTTPHEADER, nullptr);
-  ReleaseHandle(handle);
+  const CURLcode info_rc =
+      curl_easy_getinfo(static_cast<CURL*>(handle), CURLINFO_RESPONSE_CODE, &code);
+  // The header list dies with `call`: unhook it before the handle goes back to the pool, and
+  // drop the handle instead if libcurl will not let go of it.
+  if (curl_easy_setopt(static_cast<CURL*>(handle), CURLOPT_HTTPHEADER, nullptr) == CURLE_OK) {
+    ReleaseHandle(handle);
+  } else {
+    curl_easy_cleanup(static_cast<CURL*>(handle));
+  }
   if (call.body_too_large) {
     return ResourceExhaustedError("response body too large");
   }
   if (rc != CURLE_OK) {
     return MapCurlError(rc, call.errbuf);
+  }
+  if (info_rc != CURLE_OK) {
+    return InternalError(std::string("curl_easy_getinfo(RESPONSE_CODE) failed: ") +
+                         curl_easy_strerror(info_rc));
   }
   call.response.status_code = static_cast<int>(code);
   return std::move(call.response);
@@ -333,6 +392,7 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
 
 Result<HttpResponse> CurlTransport::Stream(const HttpRequest& request, const LineHandler& on_line,
                                            StreamCancel* cancel, size_t max_line_bytes) {
+  NPUSHARE_RETURN_IF_ERROR(GlobalInitStatus());
   CURL* easy = curl_easy_init();
   CURLM* multi = curl_multi_init();
   if (easy == nullptr || multi == nullptr) {
@@ -350,7 +410,12 @@ Result<HttpResponse> CurlTransport::Stream(const HttpRequest& request, const Lin
   Status st = Configure(easy, call, request, /*streaming=*/true);
   Result<HttpResponse> result = InternalError("stream did not finish");
   if (st.ok()) {
-    curl_multi_add_handle(multi, easy);
+    if (CURLMcode added = curl_multi_add_handle(multi, easy); added != CURLM_OK) {
+      st =
+          InternalError(std::string("curl_multi_add_handle failed: ") + curl_multi_strerror(added));
+    }
+  }
+  if (st.ok()) {
     if (cancel != nullptr) {
       cancel->SetWaker([multi] { curl_multi_wakeup(multi); });
     }
@@ -378,13 +443,18 @@ Result<HttpResponse> CurlTransport::Stream(const HttpRequest& request, const Lin
         done = true;
         break;
       }
-      curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+      if (curl_multi_poll(multi, nullptr, 0, 1000, nullptr) != CURLM_OK) {
+        done_rc = CURLE_RECV_ERROR;
+        done = true;
+        break;
+      }
     }
     if (cancel != nullptr) {
       cancel->SetWaker({});
     }
     long code = 0;  // NOLINT(google-runtime-int)
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+    const CURLcode info_rc = curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+    // Cannot fail for a handle that was added; nothing to do if it did (both are freed below).
     curl_multi_remove_handle(multi, easy);
     if (!done) {
       result = Status(StatusCode::kCancelled, "stream cancelled");
@@ -394,6 +464,9 @@ Result<HttpResponse> CurlTransport::Stream(const HttpRequest& request, const Lin
       result = ResourceExhaustedError("response body too large");
     } else if (done_rc != CURLE_OK && !call.stopped_by_handler) {
       result = MapCurlError(done_rc, call.errbuf);
+    } else if (info_rc != CURLE_OK) {
+      result = InternalError(std::string("curl_easy_getinfo(RESPONSE_CODE) failed: ") +
+                             curl_easy_strerror(info_rc));
     } else {
       if (!call.pending.empty() && !call.stopped_by_handler && code >= 200 && code <= 299) {
         on_line(call.pending);

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kube/clock.h"
@@ -21,6 +22,16 @@
 #include "kube/rest_config.h"
 
 namespace npushare::kube {
+
+// CurlOptionStatus: the Status for the result `curl_code` (a CURLcode) of setting the libcurl
+// option named `option` (e.g. "CURLOPT_SSLCERT_BLOB"). OK for CURLE_OK. A libcurl that lacks
+// the option (CURLE_UNKNOWN_OPTION, CURLE_NOT_BUILT_IN: e.g. no blob support, so a
+// kubeconfig's inline certificate-authority-data / client-certificate-data / client-key-data
+// cannot be used) is kFailedPrecondition saying what to do instead; CURLE_OUT_OF_MEMORY is
+// kResourceExhausted; any other refusal is kInvalidArgument. Every curl_easy_setopt of
+// CurlTransport goes through this, so a request never goes out without an option it asked for
+// (for instance without the client certificate, or without the CA that pins the server).
+Status CurlOptionStatus(int curl_code, std::string_view option);
 
 class CurlTransport final : public HttpTransport {
  public:

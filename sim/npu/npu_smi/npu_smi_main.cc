@@ -4,6 +4,10 @@
 // Exit status: 0 on success; otherwise the npu-smi code (-9000 - n, DCMI -80xx mapped to
 // -90xx) truncated by exit() to 0..255, e.g. 215 invalid parameter, 200 prompt refused, 217 not
 // supported. A failing dcmi_init exits with its raw DCMI code, as the real tool does.
+//
+// Every DCMI result is checked: a query that fails for one field prints "NA" in that field
+// (as the real tool does for what it cannot read), one that fails for the whole command
+// (listing the NPUs, reading a board) exits with its code and says so on stderr.
 #include <unistd.h>
 
 #include <cinttypes>
@@ -32,6 +36,13 @@ int ToNpuCode(int dcmi_rc) {
     return dcmi_rc - 1000;
   }
   return kErrInner;
+}
+
+// DcmiFailed: reports a DCMI call that failed the whole command on stderr; returns the npu-smi
+// exit code for it.
+int DcmiFailed(const char* what, int dcmi_rc) {
+  std::fprintf(stderr, "npu-smi: %s failed (dcmi error %d)\n", what, dcmi_rc);
+  return ToNpuCode(dcmi_rc);
 }
 
 std::string Fmt(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -181,6 +192,25 @@ const TableLayout kHbmLayout{
     "| NPU     Chip              | Process id    | Process name             | Process "
     "memory(MB)      |"};
 
+// ChipReadings: the per-chip fields both table layouts print, "NA" where DCMI failed.
+struct ChipReadings {
+  std::string health;
+  std::string temp;
+  std::string util;
+};
+
+ChipReadings ReadChip(const Chip& c) {
+  ChipReadings r;
+  unsigned health = 0;
+  r.health = dcmi_get_device_health(c.card, c.device, &health) == 0 ? HealthWord(health) : "NA";
+  int temp = 0;
+  r.temp = dcmi_get_device_temperature(c.card, c.device, &temp) == 0 ? std::to_string(temp) : "NA";
+  unsigned util = 0;
+  r.util = dcmi_get_device_utilization_rate(c.card, c.device, 2, &util) == 0 ? std::to_string(util)
+                                                                             : "NA";
+  return r;
+}
+
 void PrintDdrChips(const std::vector<Card>& cards, const TableLayout& l) {
   const std::string eq = l.Rule('=');
   std::printf(
@@ -191,24 +221,20 @@ void PrintDdrChips(const std::vector<Card>& cards, const TableLayout& l) {
       eq.c_str());
   for (const Card& card : cards) {
     for (const Chip& c : card.chips) {
-      unsigned health = 0xFFFFFFFF;
-      dcmi_get_device_health(c.card, c.device, &health);
-      int temp = 0;
-      dcmi_get_device_temperature(c.card, c.device, &temp);
-      unsigned util = 0;
-      dcmi_get_device_utilization_rate(c.card, c.device, 2, &util);
-      dcmi_get_memory_info_stru mem{};
-      dcmi_get_device_memory_info_v3(c.card, c.device, &mem);
+      const ChipReadings r = ReadChip(c);
       std::printf("| %s %s| %s | %s %s %s/ %s |\n", Pad(std::to_string(c.card), 7).c_str(),
                   Pad(ChipName(c.card, c.device, nullptr, nullptr), 22).c_str(),
-                  Pad(HealthWord(health), 15).c_str(), Pad("NA", 12).c_str(),
-                  Pad(std::to_string(temp), 17).c_str(), Pad("0", 6).c_str(), Pad("0", 13).c_str());
-      unsigned long long used = mem.memory_size - mem.memory_available;
-      std::printf("| %s %s| %s | %s %s/ %s |\n", Pad(std::to_string(c.device), 7).c_str(),
-                  Pad(std::to_string(c.logic), 22).c_str(),
-                  Pad(BusId(c.card, c.device), 15).c_str(), Pad(std::to_string(util), 12).c_str(),
-                  Pad(std::to_string(used), 5).c_str(),
-                  Pad(std::to_string(mem.memory_size), 32).c_str());
+                  Pad(r.health, 15).c_str(), Pad("NA", 12).c_str(), Pad(r.temp, 17).c_str(),
+                  Pad("0", 6).c_str(), Pad("0", 13).c_str());
+      dcmi_get_memory_info_stru mem{};
+      const bool mem_ok = dcmi_get_device_memory_info_v3(c.card, c.device, &mem) == 0 &&
+                          mem.memory_available <= mem.memory_size;
+      std::printf(
+          "| %s %s| %s | %s %s/ %s |\n", Pad(std::to_string(c.device), 7).c_str(),
+          Pad(std::to_string(c.logic), 22).c_str(), Pad(BusId(c.card, c.device), 15).c_str(),
+          Pad(r.util, 12).c_str(),
+          Pad(mem_ok ? std::to_string(mem.memory_size - mem.memory_available) : "NA", 5).c_str(),
+          Pad(mem_ok ? std::to_string(mem.memory_size) : "NA", 32).c_str());
     }
     std::printf("%s\n", eq.c_str());
   }
@@ -230,29 +256,26 @@ void PrintHbmChips(const std::vector<Card>& cards, const TableLayout& l, bool a3
       if (i > 0) {
         std::printf("%s\n", sep.c_str());
       }
-      unsigned health = 0xFFFFFFFF;
-      dcmi_get_device_health(c.card, c.device, &health);
-      int temp = 0;
-      dcmi_get_device_temperature(c.card, c.device, &temp);
+      const ChipReadings r = ReadChip(c);
       int power = 0;
-      dcmi_get_device_power_info(c.card, c.device, &power);
-      unsigned util = 0;
-      dcmi_get_device_utilization_rate(c.card, c.device, 2, &util);
+      const bool power_ok = dcmi_get_device_power_info(c.card, c.device, &power) == 0;
       dcmi_hbm_info hbm{};
-      dcmi_get_device_hbm_info(c.card, c.device, &hbm);
-      std::string power_s = (a3 && c.device == 1) ? "-" : Fmt("%.1f", power / 10.0);
+      const bool hbm_ok = dcmi_get_device_hbm_info(c.card, c.device, &hbm) == 0;
+      std::string power_s = (a3 && c.device == 1) ? "-"
+                            : power_ok            ? Fmt("%.1f", power / 10.0)
+                                                  : "NA";
       std::printf("| %s %s| %s | %s %s %s/ %s |\n", Pad(std::to_string(c.card), 5).c_str(),
                   Pad(ChipName(c.card, c.device, nullptr, nullptr), 20).c_str(),
-                  Pad(HealthWord(health), 13).c_str(), Pad(power_s, 11).c_str(),
-                  Pad(std::to_string(temp), 17).c_str(), Pad("0", 5).c_str(), Pad("0", 13).c_str());
+                  Pad(r.health, 13).c_str(), Pad(power_s, 11).c_str(), Pad(r.temp, 17).c_str(),
+                  Pad("0", 5).c_str(), Pad("0", 13).c_str());
       std::string chip_col =
           a3 ? Pad(std::to_string(c.device), 5) + " " + Pad(std::to_string(c.phy), 20)
              : Pad(std::to_string(c.device), 26);
       std::printf("| %s| %s | %s %s/ %s %s/ %s |\n", chip_col.c_str(),
-                  Pad(BusId(c.card, c.device), 13).c_str(), Pad(std::to_string(util), 11).c_str(),
+                  Pad(BusId(c.card, c.device), 13).c_str(), Pad(r.util, 11).c_str(),
                   Pad("0", 5).c_str(), Pad("0", 10).c_str(),
-                  Pad(std::to_string(hbm.memory_usage), 5).c_str(),
-                  Pad(std::to_string(hbm.memory_size), 13).c_str());
+                  Pad(hbm_ok ? std::to_string(hbm.memory_usage) : "NA", 5).c_str(),
+                  Pad(hbm_ok ? std::to_string(hbm.memory_size) : "NA", 13).c_str());
     }
     std::printf("%s\n", eq.c_str());
   }
@@ -292,7 +315,7 @@ int InfoTable() {
   std::vector<Card> cards;
   int rc = ListCards(&cards);
   if (rc != 0) {
-    return ToNpuCode(rc);
+    return DcmiFailed("listing the NPUs", rc);
   }
   char ver[64] = "NA";
   if (dcmi_get_driver_version(ver, sizeof(ver)) != 0) {
@@ -325,7 +348,7 @@ int InfoList() {
   std::vector<Card> cards;
   int rc = ListCards(&cards);
   if (rc != 0) {
-    return ToNpuCode(rc);
+    return DcmiFailed("listing the NPUs", rc);
   }
   KeyValue("Total Count", std::to_string(cards.size()));
   for (const Card& card : cards) {
@@ -334,7 +357,10 @@ int InfoList() {
     std::string name = ChipName(card.id, 0, nullptr, nullptr);
     if (name.rfind("310", 0) == 0) {
       char product[64] = "NA";
-      dcmi_get_product_type(card.id, 0, product, sizeof(product));
+      if (dcmi_get_product_type(card.id, 0, product, sizeof(product)) != 0) {
+        std::strcpy(product, "NA");
+      }
+      product[sizeof(product) - 1] = '\0';
       KeyValue("Product Name", product);
       KeyValue("Serial Number", Fmt("0000%08d", card.id));
     }
@@ -347,7 +373,7 @@ int InfoMapping() {
   std::vector<Card> cards;
   int rc = ListCards(&cards);
   if (rc != 0) {
-    return ToNpuCode(rc);
+    return DcmiFailed("listing the NPUs", rc);
   }
   std::printf("\t%s%s%s%s\n", Pad("NPU ID", 30).c_str(), Pad("Chip ID", 30).c_str(),
               Pad("Chip Logic ID", 30).c_str(), Pad("Chip Name", 30).c_str());
@@ -422,9 +448,15 @@ int InfoBoard(const Options& o) {
     return InvalidParam("Error parameter of -c.");
   }
   dcmi_board_info board{};
-  dcmi_get_device_board_info(card, chip < 0 ? 0 : chip, &board);
+  rc = dcmi_get_device_board_info(card, chip < 0 ? 0 : chip, &board);
+  if (rc != 0) {
+    return DcmiFailed("reading the board information", rc);
+  }
   char ver[64] = "NA";
-  dcmi_get_driver_version(ver, sizeof(ver));
+  if (dcmi_get_driver_version(ver, sizeof(ver)) != 0) {
+    std::strcpy(ver, "NA");
+  }
+  ver[sizeof(ver) - 1] = '\0';
   std::string type;
   std::string npu_name;
   std::string name = ChipName(card, chip < 0 ? 0 : chip, &type, &npu_name);
@@ -441,7 +473,10 @@ int InfoBoard(const Options& o) {
     KeyValue("Chip Version", "V1");
   } else {
     char product[64] = "NA";
-    dcmi_get_product_type(card, 0, product, sizeof(product));
+    if (dcmi_get_product_type(card, 0, product, sizeof(product)) != 0) {
+      std::strcpy(product, "NA");
+    }
+    product[sizeof(product) - 1] = '\0';
     KeyValue("Product Name", product);
     KeyValue("Model", "NA");
     KeyValue("Manufacturer", "Huawei");
@@ -453,20 +488,21 @@ int InfoBoard(const Options& o) {
   KeyValue("Board ID", Fmt("0x%02X", board.board_id));
   if (a3) {
     unsigned mb = 0;
-    dcmi_get_mainboard_id(card, chip < 0 ? 0 : chip, &mb);
-    KeyValue("Main Board ID", Fmt("0x%02X", mb));
+    KeyValue("Main Board ID",
+             dcmi_get_mainboard_id(card, chip < 0 ? 0 : chip, &mb) == 0 ? Fmt("0x%02X", mb) : "NA");
   }
   KeyValue("PCB ID", Fmt("%X", board.pcb_id));
   KeyValue("BOM ID", std::to_string(board.bom_id));
   dcmi_pcie_info_all p{};
-  dcmi_get_device_pcie_info_v2(card, chip < 0 ? 0 : chip, &p);
+  const bool pcie_ok = dcmi_get_device_pcie_info_v2(card, chip < 0 ? 0 : chip, &p) == 0;
+  auto pci_id = [&](unsigned v) { return pcie_ok ? Fmt("0x%04X", v) : std::string("NA"); };
   KeyValue("PCIe Bus Info", BusId(card, chip < 0 ? 0 : chip));
   KeyValue("Slot ID", std::to_string(board.slot_id));
   KeyValue("Class ID", "NA");
-  KeyValue("PCI Vendor ID", Fmt("0x%04X", p.venderid));
-  KeyValue("PCI Device ID", Fmt("0x%04X", p.deviceid));
-  KeyValue("Subsystem Vendor ID", Fmt("0x%04X", p.subvenderid));
-  KeyValue("Subsystem Device ID", Fmt("0x%04X", p.subdeviceid));
+  KeyValue("PCI Vendor ID", pci_id(p.venderid));
+  KeyValue("PCI Device ID", pci_id(p.deviceid));
+  KeyValue("Subsystem Vendor ID", pci_id(p.subvenderid));
+  KeyValue("Subsystem Device ID", pci_id(p.subdeviceid));
   if (chip < 0) {
     KeyValue("Chip Count", std::to_string(n));
   }

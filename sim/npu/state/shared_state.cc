@@ -22,20 +22,50 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/fs_error.h"
+#include "state/state_validation.h"
+
 namespace npushare::sim {
 namespace {
 
-Status ErrnoStatus(const std::string& what, int err) {
-  std::string msg = what + ": " + std::strerror(err);
-  switch (err) {
-    case ENOENT:
-      return NotFoundError(msg);
-    case EACCES:
-    case EPERM:
-      return PermissionDeniedError(msg);
-    default:
-      return InternalError(msg);
+// kLockProbeTimeoutNs: how long Open waits for the state lock. Every holder keeps it for
+// microseconds, so a lock still held after this long is garbage (an "owner" that never
+// existed) or a hung process: either way the tool reports it instead of hanging.
+constexpr int64_t kLockProbeTimeoutNs = 10'000'000'000;
+
+// ProbeLockAndValidate: takes the state lock with a deadline and validates the contents
+// under it, so the fields every reader indexes with are known good before first use.
+Status ProbeLockAndValidate(NpuSimState& state) {
+  timespec deadline{};
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += kLockProbeTimeoutNs / 1'000'000'000;
+  int rc = pthread_mutex_clocklock(&state.lock.mutex, CLOCK_MONOTONIC, &deadline);
+  const bool owner_died = rc == EOWNERDEAD;
+  if (owner_died) {
+    pthread_mutex_consistent(&state.lock.mutex);
+    rc = 0;
   }
+  if (rc == ETIMEDOUT) {
+    return UnavailableError("npu-sim state lock held for more than " +
+                            std::to_string(kLockProbeTimeoutNs / 1'000'000'000) +
+                            " s (a hung process, or garbage in the lock area: re-run "
+                            "`npu-sim init`)");
+  }
+  if (rc != 0) {
+    return FailedPreconditionError(std::string("npu-sim state lock unusable (") +
+                                   std::strerror(rc) + "); re-run `npu-sim init`");
+  }
+  Status s = ValidateStateContents(state);
+  if (s.ok() && owner_died) {
+    // The repair StateLock does on EOWNERDEAD (see there), which this probe took over.
+    state.last_sweep_ns = MonotonicNs();
+    if (SweepDeadProcesses(state) > 0) {
+      ++state.sweeps;
+    }
+    ApplyHealthRecovery(state, state.last_sweep_ns);
+  }
+  pthread_mutex_unlock(&state.lock.mutex);
+  return s;
 }
 
 }  // namespace
@@ -60,11 +90,11 @@ std::string ResolveStateDir() {
 
 Status PrepareStateDir(const std::string& dir) {
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return ErrnoStatus("cannot create state directory " + dir, errno);
+    return FileSystemError(errno, "cannot create state directory " + dir);
   }
   struct stat st {};
   if (lstat(dir.c_str(), &st) != 0) {
-    return ErrnoStatus("cannot stat state directory " + dir, errno);
+    return FileSystemError(errno, "cannot stat state directory " + dir);
   }
   if (!S_ISDIR(st.st_mode)) {
     return FailedPreconditionError("state path " + dir + " is not a directory");
@@ -104,18 +134,18 @@ Status SharedState::Create(const std::string& dir, const NpuSimState& initial) {
   std::string tmp = dir + "/.state.bin.XXXXXX";
   int fd = mkstemp(tmp.data());
   if (fd < 0) {
-    return ErrnoStatus("cannot create temporary state file in " + dir, errno);
+    return FileSystemError(errno, "cannot create temporary state file in " + dir);
   }
   const size_t size = sizeof(NpuSimState);
   if (fchmod(fd, 0600) != 0 || ftruncate(fd, static_cast<off_t>(size)) != 0) {
-    Status s = ErrnoStatus("cannot size state file", errno);
+    Status s = FileSystemError(errno, "cannot size state file");
     close(fd);
     unlink(tmp.c_str());
     return s;
   }
   void* mem = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (mem == MAP_FAILED) {
-    Status s = ErrnoStatus("cannot map state file", errno);
+    Status s = FileSystemError(errno, "cannot map state file");
     close(fd);
     unlink(tmp.c_str());
     return s;
@@ -142,7 +172,7 @@ Status SharedState::Create(const std::string& dir, const NpuSimState& initial) {
   }
   std::string final_path = dir + "/" + kStateFileName;
   if (rename(tmp.c_str(), final_path.c_str()) != 0) {
-    Status s = ErrnoStatus("cannot install " + final_path, errno);
+    Status s = FileSystemError(errno, "cannot install " + final_path);
     unlink(tmp.c_str());
     return s;
   }
@@ -151,61 +181,62 @@ Status SharedState::Create(const std::string& dir, const NpuSimState& initial) {
 
 Result<std::unique_ptr<SharedState>> SharedState::Open(const std::string& dir) {
   std::string path = dir + "/" + kStateFileName;
-  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  // O_NOFOLLOW: a symlink planted in place of state.bin must not redirect us (and our writes)
+  // to another file.
+  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT) {
       return NotFoundError("no npu-sim state at " + path + " (run `npu-sim init NODE.yaml`)");
     }
-    return ErrnoStatus("cannot open " + path, err);
+    if (err == ELOOP) {
+      return FailedPreconditionError("npu-sim state " + path +
+                                     " is a symbolic link; refusing to follow it");
+    }
+    return FileSystemError(err, "cannot open " + path);
   }
   struct stat st {};
   if (fstat(fd, &st) != 0) {
-    Status s = ErrnoStatus("cannot stat " + path, errno);
+    Status s = FileSystemError(errno, "cannot stat " + path);
     close(fd);
     return s;
   }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return FailedPreconditionError("npu-sim state " + path + " is not a regular file");
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    close(fd);
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return PermissionDeniedError("npu-sim state " + path + " has mode " + mode +
+                                 ": group/world-writable state could be rewritten by anyone; "
+                                 "chmod 600 it or re-run `npu-sim init`");
+  }
   const size_t size = sizeof(NpuSimState);
-  if (static_cast<size_t>(st.st_size) < 24) {
-    close(fd);
-    return FailedPreconditionError("corrupt npu-sim state " + path + ": file too short");
-  }
   // Check the header with read() first so a foreign file is never mapped at the wrong size.
-  char header[24];
-  if (pread(fd, header, sizeof(header), 0) != static_cast<ssize_t>(sizeof(header))) {
+  char header[kStateHeaderBytes] = {};
+  const ssize_t got = pread(fd, header, sizeof(header), 0);
+  Status header_ok = ValidateStateHeader(header, got < 0 ? 0 : static_cast<size_t>(got),
+                                         st.st_size < 0 ? 0 : static_cast<size_t>(st.st_size));
+  if (!header_ok.ok()) {
     close(fd);
-    return FailedPreconditionError("corrupt npu-sim state " + path + ": unreadable header");
-  }
-  if (std::memcmp(header, NPUSIM_STATE_MAGIC, 8) != 0) {
-    close(fd);
-    return FailedPreconditionError("corrupt npu-sim state " + path + ": bad magic");
-  }
-  uint32_t version = 0;
-  uint32_t header_size = 0;
-  uint64_t file_size = 0;
-  std::memcpy(&version, header + 8, 4);
-  std::memcpy(&header_size, header + 12, 4);
-  std::memcpy(&file_size, header + 16, 8);
-  if (version != NPUSIM_STATE_VERSION) {
-    close(fd);
-    return FailedPreconditionError("npu-sim state " + path + " has version " +
-                                   std::to_string(version) + ", this build reads version " +
-                                   std::to_string(NPUSIM_STATE_VERSION) + "; re-run npu-sim init");
-  }
-  if (header_size != size || file_size != size || static_cast<size_t>(st.st_size) != size) {
-    close(fd);
-    return FailedPreconditionError("corrupt npu-sim state " + path + ": size mismatch");
+    return header_ok.WithContext(path);
   }
   void* mem = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   int map_err = errno;
   close(fd);
   if (mem == MAP_FAILED) {
-    return ErrnoStatus("cannot map " + path, map_err);
+    return FileSystemError(map_err, "cannot map " + path);
   }
   auto* state = static_cast<NpuSimState*>(mem);
-  if (state->chip_count > NPUSIM_MAX_CHIPS) {
+  Status valid = ValidateStateLock(*state);
+  if (valid.ok()) {
+    valid = ProbeLockAndValidate(*state);
+  }
+  if (!valid.ok()) {
     munmap(mem, size);
-    return FailedPreconditionError("corrupt npu-sim state " + path + ": chip count");
+    return valid.WithContext(path);
   }
   return std::unique_ptr<SharedState>(new SharedState(state, size));
 }

@@ -5,11 +5,10 @@
 // Exit status: 0 success, 1 runtime error (state missing/corrupt), 2 usage error.
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "common/file_reader.h"
 #include "state/chip_models.h"
 #include "state/node_config.h"
 #include "state/shared_state.h"
@@ -48,16 +47,12 @@ bool ParseU32(const std::string& s, uint32_t* out) {
 }
 
 int Init(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return Fail(NotFoundError("cannot read node description " + path));
+  // ReadFileLimited: the errno of a failed open/read becomes its own code (fs_error.h).
+  Result<std::string> text = ReadFileLimited(path, size_t{1} << 20);
+  if (!text.ok()) {
+    return Fail(text.status().WithContext("node description"));
   }
-  std::stringstream buf;
-  buf << in.rdbuf();
-  if (buf.str().size() > (1 << 20)) {
-    return Fail(InvalidArgumentError("node description larger than 1 MiB"));
-  }
-  Result<NodeSpec> spec = ParseNodeYaml(buf.str());
+  Result<NodeSpec> spec = ParseNodeYaml(*text);
   if (!spec.ok()) {
     return Fail(spec.status().WithContext(path));
   }

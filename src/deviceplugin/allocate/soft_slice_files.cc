@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "common/atomic_file.h"
+#include "common/fs_error.h"
 
 namespace npushare::deviceplugin::allocate {
 namespace {
@@ -37,10 +38,8 @@ Status CreateStateDir(const std::string& path, const ContainerOwner& owner) {
   // followed (the directory is bind-mounted writable into the container).
   int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
-    const int err = errno;
-    return Status(StatusCode::kFailedPrecondition,
-                  "state directory " + path + " is not a directory we can use: " +
-                      std::error_code(err, std::generic_category()).message());
+    const int err = errno;  // ENOTDIR, ELOOP (a symlink): kFailedPrecondition
+    return FileSystemError(err, "state directory " + path + " is not a directory we can use");
   }
   Status s;
   if (fchmod(fd, 0700) != 0) {
@@ -80,9 +79,9 @@ Status RemoveSoftSliceFiles(const SoftSliceOptions& options, const std::string& 
       softslice::RemoveTenantFiles({options.shares_dir, options.quota_root}, tenant));
   std::error_code ec;
   std::filesystem::remove_all(options.tenants_dir + "/" + tenant, ec);  // never follows links
-  if (ec) {
-    return InternalError("removing state directory " + options.tenants_dir + "/" + tenant + ": " +
-                         ec.message());
+  if (ec) {  // std::filesystem reports errno values in generic_category
+    return FileSystemError(ec.value(),
+                           "removing state directory " + options.tenants_dir + "/" + tenant);
   }
   return OkStatus();
 }

@@ -33,16 +33,18 @@ struct ContainerOwner {
 
 // WriteSoftSliceFiles: checks that libvnpu.so exists, writes the preload file when missing or
 // different, the tenant's quota and share files, and creates (or re-uses) the state directory.
-// Errors: kFailedPrecondition naming the path when libvnpu.so or a directory is missing, or
-// the state directory path is taken by something that is not a directory (e.g. a symlink);
-// ValidateTenantGrant's kInvalidArgument; kInternal for other system call failures. On error
+// Errors: kFailedPrecondition naming the path when libvnpu.so is missing, or the state
+// directory path is taken by something that is not a directory (e.g. a symlink);
+// ValidateTenantGrant's kInvalidArgument; for other system call failures FileSystemError's
+// code (common/fs_error.h: kNotFound when a directory is missing, ...). On error
 // nothing that this call created is left behind except the shared preload file.
 Status WriteSoftSliceFiles(const SoftSliceOptions& options, const softslice::TenantGrant& grant,
                            const ContainerOwner& owner);
 
 // RemoveSoftSliceFiles: removes the tenant's quota, share and state directory (recursively,
 // never following symlinks). Missing pieces are fine. Errors: kInvalidArgument for a bad
-// name; kInternal when something exists but cannot be removed.
+// name; FileSystemError's code (common/fs_error.h) when something exists but cannot be
+// removed.
 Status RemoveSoftSliceFiles(const SoftSliceOptions& options, const std::string& tenant);
 
 }  // namespace npushare::deviceplugin::allocate

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "common/fs_error.h"
 #include "deviceplugin/allocate/container_response.h"
 
 namespace npushare::deviceplugin::daemon {
@@ -147,11 +148,8 @@ Result<ArbiterMetrics> ParseArbiterMetrics(std::string_view text) {
 Result<ArbiterMetrics> ReadArbiterMetricsFile(const std::string& path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
-    if (errno == ENOENT) {
-      return NotFoundError("arbiter metrics file " + path + " does not exist");
-    }
-    return FailedPreconditionError("cannot open arbiter metrics file " + path + ": " +
-                                   strerror(errno));
+    const int err = errno;
+    return FileSystemError(err, "cannot open arbiter metrics file " + path);
   }
   struct stat st {};
   std::string text;
@@ -168,8 +166,8 @@ Result<ArbiterMetrics> ReadArbiterMetricsFile(const std::string& path) {
         continue;
       }
       if (n < 0) {
-        status = FailedPreconditionError("cannot read arbiter metrics file " + path + ": " +
-                                         strerror(errno));
+        const int err = errno;
+        status = FileSystemError(err, "cannot read arbiter metrics file " + path);
         break;
       }
       if (n == 0) {

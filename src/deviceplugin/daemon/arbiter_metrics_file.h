@@ -73,7 +73,8 @@ struct ArbiterMetrics {
 Result<ArbiterMetrics> ParseArbiterMetrics(std::string_view text);
 
 // ReadArbiterMetricsFile: kNotFound when `path` does not exist (no arbiter on this node yet);
-// kFailedPrecondition when it is not a regular file, cannot be read or exceeds the limit.
+// kFailedPrecondition when it is not a regular file (a symlink included) or exceeds the limit;
+// FileSystemError's code (common/fs_error.h) when it cannot be opened or read.
 Result<ArbiterMetrics> ReadArbiterMetricsFile(const std::string& path);
 
 }  // namespace npushare::deviceplugin::daemon

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/atomic_file.h"
+#include "common/fs_error.h"
 #include "softslice/arbiter/share_file.h"
 #include "softslice/interceptor/config.h"
 #include "softslice/shared_state.h"
@@ -138,12 +139,12 @@ Status RemoveTenantFiles(const TenantFilesOptions& options, std::string_view ten
   for (const std::string& path :
        {options.shares_dir + "/" + name + ".share", options.quota_root + "/" + name + "/quota"}) {
     if (unlink(path.c_str()) != 0 && errno != ENOENT) {
-      return Status(StatusCode::kInternal, "cannot remove " + path + ": " + strerror(errno));
+      return FileSystemError(errno, "cannot remove " + path);
     }
   }
   std::string dir = options.quota_root + "/" + name;
   if (rmdir(dir.c_str()) != 0 && errno != ENOENT) {
-    return Status(StatusCode::kInternal, "cannot remove " + dir + ": " + strerror(errno));
+    return FileSystemError(errno, "cannot remove " + dir);
   }
   return OkStatus();
 }

@@ -54,13 +54,15 @@ Status ValidateTenantGrant(const TenantGrant& grant);
 std::string RenderQuotaFile(const TenantGrant& grant);
 
 // WriteTenantFiles: validates, then writes the quota file (creating `<quota_root>/<tenant>`)
-// and then the share file. Errors: those of ValidateTenantGrant; kFailedPrecondition when a
-// directory is missing or not writable; kInternal for other system call failures.
+// and then the share file. Errors: those of ValidateTenantGrant; kFailedPrecondition when the
+// quota path is not a directory; for a failing system call FileSystemError's code
+// (common/fs_error.h: kNotFound when a directory is missing, kPermissionDenied when not
+// writable, ...).
 Status WriteTenantFiles(const TenantFilesOptions& options, const TenantGrant& grant);
 
 // RemoveTenantFiles: removes both files and the tenant's quota directory; missing ones are
-// fine. Errors: kInvalidArgument for a bad name; kInternal when something exists but cannot
-// be removed.
+// fine. Errors: kInvalidArgument for a bad name; FileSystemError's code when something exists
+// but cannot be removed (e.g. kFailedPrecondition for a non-empty directory).
 Status RemoveTenantFiles(const TenantFilesOptions& options, std::string_view tenant);
 
 }  // namespace npushare::softslice

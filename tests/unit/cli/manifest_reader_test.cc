@@ -69,6 +69,24 @@ TEST(ManifestReaderTest, BadNodesAreClearErrors) {
   }
 }
 
+// Issue 14: a networkIds entry outside int32 is refused instead of wrapping.
+TEST(ManifestReaderTest, Issue14NetworkIdsOutOfInt32RangeAreRefused) {
+  for (const char* ids :
+       {"[0, 2147483648]", "[0, -2147483649]", "[0, 18446744073709551615]", "[0, 1.5]"}) {
+    auto r = ReadNodes(
+        std::string("nodes:\n- {name: a, chip: 910B3, count: 2, networkIds: ") + ids + "}\n",
+        Config());
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << ids;
+  }
+  auto ok = ReadNodes(
+      "nodes:\n- {name: a, chip: 910B3, count: 2, networkIds: [-2147483648, "
+      "2147483647]}\n",
+      Config());
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->at(0).registered.at("Ascend910B3")[1].network_id, 2147483647.0);
+  EXPECT_EQ(ok->at(0).registered.at("Ascend910B3")[0].network_id, -2147483648.0);
+}
+
 TEST(ManifestReaderTest, PodFieldsAndPlacedPods) {
   auto pods = ReadPods(
       "kind: Pod\nmetadata:\n  name: p\n  namespace: team\n  annotations:\n"

@@ -66,9 +66,9 @@ TEST_F(AtomicFileTest, ASymlinkIsReplacedNotFollowed) {
   EXPECT_EQ(Read(link), "new");
 }
 
-TEST_F(AtomicFileTest, AMissingDirectoryIsAFailedPrecondition) {
+TEST_F(AtomicFileTest, AMissingDirectoryIsNotFound) {
   Status s = WriteFileAtomically(root_ + "/missing/f", "x", 0644);
-  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
   EXPECT_NE(s.message().find("missing/f"), std::string::npos) << s.ToString();
 }
 

@@ -1,9 +1,13 @@
 #include "config/config_loader.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 
@@ -397,6 +401,36 @@ TEST_F(ConfigFileTest, MissingDirectoryAndOversizedFiles) {
             StatusCode::kInvalidArgument);
   const std::string big = Write("big.yaml", std::string(kMaxConfigFileBytes + 1, '#'));
   EXPECT_EQ(LoadNodeConfigFile(big, nullptr).status().code(), StatusCode::kInvalidArgument);
+}
+
+// Issue 14: the documented codes hold for a file that exists but may not be read (checked in
+// a child that drops root, which reads anything) and for a process out of descriptors.
+TEST_F(ConfigFileTest, Issue14UnreadableAndOutOfDescriptorsHaveTheirOwnCodes) {
+  const std::string dev = Write("private.yaml", kBare);
+  ASSERT_EQ(chmod(dev.c_str(), 0600), 0);
+  auto in_child = [](const std::function<StatusCode()>& f) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      _exit(static_cast<int>(f()));
+    }
+    int st = 0;
+    return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  };
+  EXPECT_EQ(in_child([&] {
+              if (geteuid() == 0 && setresuid(65534, 65534, 65534) != 0) {
+                return StatusCode::kInternal;
+              }
+              return LoadDeviceConfigFile(dev, nullptr).status().code();
+            }),
+            static_cast<int>(StatusCode::kPermissionDenied));
+  EXPECT_EQ(in_child([&] {
+              rlimit none{0, 0};
+              if (setrlimit(RLIMIT_NOFILE, &none) != 0) {
+                return StatusCode::kInternal;
+              }
+              return LoadNodeConfigFile(dev, nullptr).status().code();
+            }),
+            static_cast<int>(StatusCode::kResourceExhausted));
 }
 
 TEST_F(ConfigFileTest, ValidateConfigFilesReport) {

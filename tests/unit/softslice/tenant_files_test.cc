@@ -132,13 +132,14 @@ TEST_F(TenantFilesTest, InvalidGrantsAreRefusedAndWriteNothing) {
   EXPECT_TRUE(std::filesystem::is_empty(options_.quota_root));
 }
 
-TEST_F(TenantFilesTest, MissingDirectoriesAreAFailedPrecondition) {
+// ENOENT is kNotFound (common/fs_error.h), as everywhere else (issue 14).
+TEST_F(TenantFilesTest, MissingDirectoriesAreNotFound) {
   TenantFilesOptions missing = options_;
   missing.quota_root = root_ + "/nope";
-  EXPECT_EQ(WriteTenantFiles(missing, TwoChips()).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(WriteTenantFiles(missing, TwoChips()).code(), StatusCode::kNotFound);
   missing = options_;
   missing.shares_dir = root_ + "/nope";
-  EXPECT_EQ(WriteTenantFiles(missing, TwoChips()).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(WriteTenantFiles(missing, TwoChips()).code(), StatusCode::kNotFound);
 }
 
 TEST_F(TenantFilesTest, RemoveDeletesEverythingAndToleratesMissingFiles) {
