@@ -132,7 +132,8 @@ int RunBench(int argc, char** argv) {
   auto dir =
       std::filesystem::temp_directory_path() / ("informer_bench_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
-  std::string state = (dir / "state.json").string();
+  // kube-local --persist takes a directory; a snapshot.json in it is loaded at start.
+  std::string state = (dir / "snapshot.json").string();
   size_t json_bytes = 0;
   {
     json doc = {{"resourceVersion", 200000 + pods}, {"resources", json::object()}};
@@ -169,7 +170,7 @@ int RunBench(int argc, char** argv) {
   if (child == 0) {
     dup2(fds[1], 1);
     close(fds[0]);
-    execl(kube_local.c_str(), kube_local.c_str(), "--port", "0", "--persist", state.c_str(),
+    execl(kube_local.c_str(), kube_local.c_str(), "--port", "0", "--persist", dir.c_str(),
           static_cast<char*>(nullptr));
     _exit(127);
   }

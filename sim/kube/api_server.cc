@@ -2,11 +2,13 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
 #include "kube/objects.h"
 #include "kube/selector.h"
+#include "sim/kube/pod_logs.h"
 #include "sim/kube/table.h"
 
 namespace npushare::kube_local {
@@ -144,6 +146,27 @@ bool ClientCertificateVerified(const SSL* ssl) {
          SSL_get_verify_result(ssl) == X509_V_OK;
 }
 
+// ValidContentLength: a Content-Length header, when present, is a plain decimal number (RFC
+// 9110). cpp-httplib reads anything else as 0 and would treat the body as the next request.
+bool ValidContentLength(const httplib::Request& req) {
+  if (!req.has_header("Content-Length")) {
+    return true;
+  }
+  std::string v = req.get_header_value("Content-Length");
+  return !v.empty() && v.size() <= 19 &&
+         std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// JsonBodyContentType: create and update bodies must be JSON (kube-apiserver also takes YAML
+// and protobuf, which kube-local does not decode). An empty Content-Type means JSON, as there.
+bool JsonBodyContentType(const std::string& content_type) {
+  std::string ct = content_type.substr(0, content_type.find(';'));
+  while (!ct.empty() && ct.back() == ' ') {
+    ct.pop_back();
+  }
+  return ct.empty() || ct == "application/json";
+}
+
 }  // namespace
 
 LocalApiServer::LocalApiServer(LocalApiServerOptions options, std::shared_ptr<ObjectStore> store)
@@ -164,8 +187,11 @@ Result<int> LocalApiServer::Start(const std::string& address, int port) {
   if (started_) {
     return FailedPreconditionError("server already started");
   }
-  if (!options_.persist_path.empty() && std::filesystem::exists(options_.persist_path)) {
-    NPUSHARE_RETURN_IF_ERROR(store_->Load(options_.persist_path));
+  if (!options_.persist_dir.empty()) {
+    PersistenceOptions po;
+    po.compact_bytes = options_.compact_bytes;
+    NPUSHARE_ASSIGN_OR_RETURN(persistence_,
+                              StorePersistence::Open(options_.persist_dir, *store_, po));
   }
   const TlsServerOptions& tls = options_.tls;
   if (tls.cert_file.empty()) {
@@ -225,7 +251,7 @@ Result<int> LocalApiServer::Start(const std::string& address, int port) {
     std::this_thread::yield();
   }
   reaper_thread_ = std::thread([this] { ReaperLoop(); });
-  if (!options_.persist_path.empty()) {
+  if (persistence_) {
     persist_thread_ = std::thread([this] { PersistLoop(); });
   }
   return bound;
@@ -252,8 +278,10 @@ void LocalApiServer::Stop() {
   if (persist_thread_.joinable()) {
     persist_thread_.join();
   }
-  if (!options_.persist_path.empty()) {
-    store_->Save(options_.persist_path).IgnoreError();  // best effort at shutdown
+  if (persistence_) {
+    // Every acknowledged write is in the journal already; a snapshot makes the next start fast.
+    persistence_->Compact().IgnoreError();
+    persistence_.reset();
   }
   http_.reset();
 }
@@ -263,6 +291,7 @@ void LocalApiServer::ReaperLoop() {
   while (!stopping_.load()) {
     lock.unlock();
     auto earliest = api_.ReapExpiredPods(std::chrono::system_clock::now());
+    api_.FinishNamespaceDeletions();
     lock.lock();
     auto wait = std::chrono::milliseconds(1000);
     if (earliest) {
@@ -281,11 +310,9 @@ void LocalApiServer::PersistLoop() {
     if (stopping_.load()) {
       break;
     }
-    if (store_->dirty()) {
-      lock.unlock();
-      store_->Save(options_.persist_path).IgnoreError();  // retried next interval
-      lock.lock();
-    }
+    lock.unlock();
+    persistence_->MaybeCompact().IgnoreError();  // retried at the next interval
+    lock.lock();
   }
 }
 
@@ -310,6 +337,12 @@ void LocalApiServer::Route(const void* request, void* response) {
       res.set_content(injected->body, injected->content_type);
       return;
     }
+  }
+  if (!ValidContentLength(req)) {
+    res.set_header("Connection", "close");  // the body's extent is unknown: end the connection
+    return Send(res, ErrorResult(InvalidArgumentError(
+                         "invalid Content-Length header \"" +
+                         req.get_header_value("Content-Length").substr(0, 64) + "\"")));
   }
   const std::string& path = req.path;
   if (req.method == "GET") {
@@ -381,6 +414,14 @@ void LocalApiServer::Route(const void* request, void* response) {
   }
   bool status_sub = sub == "status" && info->has_status;
   bool binding_sub = sub == "binding" && info->plural == "pods";
+  bool log_sub = sub == "log" && info->plural == "pods";
+  if (log_sub) {
+    if (req.method != "GET") {
+      return Send(res, ErrorResult(UnimplementedError("the server does not allow this method on "
+                                                      "the requested resource")));
+    }
+    return ServeLogs(ns, name, &req, &res);
+  }
   if (!sub.empty() && !status_sub && !binding_sub) {
     return Send(res, ErrorResult(NotFoundError("the server could not find the requested "
                                                "resource")));
@@ -439,6 +480,13 @@ void LocalApiServer::Route(const void* request, void* response) {
     }
     return Send(res, got);
   }
+  if ((req.method == "POST" || req.method == "PUT") &&
+      !JsonBodyContentType(req.get_header_value("Content-Type"))) {
+    return Send(res,
+                ErrorResult(UnimplementedError("the body of the request was in an unknown format - "
+                                               "accepted media types include: application/json"),
+                            name, info->plural, 415));
+  }
   if (req.method == "POST") {
     if (name.empty()) {
       return Send(res, api_.Create(*info, ns, req.body, dry_run));
@@ -469,6 +517,66 @@ void LocalApiServer::Route(const void* request, void* response) {
     return Send(res, api_.Delete(*info, ns, name, req.body, grace, dry_run));
   }
   return not_allowed();
+}
+
+void LocalApiServer::ServeLogs(const std::string& ns, const std::string& name, const void* request,
+                               void* response) {
+  const auto& req = *static_cast<const httplib::Request*>(request);
+  auto& res = *static_cast<httplib::Response*>(response);
+  std::multimap<std::string, std::string> query(req.params.begin(), req.params.end());
+  auto target = ResolvePodLogs(*store_, ns, name, query);
+  if (!target.ok()) {
+    return Send(res, ErrorResult(target.status(), name, "pods"));
+  }
+  if (target->url.empty()) {
+    res.status = 200;
+    res.set_content("", "text/plain");
+    return;
+  }
+  if (!target->follow) {
+    constexpr size_t kMaxLogBytes = size_t{16} << 20;
+    std::string body;
+    auto code = StreamKubeletLogs(
+        target->url, false,
+        [&](const char* data, size_t n) {
+          body.append(data, std::min(n, kMaxLogBytes - std::min(kMaxLogBytes, body.size())));
+          return body.size() < kMaxLogBytes;
+        },
+        stopping_);
+    if (!code.ok()) {
+      return Send(res, ErrorResult(InternalError(code.status().message()), name, "pods"));
+    }
+    if (*code != 200) {
+      // The kubelet's own words (e.g. "container not found"), with its status, as kube-apiserver
+      // passes them on.
+      return Send(res, ErrorResult(InvalidArgumentError(body.substr(0, 4096)), name, "pods",
+                                   *code == 404   ? 404
+                                   : *code >= 500 ? 500
+                                                  : 400));
+    }
+    res.status = 200;
+    res.set_content(body, "text/plain");
+    return;
+  }
+  std::string url = target->url;
+  std::atomic<bool>* stopping = &stopping_;
+  res.status = 200;
+  // Not text/plain (kube-apiserver's type): cpp-httplib gzips text/* when the client accepts it
+  // (kubectl does), and the compressor would hold the followed lines back. kubectl copies the
+  // body whatever its type.
+  res.set_chunked_content_provider(
+      "application/octet-stream", [url, stopping](size_t, httplib::DataSink& sink) {
+        auto code = StreamKubeletLogs(
+            url, true,
+            [&](const char* data, size_t n) { return sink.is_writable() && sink.write(data, n); },
+            *stopping);
+        if (!code.ok()) {
+          std::string msg = code.status().message() + "\n";
+          sink.write(msg.data(), msg.size());
+        }
+        sink.done();
+        return true;
+      });
 }
 
 void LocalApiServer::ServeWatch(const ResourceInfo& info, const std::string& ns,

@@ -36,6 +36,7 @@
 #include "sim/kube/admission_webhooks.h"
 #include "sim/kube/object_api.h"
 #include "sim/kube/object_store.h"
+#include "sim/kube/persistence.h"
 
 namespace httplib {
 class Server;
@@ -70,9 +71,11 @@ struct LocalApiServerOptions {
   // --- correctness ---
   // tls: HTTPS instead of HTTP when tls.cert_file is set. Default: plain HTTP.
   TlsServerOptions tls;
-  // persist_path: when set, the store is loaded from it at Start() (if it exists) and saved
-  // to it every persist_interval while dirty and at Stop().
-  std::string persist_path;
+  // persist_dir: when set, the store is made durable in this existing, writable directory
+  // (persistence.h): loaded at Start() (snapshot + journal replay), every write journaled and
+  // fdatasync'ed before it is answered, compacted when the journal grows and at Stop().
+  // Start() fails when the directory is missing or not writable. Default: in memory only.
+  std::string persist_dir;
   // gone_as_http_status: answer a too-old watch with HTTP 410 instead of the default 200 +
   // ERROR event (kube-apiserver does both, depending on the path taken).
   bool gone_as_http_status = false;
@@ -95,7 +98,10 @@ struct LocalApiServerOptions {
   // --- parameters that affect performance ---
   std::chrono::milliseconds bookmark_interval{5000};
   int default_watch_timeout_seconds = 1800;
+  // persist_interval: how often the journal size is checked for compaction. Default 500 ms.
   std::chrono::milliseconds persist_interval{500};
+  // compact_bytes: journal segment size that triggers a snapshot. Default 16 MiB.
+  uint64_t compact_bytes = uint64_t{16} << 20;
   // keep_alive_timeout: idle keep-alive connections are closed after this; Stop() may wait
   // this long for idle client connections. Default 1 s.
   std::chrono::seconds keep_alive_timeout{1};
@@ -117,11 +123,12 @@ class LocalApiServer {
 
   // Start: binds address:port (port 0 picks a free one) and serves on background threads.
   // @return the bound port; kUnavailable if binding fails; kFailedPrecondition/kInvalidArgument
-  //   if the persist file cannot be loaded; kInvalidArgument when tls.key_file is missing or
-  //   the certificate, key or client CA cannot be loaded (unreadable, malformed, mismatched).
-  //   REQUIRES: not started.
+  //   if the persist directory is missing, not writable or cannot be loaded (kInvalidArgument
+  //   / kDataLoss for a malformed snapshot / corrupt journal); kInvalidArgument when tls.key_file
+  //   is missing or the certificate, key or client CA cannot be loaded (unreadable, malformed,
+  //   mismatched). REQUIRES: not started.
   Result<int> Start(const std::string& address, int port);
-  // Stop: ends open watches, stops serving, saves the persist file. Idempotent.
+  // Stop: ends open watches, stops serving, compacts the persist directory. Idempotent.
   void Stop();
 
   // url: "http://<address>:<port>" (or "https://…" with TLS) once started.
@@ -133,11 +140,16 @@ class LocalApiServer {
   void Route(const void* request, void* response);
   void ServeWatch(const ResourceInfo& info, const std::string& ns, const void* request,
                   void* response);
+  // ServeLogs: pods/{name}/log, proxied to the node's kubelet (pod_logs.h).
+  void ServeLogs(const std::string& ns, const std::string& name, const void* request,
+                 void* response);
   void ReaperLoop();
   void PersistLoop();
 
   const LocalApiServerOptions options_;
   std::shared_ptr<ObjectStore> store_;
+  // persistence_ journals store_'s writes while set; reset (detached) at Stop().
+  std::unique_ptr<StorePersistence> persistence_;
   // admission_ is used by api_, so it is declared (constructed) before it.
   std::unique_ptr<MutatingWebhookAdmission> admission_;
   ObjectApi api_;

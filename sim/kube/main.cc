@@ -1,5 +1,5 @@
 // kube-local: the local Kubernetes API server for tests and the demo (see docs/kube-local.md).
-//   kube-local --address 127.0.0.1 --port 0 [--persist FILE]
+//   kube-local --address 127.0.0.1 --port 0 [--persist DIR]
 //              [--tls-cert-file CRT --tls-private-key-file KEY [--client-ca-file CA]]
 //              [--service-endpoint NS/NAME[:PORT]=HOST:PORT ...]
 // prints "http://127.0.0.1:NNNNN" (or "https://…" with TLS) as its first line, then serves
@@ -22,7 +22,9 @@ int RunKubeLocal(int argc, char** argv) {
   npushare::kube_local::TlsServerOptions tls;
   app.add_option("--address", address, "listen address (default 127.0.0.1)");
   app.add_option("--port", port, "listen port; 0 picks a free one")->check(CLI::Range(0, 65535));
-  app.add_option("--persist", persist, "load state from FILE and save it there while running");
+  app.add_option("--persist", persist,
+                 "keep the store durable in this existing, writable directory (snapshot + "
+                 "journal; every write is fsync'ed before it is answered)");
   app.add_option("--bookmark-interval-ms", bookmark_ms, "watch bookmark period (default 5000)")
       ->check(CLI::Range(10, 3600000));
   auto* cert = app.add_option("--tls-cert-file", tls.cert_file,
@@ -51,7 +53,7 @@ int RunKubeLocal(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   npushare::kube_local::LocalApiServerOptions options;
-  options.persist_path = persist;
+  options.persist_dir = persist;
   options.bookmark_interval = std::chrono::milliseconds(bookmark_ms);
   options.tls = tls;
   for (const auto& flag : service_endpoints) {

@@ -231,7 +231,7 @@ ApiResult ErrorResult(const Status& status, const std::string& name, const std::
            {"metadata", json::object()},
            {"status", "Failure"},
            {"message", status.message()},
-           {"reason", std::string(hr.reason)},
+           {"reason", code == 415 ? std::string("UnsupportedMediaType") : std::string(hr.reason)},
            {"details", details},
            {"code", code}}};
 }
@@ -381,8 +381,14 @@ ApiResult ObjectApi::Create(const ResourceInfo& info, const std::string& ns,
     if (ns.empty()) {
       return ErrorResult(InvalidArgumentError("a namespace is required"));
     }
-    if (!store_.Get("namespaces", ns)) {
+    ObjectPtr ns_obj = store_.Get("namespaces", ns);
+    if (!ns_obj) {
       return ErrorResult(NotFoundError("namespaces \"" + ns + "\" not found"), ns, "namespaces");
+    }
+    if (!MetaString(*ns_obj, "deletionTimestamp").empty()) {
+      return ErrorResult(PermissionDeniedError("unable to create new content in namespace " + ns +
+                                               " because it is being terminated"),
+                         ns, "namespaces");
     }
     obj["metadata"]["namespace"] = ns;
   } else {
@@ -655,7 +661,16 @@ ApiResult ObjectApi::Delete(const ResourceInfo& info, const std::string& ns,
     }
     return OkStatus();
   };
+  if (info.plural == "namespaces" && IsImmortalNamespace(name)) {
+    // kube-apiserver's NamespaceLifecycle admission plugin.
+    return ErrorResult(PermissionDeniedError("namespaces \"" + name +
+                                             "\" is forbidden: this namespace may not be deleted"),
+                       name, "namespaces");
+  }
   std::string key = Key(info, ns, name);
+  if (info.plural == "namespaces" && !dry_run) {
+    return DeleteNamespace(name, precondition);
+  }
   if (dry_run) {
     ObjectPtr current = store_.Get(info.StoreName(), key);
     if (!current) {
@@ -710,6 +725,79 @@ ApiResult ObjectApi::Delete(const ResourceInfo& info, const std::string& ns,
     return ErrorResult(st, name, info.plural);
   }
   return {200, **removed};
+}
+
+bool ObjectApi::IsImmortalNamespace(const std::string& name) {
+  return name == "default" || name == "kube-system" || name == "kube-public";
+}
+
+ApiResult ObjectApi::DeleteNamespace(const std::string& name,
+                                     const std::function<Status(const json&)>& precondition) {
+  auto marked = store_.Write("namespaces", name, [&](const ObjectPtr& cur) -> Result<ObjectPtr> {
+    if (!cur) {
+      return NotFoundError("namespaces \"" + name + "\" not found");
+    }
+    NPUSHARE_RETURN_IF_ERROR(precondition(*cur));
+    if (!MetaString(*cur, "deletionTimestamp").empty()) {
+      return cur;  // already terminating
+    }
+    auto next = std::make_shared<json>(*cur);
+    (*next)["metadata"]["deletionTimestamp"] = NowText();
+    (*next)["metadata"]["deletionGracePeriodSeconds"] = 0;
+    (*next)["status"] = {{"phase", "Terminating"}};
+    return ObjectPtr(next);
+  });
+  if (!marked.ok()) {
+    return ErrorResult(marked.status(), name, "namespaces");
+  }
+  FinishNamespaceDeletion(name);
+  return {200, **marked};
+}
+
+bool ObjectApi::FinishNamespaceDeletion(const std::string& name) {
+  // The namespace controller's job: delete everything in it (pods gracefully, so their kubelet
+  // stops them), then the namespace once nothing is left.
+  size_t remaining = 0;
+  for (const ResourceInfo& r : AllResources()) {
+    if (!r.namespaced) {
+      continue;
+    }
+    auto page = store_.ListPage(r.StoreName(), name + "/", "", 0, nullptr);
+    for (const auto& obj : page.items) {
+      std::string obj_name = MetaString(*obj, "name");
+      if (r.plural == "pods") {
+        ++remaining;
+        if (MetaString(*obj, "deletionTimestamp").empty()) {
+          Delete(r, name, obj_name, "", std::nullopt);  // a 404 (raced) is fine
+        }
+        if (!store_.Get(r.StoreName(), Key(r, name, obj_name))) {
+          --remaining;  // removed at once (not bound to a node)
+        }
+        continue;
+      }
+      store_.Remove(r.StoreName(), Key(r, name, obj_name), nullptr).status().IgnoreError();
+    }
+  }
+  if (remaining > 0) {
+    return false;
+  }
+  return store_
+      .Remove("namespaces", name,
+              [](const json& ns) {
+                return MetaString(ns, "deletionTimestamp").empty()
+                           ? AbortedError("namespace no longer terminating")
+                           : OkStatus();
+              })
+      .ok();
+}
+
+void ObjectApi::FinishNamespaceDeletions() {
+  auto page = store_.ListPage("namespaces", "", "", 0, [](const json& o) {
+    return !MetaString(o, "deletionTimestamp").empty();
+  });
+  for (const auto& ns : page.items) {
+    FinishNamespaceDeletion(MetaString(*ns, "name"));
+  }
 }
 
 ApiResult ObjectApi::Bind(const std::string& ns, const std::string& name, const std::string& body) {

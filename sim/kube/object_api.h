@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -83,7 +84,13 @@ class ObjectApi {
   std::optional<std::chrono::system_clock::time_point> ReapExpiredPods(
       std::chrono::system_clock::time_point now);
 
+  // FinishNamespaceDeletions: for every terminating namespace, deletes what is left in it and
+  // removes the namespace once it is empty (the server's reaper calls this periodically).
+  void FinishNamespaceDeletions();
+
   static std::string Key(const ResourceInfo& info, const std::string& ns, const std::string& name);
+  // IsImmortalNamespace: default, kube-system and kube-public cannot be deleted (403).
+  static bool IsImmortalNamespace(const std::string& name);
 
  private:
   // CommitUpdate: stores mutate(current) for Update/Patch, through admission (UPDATE) when it
@@ -91,6 +98,13 @@ class ObjectApi {
   ApiResult CommitUpdate(const ResourceInfo& info, const std::string& ns, const std::string& name,
                          const std::string& subresource, const ObjectStore::Mutator& mutate,
                          bool dry_run);
+
+  // DeleteNamespace: marks it Terminating (deletionTimestamp, status.phase) and deletes its
+  // contents; the namespace itself goes once no pod is left (at once when none is bound).
+  ApiResult DeleteNamespace(const std::string& name,
+                            const std::function<Status(const nlohmann::json&)>& precondition);
+  // FinishNamespaceDeletion: one round of the above; true when the namespace is gone.
+  bool FinishNamespaceDeletion(const std::string& name);
 
   ObjectStore& store_;
   AdmissionController* admission_ = nullptr;

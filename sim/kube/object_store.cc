@@ -36,15 +36,97 @@ Result<ObjectPtr> ObjectStore::Write(const std::string& resource, const std::str
     return current;  // no-op update: no new RV, no event
   }
   auto stored = std::make_shared<json>(**next);
-  int64_t rv = ++rv_;
+  int64_t rv = rv_ + 1;
   (*stored)["metadata"]["resourceVersion"] = std::to_string(rv);
   ObjectPtr frozen = stored;
+  NPUSHARE_RETURN_IF_ERROR(JournalLocked(resource, key, rv, frozen));
+  rv_ = rv;
   objs[key] = frozen;
   AppendLocked(resource, StoredEvent{rv, current ? EventType::kModified : EventType::kAdded, frozen,
                                      current});
   lock.unlock();
-  cv_.notify_all();
+  NPUSHARE_RETURN_IF_ERROR(MakeDurable(rv));
   return frozen;
+}
+
+Status ObjectStore::JournalLocked(const std::string& resource, const std::string& key, int64_t rv,
+                                  const ObjectPtr& object) {
+  if (journal_ == nullptr) {
+    durable_rv_ = rv;  // nothing to wait for: visible at once
+    return OkStatus();
+  }
+  JournalRecord rec;
+  rec.rv = rv;
+  rec.resource = resource;
+  rec.key = key;
+  rec.deleted = object == nullptr;
+  if (object) {
+    rec.object = *object;
+  }
+  return journal_->Append(rec);
+}
+
+Status ObjectStore::MakeDurable(int64_t rv) {
+  if (journal_ != nullptr) {
+    Status synced = journal_->SyncThrough(rv);
+    if (!synced.ok()) {
+      return UnavailableError("the write may not be durable: " + synced.message());
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    durable_rv_ = std::max(durable_rv_, rv);
+  }
+  cv_.notify_all();
+  return OkStatus();
+}
+
+void ObjectStore::SetJournal(Journal* journal) {
+  std::lock_guard<std::mutex> lock(mu_);
+  journal_ = journal;
+  durable_rv_ = rv_;
+}
+
+Status ObjectStore::Replay(const JournalRecord& record) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (record.rv <= rv_) {
+    return Status(StatusCode::kDataLoss, "journal record at revision " + std::to_string(record.rv) +
+                                             " is not after revision " + std::to_string(rv_));
+  }
+  auto& objs = objects_[record.resource];
+  if (record.deleted) {
+    objs.erase(record.key);
+  } else {
+    objs[record.key] = std::make_shared<const json>(record.object);
+  }
+  rv_ = record.rv;
+  base_rv_ = rv_;
+  durable_rv_ = rv_;
+  return OkStatus();
+}
+
+Result<ObjectStore::Contents> ObjectStore::Capture(
+    const std::function<Status(int64_t rv)>& while_locked) const {
+  Contents c;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (while_locked) {
+    NPUSHARE_RETURN_IF_ERROR(while_locked(rv_));
+  }
+  c.rv = rv_;
+  c.objects = objects_;
+  return c;
+}
+
+Status ObjectStore::SaveContents(const Contents& contents, const std::string& path) {
+  json doc;
+  doc["resourceVersion"] = contents.rv;
+  json& res = doc["resources"] = json::object();
+  for (const auto& [name, objs] : contents.objects) {
+    json arr = json::array();
+    for (const auto& [key, obj] : objs) {
+      arr.push_back(*obj);
+    }
+    res[name] = std::move(arr);
+  }
+  return WriteFileAtomically(path, doc.dump(-1, ' ', false, json::error_handler_t::replace), 0600);
 }
 
 Result<ObjectPtr> ObjectStore::Remove(const std::string& resource, const std::string& key,
@@ -62,14 +144,16 @@ Result<ObjectPtr> ObjectStore::Remove(const std::string& resource, const std::st
     }
   }
   ObjectPtr prev = it->second;
+  int64_t rv = rv_ + 1;
+  NPUSHARE_RETURN_IF_ERROR(JournalLocked(resource, key, rv, nullptr));
+  rv_ = rv;
   objs.erase(it);
-  int64_t rv = ++rv_;
   auto last = std::make_shared<json>(*prev);
   (*last)["metadata"]["resourceVersion"] = std::to_string(rv);
   ObjectPtr frozen = last;
   AppendLocked(resource, StoredEvent{rv, EventType::kDeleted, frozen, prev});
   lock.unlock();
-  cv_.notify_all();
+  NPUSHARE_RETURN_IF_ERROR(MakeDurable(rv));
   return frozen;
 }
 
@@ -130,10 +214,19 @@ ObjectStore::WatchBatch ObjectStore::WaitEvents(const std::string& resource, int
                                                 const std::atomic<bool>* stop) const {
   WatchBatch batch;
   std::unique_lock<std::mutex> lock(mu_);
+  // Only durable events are delivered (durable_rv_), so no watcher sees a change that a
+  // crash before its fdatasync could undo.
+  auto first_after = [&](const std::deque<StoredEvent>& evs) {
+    return std::upper_bound(evs.begin(), evs.end(), after_rv,
+                            [](int64_t v, const StoredEvent& e) { return v < e.rv; });
+  };
   auto has_events = [&] {
     auto h = history_.find(resource);
-    return h != history_.end() && !h->second.events.empty() &&
-           h->second.events.back().rv > after_rv;
+    if (h == history_.end()) {
+      return false;
+    }
+    auto first = first_after(h->second.events);
+    return first != h->second.events.end() && first->rv <= durable_rv_;
   };
   cv_.wait_until(lock, deadline, [&] {
     return (stop != nullptr && stop->load()) || IsGoneLocked(resource, after_rv) || has_events();
@@ -142,13 +235,14 @@ ObjectStore::WatchBatch ObjectStore::WaitEvents(const std::string& resource, int
     batch.gone = true;
     return batch;
   }
-  batch.through_rv = rv_;
+  batch.through_rv = std::max(after_rv, durable_rv_);
   auto h = history_.find(resource);
   if (h != history_.end()) {
     const auto& evs = h->second.events;
-    auto first = std::upper_bound(evs.begin(), evs.end(), after_rv,
-                                  [](int64_t v, const StoredEvent& e) { return v < e.rv; });
-    batch.events.assign(first, evs.end());
+    auto first = first_after(evs);
+    auto last = std::upper_bound(first, evs.end(), durable_rv_,
+                                 [](int64_t v, const StoredEvent& e) { return v < e.rv; });
+    batch.events.assign(first, last);
   }
   return batch;
 }
@@ -180,22 +274,9 @@ void ObjectStore::CompactForTest() {
 }
 
 Status ObjectStore::Save(const std::string& path) const {
-  json doc;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    dirty_.store(false);
-    doc["resourceVersion"] = rv_;
-    json& res = doc["resources"] = json::object();
-    for (const auto& [name, objs] : objects_) {
-      json arr = json::array();
-      for (const auto& [key, obj] : objs) {
-        arr.push_back(*obj);
-      }
-      res[name] = std::move(arr);
-    }
-  }
-  Status st =
-      WriteFileAtomically(path, doc.dump(-1, ' ', false, json::error_handler_t::replace), 0644);
+  dirty_.store(false);
+  auto contents = Capture(nullptr);
+  Status st = contents.ok() ? SaveContents(*contents, path) : contents.status();
   if (!st.ok()) {
     dirty_.store(true);  // the snapshot was not saved: the next Save() must write it again
   }
@@ -232,6 +313,7 @@ Status ObjectStore::Load(const std::string& path, size_t max_bytes) {
   history_.clear();
   rv_ = std::max<int64_t>(1, doc["resourceVersion"].get<int64_t>());
   base_rv_ = rv_;
+  durable_rv_ = rv_;
   dirty_.store(false);
   return OkStatus();
 }

@@ -13,6 +13,9 @@
 //   {"resourceVersion": <int>, "resources": {"<resource>": [<object>, ...], ...}}
 // replaced atomically (common/atomic_file.h: a temporary file beside it, fsync, rename). History
 // is not persisted: after Load every watch from an older RV is gone and clients relist.
+// Durability: with a Journal attached (SetJournal, see journal.h and persistence.h) every
+// change is journaled under the lock and Write/Remove return only once it is on disk; watches
+// see a change only once it is durable, so no client observes a revision a crash could undo.
 //
 // Thread safety: safe for concurrent use without external synchronization.
 #pragma once
@@ -31,6 +34,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "sim/kube/journal.h"
 
 namespace npushare::kube_local {
 
@@ -112,6 +116,27 @@ class ObjectStore {
   // CompactForTest: drops all retained history (every older watch becomes gone).
   void CompactForTest();
 
+  // SetJournal: every later change is appended to `journal` under the store lock (a failed
+  // append aborts the write with the journal's error) and Write/Remove return only after
+  // Journal::SyncThrough covered it (an fdatasync failure is returned as kUnavailable; the
+  // change then stays in memory). REQUIRES: before concurrent use; `journal` outlives its use.
+  void SetJournal(Journal* journal);
+  // Replay: applies one journaled change while loading (no history, no journal). Records must
+  // come in increasing revision order. @return kDataLoss for a record not after CurrentRv().
+  Status Replay(const JournalRecord& record);
+
+  // Contents: the objects and the revision they are at.
+  struct Contents {
+    int64_t rv = 0;
+    std::map<std::string, std::map<std::string, ObjectPtr>> objects;
+  };
+  // Capture: the current contents; `while_locked(rv)` (may be empty) runs under the store
+  // lock, so no write falls between the capture and it (the journal rotates there). Its error
+  // is returned.
+  Result<Contents> Capture(const std::function<Status(int64_t rv)>& while_locked) const;
+  // SaveContents: writes `contents` to `path` in the Save() format, atomically.
+  static Status SaveContents(const Contents& contents, const std::string& path);
+
   // Save / Load: see the format above. Load replaces the contents; it reads at most
   // `max_bytes` (a store file larger than that is refused, not slurped).
   // @return Save: WriteFileAtomically's errors (kFailedPrecondition when the directory is
@@ -131,6 +156,11 @@ class ObjectStore {
   };
   void AppendLocked(const std::string& resource, StoredEvent ev);
   bool IsGoneLocked(const std::string& resource, int64_t after_rv) const;
+  // JournalLocked: appends the change at revision rv (object null: deleted).
+  Status JournalLocked(const std::string& resource, const std::string& key, int64_t rv,
+                       const ObjectPtr& object);
+  // MakeDurable: waits for the journal to cover rv, then lets watches see it.
+  Status MakeDurable(int64_t rv);
 
   const StoreOptions options_;
   mutable std::mutex mu_;
@@ -138,7 +168,9 @@ class ObjectStore {
   std::map<std::string, std::map<std::string, ObjectPtr>> objects_;  // guarded by mu_
   std::map<std::string, History> history_;                           // guarded by mu_
   int64_t rv_ = 1;                                                   // guarded by mu_
-  int64_t base_rv_ = 0;  // guarded by mu_; RV at Load (older watches are gone)
+  int64_t base_rv_ = 0;     // guarded by mu_; RV at Load (older watches are gone)
+  int64_t durable_rv_ = 1;  // guarded by mu_; watches see events up to here
+  Journal* journal_ = nullptr;
   mutable std::atomic<bool> dirty_{false};
 };
 

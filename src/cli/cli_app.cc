@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "cli/certs_command.h"
+#include "cli/demo_command.h"
 #include "cli/schedule_command.h"
 #include "config/config_loader.h"
 
@@ -70,6 +71,14 @@ int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
       ->capture_default_str();
   certs->add_flag("--force", ca.force, "replace existing files");
 
+  CLI::App* demo = app.add_subcommand(
+      "demo",
+      "Run a whole Ascend-sharing cluster on this machine (simulated nodes, real pods) and\n"
+      "judge it: runs npushare-demo from this program's directory; its flags follow\n"
+      "(npushare demo --help lists them).");
+  demo->prefix_command();  // every later argument, --help included, belongs to npushare-demo
+  demo->set_help_flag();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -83,6 +92,9 @@ int RunCli(int argc, char** argv, std::ostream& out, std::ostream& err) {
   }
   if (validate->parsed()) {
     return config::ValidateConfigFiles(files, out);
+  }
+  if (demo->parsed()) {
+    return RunDemo(demo->remaining(), err);
   }
   return 2;
 }

@@ -473,7 +473,7 @@ TEST(LocalServerTest, PersistenceSurvivesRestartAndOldWatchesAreGone) {
       std::filesystem::temp_directory_path() / ("kube_local_persist_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   kube_local::LocalApiServerOptions so;
-  so.persist_path = (dir / "state.json").string();
+  so.persist_dir = dir.string();
   std::string old_rv;
   {
     ServerAndClient env(so);
