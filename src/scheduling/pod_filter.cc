@@ -16,6 +16,9 @@
 namespace npushare::scheduling {
 namespace {
 
+void SummarizeNodeInto(const config::DeviceConfig& config, const NodeState& node,
+                       const NodeDevices& devices, NodeSummary& s);
+
 std::optional<std::string_view> Annotation(const hami::Annotations& a, std::string_view key) {
   auto it = a.find(key);
   if (it == a.end()) {
@@ -64,7 +67,8 @@ struct PodContext {
   struct Step {
     std::string_view cw;
     const hami::ContainerDeviceRequest* request = nullptr;
-    FitInput input;  // chip == nullptr: the chip type is not configured
+    bool type_is_cw = false;  // request->type == cw (the usual case)
+    FitInput input;           // chip == nullptr: the chip type is not configured
   };
   std::vector<std::vector<Step>> steps;
 };
@@ -81,6 +85,8 @@ struct Scratch {
   // NodeEvaluation at the end: one allocation per pod, not one per fitting node).
   std::vector<std::pair<size_t, AllocatedDevice>> chosen;
   std::vector<std::pair<size_t, AllocatedDevice>> best_chosen;
+  // The summary of a candidate that came without one.
+  NodeSummary summary;
 };
 
 // SameText: string equality without a libc call for the short, usually identical chip
@@ -100,14 +106,13 @@ inline bool SameText(std::string_view a, std::string_view b) {
   return true;
 }
 
-// FindChipType: devices.find(cw) without a libc call per key (a node registers one or two
-// chip types; longer maps use the tree).
-NodeDevices::const_iterator FindChipType(const NodeDevices& devices, std::string_view cw) {
-  if (devices.size() > 4) {
-    return devices.find(cw);
-  }
-  for (auto it = devices.begin(); it != devices.end(); ++it) {
-    if (SameText(it->first, cw)) {
+// FindChipType: devices.find(cw) by the config entry the summary resolved for each key (no
+// string compare), with its position in the summary in `type_index`.
+NodeDevices::const_iterator FindChipType(const NodeDevices& devices, const NodeSummary& summary,
+                                         const config::ChipConfig* chip, size_t& type_index) {
+  type_index = 0;
+  for (auto it = devices.begin(); it != devices.end(); ++it, ++type_index) {
+    if (summary.chip_types[type_index].chip == chip) {
       return it;
     }
   }
@@ -117,7 +122,8 @@ NodeDevices::const_iterator FindChipType(const NodeDevices& devices, std::string
 // OrderKey: DeviceLess for the spread and binpack policies as one integer, so the sort
 // compares integers instead of calling the comparator: the score (mapped to an unsigned
 // integer with the same order, reversed for spread) and the NUMA node, NUMA first under
-// numa-bind (descending for binpack). Scores are never NaN (DeviceScore divides by non-zero capacities).
+// numa-bind (descending for binpack). Scores are never NaN (DeviceScore divides by non-zero
+// capacities).
 uint64_t OrderKey(float score, int32_t numa_node, bool spread, bool numa_bind) {
   score = score == 0.0f ? 0.0f : score;  // -0 and +0 compare equal
   uint32_t bits = std::bit_cast<uint32_t>(score);
@@ -138,14 +144,19 @@ uint64_t OrderKey(float score, int32_t numa_node, bool spread, bool numa_bind) {
 // of chips). Spread and binpack sort integer keys over pointers into `list` (nothing
 // copied); other policies copy the candidates to give DeviceLess their scores.
 void OrderCandidates(const PodContext& ctx, Scratch& scratch, const DeviceUsageList& list,
-                     std::string_view list_key, const hami::ContainerDeviceRequest& request) {
+                     std::string_view list_key, const hami::ContainerDeviceRequest& request,
+                     bool all_match) {
   std::vector<const DeviceUsage*>& order = scratch.order;
   order.clear();
-  // Devices of a node usually view the map key as their type (CapacityOf), and the key was
-  // found equal to the request's type: the address alone decides, without reading the
-  // characters of every device.
-  const char* matched = SameText(list_key, request.type) ? list_key.data() : nullptr;
+  // `all_match`: every device's type is the key and the key is the request's type (from the
+  // node summary). Otherwise devices usually view the map key as their type (CapacityOf):
+  // once the key was found equal to the request's type the address alone decides, without
+  // reading the characters of every device.
+  const char* matched = !all_match && SameText(list_key, request.type) ? list_key.data() : nullptr;
   auto same_type = [&](const DeviceUsage& d) {
+    if (all_match) {
+      return true;
+    }
     const bool same =
         (matched != nullptr && d.type.data() == matched && d.type.size() == request.type.size()) ||
         SameText(d.type, request.type);
@@ -204,12 +215,15 @@ void OrderCandidates(const PodContext& ctx, Scratch& scratch, const DeviceUsageL
 // then points at `devices`), `what` of the chosen devices' usage is added so that later
 // containers see it. What Fit picks goes to scratch.chosen. Returns false and fills
 // `failure` on failure.
-bool FitContainer(PodContext& ctx, Scratch& scratch, const NodeState& node, bool node_hami_core,
-                  const NodeDevices& devices, Record what, NodeDevices* record,
-                  size_t container_index, FitFailure& failure) {
+bool FitContainer(PodContext& ctx, Scratch& scratch, const NodeState& node,
+                  const NodeSummary& summary, bool node_hami_core, const NodeDevices& devices,
+                  Record what, NodeDevices* record, size_t container_index, FitFailure& failure) {
   for (PodContext::Step& step : ctx.steps[container_index]) {
     const hami::ContainerDeviceRequest& request = *step.request;
-    auto dev_it = step.input.chip == nullptr ? devices.end() : FindChipType(devices, step.cw);
+    size_t type_index = 0;
+    auto dev_it = step.input.chip == nullptr
+                      ? devices.end()
+                      : FindChipType(devices, summary, step.input.chip, type_index);
     auto insufficient_device = [&] {
       failure = FitFailure{};
       failure.Set(FitReason::kNodeNoDevice, 1);
@@ -220,7 +234,8 @@ bool FitContainer(PodContext& ctx, Scratch& scratch, const NodeState& node, bool
     }
     // Candidates (exact type match, npushare fix) in device-policy order; Fit reads them
     // through pointers.
-    OrderCandidates(ctx, scratch, dev_it->second, dev_it->first, request);
+    OrderCandidates(ctx, scratch, dev_it->second, dev_it->first, request,
+                    step.type_is_cw && summary.chip_types[type_index].uniform_type);
     if (request.nums > static_cast<int32_t>(scratch.order.size())) {
       return insufficient_device();
     }
@@ -246,13 +261,15 @@ bool FitContainer(PodContext& ctx, Scratch& scratch, const NodeState& node, bool
 
 // EvaluateNode: fits the pod on one node and scores it; on failure `failure` says why.
 NodeEvaluation EvaluateNode(PodContext& ctx, Scratch& scratch, const NodeState& node,
-                            const NodeDevices& current, NodePolicy policy, FitFailure& failure) {
+                            const NodeDevices& current, const NodeSummary& summary,
+                            NodePolicy policy, FitFailure& failure) {
   NodeEvaluation eval;
   eval.node = node.name;
   scratch.chosen.clear();
   const size_t n_containers = ctx.requests->containers.size();
   const size_t n_init = ctx.requests->init_containers;
-  const bool node_hami_core = NodeSupportsHamiCore(ctx.hami_core_global, node.annotations);
+  // NodeSupportsHamiCore, from the summary.
+  const bool node_hami_core = summary.hami_core_annotation.value_or(ctx.hami_core_global);
 
   // Init containers run one at a time: for memory, slots and cores each is fitted alone
   // against the current usage (upstream; the pod's resulting usage is AddPodUsage's
@@ -274,28 +291,28 @@ NodeEvaluation EvaluateNode(PodContext& ctx, Scratch& scratch, const NodeState& 
     }
     const bool init = i < n_init;
     Record record = !view ? Record::kNothing : init ? Record::kSlicesOnly : Record::kAll;
-    if (!FitContainer(ctx, scratch, node, node_hami_core, view ? *view : current, record,
+    if (!FitContainer(ctx, scratch, node, summary, node_hami_core, view ? *view : current, record,
                       view ? &*view : nullptr, i, failure)) {
       return eval;
     }
   }
   eval.fit = true;
 
-  // Score: usage before this pod, plus the topology bonus of what it would get.
-  NodeCapacitySums sums;
-  for (const auto& [_, list] : current) {
-    for (const DeviceUsage& d : list) {
-      sums.Add(d);
-    }
-  }
-  const float usage_score = NodeUsageScore(sums);
+  // Score: usage before this pod (from the summary), plus the topology bonus of what it
+  // would get.
+  const float usage_score = summary.usage_score;
   // Topology bonus per chip type (TopologyScore's rule on the flat `chosen` list, where each
   // (container, chip type) run is contiguous), without building nested vectors per node.
   float bonus = 0.0f;
-  for (const auto& [cw, _] : current) {
-    if (!SameText(std::string_view(cw).substr(0, 9), "Ascend910")) {
+  size_t type_index = 0;
+  for (auto it = current.begin(); it != current.end(); ++it, ++type_index) {
+    const NodeSummary::ChipType& type = summary.chip_types[type_index];
+    if (!type.ascend910) {
       continue;
     }
+    const std::string_view cw = it->first;
+    // Fit names its devices' type with the chip's commonWord: compare addresses first.
+    const char* chip_cw = type.chip == nullptr ? nullptr : type.chip->common_word.data();
     float sum = 0.0f;
     bool valid = true;
     std::vector<TopologyDevice>& run = scratch.topology;
@@ -313,7 +330,9 @@ NodeEvaluation EvaluateNode(PodContext& ctx, Scratch& scratch, const NodeState& 
       run.clear();
     };
     for (const auto& [container, dev] : scratch.chosen) {
-      if (!SameText(dev.type, cw)) {
+      const bool same =
+          (dev.type.data() == chip_cw && dev.type.size() == cw.size()) || SameText(dev.type, cw);
+      if (!same) {
         continue;
       }
       if (container != run_container) {
@@ -359,6 +378,83 @@ PodRequests BuildPodRequests(const config::DeviceConfig& config, const PodSpec& 
     add(c);
   }
   return out;
+}
+
+NodeSummary SummarizeNode(const config::DeviceConfig& config, const NodeState& node,
+                          const NodeDevices& devices) {
+  NodeSummary s;
+  SummarizeNodeInto(config, node, devices, s);
+  return s;
+}
+
+namespace {
+
+// SummarizeNodeInto: SummarizeNode into `s`, reusing its storage (FilterPod summarises every
+// candidate that came without a summary: no allocation per node).
+void SummarizeNodeInto(const config::DeviceConfig& config, const NodeState& node,
+                       const NodeDevices& devices, NodeSummary& s) {
+  s.config = &config;
+  s.hami_core_annotation.reset();
+  s.chip_types.clear();
+  if (auto it = node.annotations.find(hami::kHamiVnpuCoreNodeAnnotation);
+      it != node.annotations.end()) {
+    s.hami_core_annotation = it->second == "true";  // NodeSupportsHamiCore's rule
+  }
+  NodeCapacitySums sums;
+  for (const auto& [cw, list] : devices) {
+    NodeSummary::ChipType& t = s.chip_types.emplace_back();
+    t.chip = config.FindByCommonWord(cw);
+    t.ascend910 = std::string_view(cw).substr(0, 9) == "Ascend910";
+    t.uniform_type =
+        std::all_of(list.begin(), list.end(), [&](const DeviceUsage& d) { return d.type == cw; });
+    for (const DeviceUsage& d : list) {
+      sums.Add(d);
+    }
+  }
+  s.usage_score = NodeUsageScore(sums);
+}
+
+}  // namespace
+
+std::string PodShapeKey(const PodSpec& pod, const FilterOptions& options) {
+  std::string key;
+  key.reserve(256);
+  // Fields are length-prefixed so no two different pods can produce the same text.
+  auto add = [&key](std::string_view s) {
+    key += std::to_string(s.size());
+    key += ':';
+    key += s;
+  };
+  add(options.hami_vnpu_core_global ? "g1" : "g0");
+  add(NodePolicyName(options.node_policy));
+  add(options.device_policy);
+  for (const auto& [k, v] : pod.annotations) {
+    if (k.rfind("hami.io/", 0) == 0 || k.rfind("huawei.com/", 0) == 0 ||
+        k.rfind("nvidia.com/", 0) == 0) {
+      add(k);
+      add(v);
+    }
+  }
+  auto add_list = [&](const std::optional<ResourceList>& list) {
+    if (!list) {
+      add("-");
+      return;
+    }
+    add(std::to_string(list->size()));
+    for (const auto& [k, v] : *list) {
+      add(k);
+      add(v);
+    }
+  };
+  for (const auto* group : {&pod.init_containers, &pod.containers}) {
+    add(group == &pod.init_containers ? "init" : "app");
+    add(std::to_string(group->size()));
+    for (const auto& c : *group) {
+      add_list(c.limits);
+      add_list(c.requests);
+    }
+  }
+  return key;
 }
 
 std::string FilterOutcome::Summary() const {
@@ -454,6 +550,7 @@ FilterOutcome FilterPod(const config::DeviceConfig& config, const PodSpec& pod,
       PodContext::Step& step = steps.emplace_back();
       step.cw = cw;
       step.request = &request;
+      step.type_is_cw = request.type == cw;
       const config::ChipConfig* chip = config.FindByCommonWord(cw);
       if (chip == nullptr) {
         continue;  // input.chip stays null: NodeInsufficientDevice
@@ -514,6 +611,19 @@ FilterOutcome FilterPod(const config::DeviceConfig& config, const PodSpec& pod,
   };
 
   out.nodes.reserve(nodes.size());
+  if (options.collect_verdicts) {
+    out.verdicts.reserve(nodes.size());
+  }
+  // Whether the best node so far was taken from a verdict (its devices are then not in
+  // scratch.best_chosen: it is evaluated again at the end).
+  bool best_from_verdict = false;
+  auto summary_of = [&](const NodeCandidate& c) -> const NodeSummary& {
+    if (c.summary != nullptr && c.summary->config == &config) {
+      return *c.summary;
+    }
+    SummarizeNodeInto(config, *c.node, *c.devices, scratch.summary);
+    return scratch.summary;
+  };
   for (const NodeCandidate& c : nodes) {
     if (c.devices == nullptr) {
       NodeEvaluation& e = out.nodes.emplace_back();
@@ -521,19 +631,59 @@ FilterOutcome FilterPod(const config::DeviceConfig& config, const PodSpec& pod,
       failure = FitFailure{};
       failure.Set(FitReason::kNodeNotRegistered, 1);
       record_failure(e);
+      if (options.collect_verdicts) {
+        out.verdicts.push_back({false, 0.0f, failure});
+      }
       continue;
     }
-    out.nodes.push_back(EvaluateNode(ctx, scratch, *c.node, *c.devices, out.node_policy, failure));
-    NodeEvaluation& e = out.nodes.back();
-    if (!e.fit) {
-      record_failure(e);
-      continue;
+    if (c.verdict != nullptr) {
+      NodeEvaluation& e = out.nodes.emplace_back();
+      e.node = c.node->name;
+      e.fit = c.verdict->fit;
+      e.score = c.verdict->score;
+      if (options.collect_verdicts) {
+        out.verdicts.push_back(*c.verdict);
+      }
+      if (!e.fit) {
+        failure = c.verdict->failure;
+        record_failure(e);
+        continue;
+      }
+    } else {
+      out.nodes.push_back(
+          EvaluateNode(ctx, scratch, *c.node, *c.devices, summary_of(c), out.node_policy, failure));
+      const NodeEvaluation& e = out.nodes.back();
+      if (options.collect_verdicts) {
+        out.verdicts.push_back({e.fit, e.fit ? e.score : 0.0f, e.fit ? FitFailure{} : failure});
+      }
+      if (!e.fit) {
+        record_failure(out.nodes.back());
+        continue;
+      }
     }
+    const NodeEvaluation& e = out.nodes.back();
     const size_t i = out.nodes.size() - 1;
     if (!best || (spread ? e.score < out.nodes[*best].score : e.score > out.nodes[*best].score)) {
       best = i;
-      scratch.best_chosen.swap(scratch.chosen);
+      best_from_verdict = c.verdict != nullptr;
+      if (!best_from_verdict) {
+        scratch.best_chosen.swap(scratch.chosen);
+      }
     }
+  }
+  if (best && best_from_verdict) {
+    // The devices of the chosen node: evaluate it (the same decision its verdict recorded).
+    const NodeCandidate& c = nodes[*best];
+    NodeEvaluation again =
+        EvaluateNode(ctx, scratch, *c.node, *c.devices, summary_of(c), out.node_policy, failure);
+    if (!again.fit) {
+      // A stale verdict (the caller broke its promise): never place on it.
+      out.nodes[*best] = std::move(again);
+      record_failure(out.nodes[*best]);
+      out.error = InternalError("node " + c.node->name + ": stale filter verdict");
+      return out;
+    }
+    scratch.best_chosen.swap(scratch.chosen);
   }
   if (best) {
     out.chosen = best;

@@ -48,7 +48,28 @@ struct FilterOptions {
   bool keep_node_reasons = true;
   // reason_group_examples: how many nodes (with their full reason) each group names.
   size_t reason_group_examples = 3;
+  // collect_verdicts: fill FilterOutcome::verdicts (one NodeVerdict per candidate), for
+  // callers that hand them back as NodeCandidate::verdict for the next pod of the same shape.
+  // Default false (costs ~100 bytes per node).
+  bool collect_verdicts = false;
 };
+
+// NodeVerdict: what FilterPod decided for one node, without the devices it would take: enough
+// to answer a pod of the same shape (PodShapeKey) again while the node, its usage and the
+// config stay what they were.
+struct NodeVerdict {
+  bool fit = false;
+  float score = 0.0f;  // when fit
+  FitFailure failure;  // when !fit: why (FitFailure::Text is the reason)
+};
+
+// PodShapeKey: a key equal for two pods exactly when FilterPod, given the same nodes, options
+// and config, decides the same for every node: the options, every container's limits and
+// requests (init containers marked), and the pod's annotations in the hami.io/, huawei.com/
+// and nvidia.com/ namespaces (every annotation Filter reads: policies, weights, numa-bind,
+// vnpu-mode, UUID lists). Conservative: pods differing in anything else Filter ignores (names,
+// images, other annotations) share the key.
+std::string PodShapeKey(const PodSpec& pod, const FilterOptions& options);
 
 // ContainerRequests: per container (init first) <cw> -> request.
 using ContainerRequests =
@@ -94,6 +115,9 @@ struct FilterOutcome {
   PodRequests requests;
   std::vector<NodeEvaluation> nodes;  // in input order
   std::optional<size_t> chosen;       // index into nodes
+  // One per candidate (input order) when FilterOptions::collect_verdicts; a candidate that
+  // came with a verdict gets it back unchanged.
+  std::vector<NodeVerdict> verdicts;
   NodePolicy node_policy = NodePolicy::kBinpack;
   // Every node that does not fit, grouped by its reason names (groups in order of their
   // first node). Filled whatever FilterOptions::keep_node_reasons says.
@@ -105,12 +129,41 @@ struct FilterOutcome {
   std::string Summary() const;
 };
 
+// NodeSummary: what Filter reads of a node that does not depend on the pod. Callers that
+// keep nodes between pods (the scheduler's cache) build it once per change of the node
+// (SummarizeNode) instead of Filter deriving it for every pod and node; FilterPod builds one
+// itself for a candidate without one, so the outcome is the same either way.
+struct NodeSummary {
+  const config::DeviceConfig* config = nullptr;  // the config it was built against
+  std::optional<bool> hami_core_annotation;      // hami-vnpu-core ("true" -> true), if present
+  float usage_score = 0.0f;                      // NodeUsageScore of the devices (before the pod)
+  // One entry per chip type of the NodeDevices, in its order.
+  struct ChipType {
+    const config::ChipConfig* chip = nullptr;  // config->FindByCommonWord(key); null: unknown
+    bool uniform_type = false;                 // every device's type equals the key
+    bool ascend910 = false;                    // the key starts with "Ascend910" (topology)
+  };
+  std::vector<ChipType> chip_types;
+};
+
+// SummarizeNode: the summary of `node` with its current `devices` under `config`. The result
+// points at `config`'s chips: rebuild it when the config, the node or its usage changes.
+NodeSummary SummarizeNode(const config::DeviceConfig& config, const NodeState& node,
+                          const NodeDevices& devices);
+
 // NodeCandidate: a node and its devices with current usage, resolved by the caller (e.g.
 // from a cache holding both), so Filter needs no lookup by name. `devices` null: the node
-// is not registered ("node unregistered"). Both must outlive the FilterOutcome.
+// is not registered ("node unregistered"). `summary`: SummarizeNode of the same node,
+// devices and config, or null (FilterPod derives it; one built against another config is
+// ignored). `verdict`: what FilterPod decided for this node for a pod of the same
+// PodShapeKey with the same options and config, while the node and its devices were exactly
+// as now, or null; FilterPod then takes it instead of evaluating the node again (the caller
+// vouches for it: a stale verdict gives a wrong answer). All must outlive the FilterOutcome.
 struct NodeCandidate {
   const NodeState* node = nullptr;
   const NodeDevices* devices = nullptr;
+  const NodeSummary* summary = nullptr;
+  const NodeVerdict* verdict = nullptr;
 };
 
 // FilterPod: `usage` maps node name -> its devices with current usage (from CapacityOf +

@@ -1,6 +1,7 @@
 #include "scheduler/http/scheduler_flags.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <ostream>
 
@@ -75,6 +76,29 @@ std::optional<SchedulerFlags> ParseSchedulerFlags(int argc, char** argv, std::os
       ->capture_default_str();
   DurationOption(app, "--node-lock-timeout", f.node_lock_timeout,
                  "a node lock older than this is taken over");
+  std::string selector_error;
+  // Go's StringToString flag (HAMi's spelling): k=v pairs separated by commas; repeatable.
+  app.add_option_function<std::vector<std::string>>(
+         "--node-label-selector",
+         [&f, &selector_error](const std::vector<std::string>& values) {
+           for (const std::string& text : values) {
+             size_t start = 0;
+             while (!text.empty() && start <= text.size()) {
+               const size_t comma = std::min(text.find(',', start), text.size());
+               const std::string pair = text.substr(start, comma - start);
+               const size_t eq = pair.find('=');
+               if (eq == std::string::npos || eq == 0) {
+                 selector_error = "--node-label-selector: \"" + pair + "\" is not key=value";
+                 return;
+               }
+               f.node_label_selector[pair.substr(0, eq)] = pair.substr(eq + 1);
+               start = comma + 1;
+             }
+           }
+         },
+         "schedule only to nodes with these labels (k=v,k2=v2)")
+      ->type_name("MAP")
+      ->allow_extra_args(false);
   app.add_option("--kubeconfig", f.kubeconfig,
                  "kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config)");
   app.add_flag("--leader-elect", f.leader_elect,
@@ -107,6 +131,11 @@ std::optional<SchedulerFlags> ParseSchedulerFlags(int argc, char** argv, std::os
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e, out, err);
     *exit_code = code == 0 ? 0 : 2;
+    return std::nullopt;
+  }
+  if (!selector_error.empty()) {
+    err << selector_error << "\n";
+    *exit_code = 2;
     return std::nullopt;
   }
   if (f.renew_deadline >= f.lease_duration) {

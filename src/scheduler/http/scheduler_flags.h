@@ -5,7 +5,8 @@
 //   --http_bind, --cert_file, --key_file, --scheduler-name, --device-config-file,
 //   --node-scheduler-policy, --gpu-scheduler-policy, --metrics-bind-address,
 //   --node-lock-timeout, --force-overwrite-default-scheduler, --leader-elect,
-//   --leader-elect-resource-name, --leader-elect-resource-namespace, --debug, -v
+//   --leader-elect-resource-name, --leader-elect-resource-namespace, --node-label-selector,
+//   --debug, -v
 // plus --kubeconfig (in-cluster config when absent) and the lease timing flags of
 // kube-scheduler (--leader-elect-lease-duration/-renew-deadline/-retry-period).
 // Other flags HAMi's chart may pass are accepted and ignored with a warning (listed in
@@ -16,6 +17,7 @@
 
 #include <chrono>
 #include <iosfwd>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +37,9 @@ struct SchedulerFlags {
   std::string node_policy = "binpack";
   std::string device_policy = "spread";
   std::chrono::seconds node_lock_timeout{300};
+  // --node-label-selector k=v[,k2=v2]: only nodes carrying every pair are scheduled to (the
+  // others are "node unregistered"). Empty: every node.
+  std::map<std::string, std::string> node_label_selector;
   std::string kubeconfig;
   bool leader_elect = false;
   std::string lease_name = "npushare-scheduler";

@@ -60,6 +60,7 @@ int Run(const SchedulerFlags& flags, const sigset_t& signals) {
   so.node_policy = flags.node_policy;
   so.device_policy = flags.device_policy;
   so.node_lock_timeout = flags.node_lock_timeout;
+  so.node_label_selector = flags.node_label_selector;
   so.pod_name = EnvOr("POD_NAME", "");
   so.event_namespace = EnvOr("POD_NAMESPACE", so.event_namespace);
   auto service = SchedulerService::Create(client, clock, so);

@@ -1,6 +1,7 @@
 #include "scheduler/service/cluster_cache.h"
 
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <tuple>
 
@@ -18,6 +19,8 @@ using scheduling::PlacedPod;
 using scheduling::PodSpec;
 
 constexpr std::string_view kDevicesAllocatedSuffix = "-devices-allocated";
+// At most this many pod shapes are remembered (ChooseAndAssume's verdict reuse).
+constexpr size_t kMaxRememberedShapes = 4096;
 
 bool StartsWith(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.compare(0, p.size(), p) == 0;
@@ -38,6 +41,30 @@ bool PositiveQuantity(const std::string& text) {
   return q.ok() && !q->IsNegative() && !q->IsZero();
 }
 
+// SameRegistrationInputs: whether two annotation sets agree on everything DeriveNodeLocked
+// reads: the register and handshake annotation of every configured chip, and hami-vnpu-core.
+bool SameRegistrationInputs(const hami::Annotations& a, const hami::Annotations& b,
+                            const config::DeviceConfig& config) {
+  auto same = [&](const std::string& key) {
+    auto x = a.find(key);
+    auto y = b.find(key);
+    if (x == a.end() || y == b.end()) {
+      return (x == a.end()) == (y == b.end());
+    }
+    return x->second == y->second;
+  };
+  if (!same(hami::kHamiVnpuCoreNodeAnnotation)) {
+    return false;
+  }
+  for (const auto& chip : config.chips) {
+    if (!same(hami::NodeRegisterKey(chip.common_word)) ||
+        !same(hami::NodeHandshakeKey(chip.common_word))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 std::string NameOf(const json& obj) {
   return kube::StringField(kube::Field(obj, "metadata"), "name");
 }
@@ -54,7 +81,36 @@ struct ClusterCache::NodeEntry {
   // Capacity + usage of `state`'s devices; nullopt when nothing is registered. Views
   // `state`'s strings: rebuilt whenever `state` changes.
   std::optional<scheduling::NodeDevices> usage;
+  // SummarizeNode of `state` and `usage` under config_: set exactly when `usage` is.
+  std::optional<scheduling::NodeSummary> summary;
+  // Bumped whenever `state` or `usage` is rebuilt (RecomputeNodeLocked).
+  uint64_t version = 0;
+  // What Filter decided here for the last few pod shapes, valid while `version` is unchanged.
+  struct RememberedVerdict {
+    uint32_t shape = 0;  // 0: empty slot
+    uint64_t version = 0;
+    scheduling::NodeVerdict verdict;
+  };
+  std::array<RememberedVerdict, 4> verdicts;
+  uint8_t next_verdict_slot = 0;
 };
+
+void ClusterCache::RememberVerdictLocked(NodeEntry& e, uint32_t shape,
+                                         const scheduling::NodeVerdict& verdict) {
+  NodeEntry::RememberedVerdict* slot = nullptr;
+  for (auto& m : e.verdicts) {
+    if (m.shape == shape) {
+      slot = &m;
+    }
+  }
+  if (slot == nullptr) {
+    slot = &e.verdicts[e.next_verdict_slot];
+    e.next_verdict_slot = static_cast<uint8_t>((e.next_verdict_slot + 1) % e.verdicts.size());
+  }
+  slot->shape = shape;
+  slot->version = e.version;
+  slot->verdict = verdict;
+}
 
 struct ClusterCache::PodEntry {
   std::string key;
@@ -88,9 +144,16 @@ std::shared_ptr<const config::DeviceConfig> ClusterCache::config() const {
 void ClusterCache::SetConfig(std::shared_ptr<const config::DeviceConfig> config) {
   std::lock_guard<std::mutex> lock(mu_);
   config_ = std::move(config);
-  for (auto& [key, e] : pods_) {
-    DerivePodLocked(*e, true);
-    IndexPodLocked(key, e->indexed_node);
+  // IndexPodLocked may erase the entry it indexes: walk a copy of the keys.
+  std::vector<std::string> keys;
+  keys.reserve(pods_.size());
+  for (const auto& [key, e] : pods_) {
+    keys.push_back(key);
+  }
+  for (const auto& key : keys) {
+    PodEntry& e = *pods_.at(key);
+    DerivePodLocked(e, true);
+    IndexPodLocked(key, e.indexed_node);
   }
   for (auto& [name, e] : nodes_) {
     // The civil time only matters for a node whose liveness changes right now; the next
@@ -164,19 +227,49 @@ void ClusterCache::UpsertNode(const json& node, int64_t now_civil) {
     return;
   }
   std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [k, v] : options_.node_label_selector) {
+    auto l = meta->labels.find(k);
+    if (l == meta->labels.end() || l->second != v) {
+      // Not ours to schedule to (any longer): forget it, as if deleted.
+      if (auto it = nodes_.find(meta->name); it != nodes_.end()) {
+        registered_nodes_ -= it->second->usage ? 1 : 0;
+        nodes_.erase(it);
+        ++nodes_generation_;
+      }
+      return;
+    }
+  }
   auto& slot = nodes_[meta->name];
-  if (!slot) {
+  const bool fresh = !slot;
+  if (fresh) {
     slot = std::make_unique<NodeEntry>();
     slot->name = meta->name;
+    ++nodes_generation_;
   }
-  slot->annotations = hami::Annotations(meta->annotations.begin(), meta->annotations.end());
-  slot->allocatable.clear();
+  hami::Annotations annotations(meta->annotations.begin(), meta->annotations.end());
+  std::map<std::string, std::string, std::less<>> allocatable;
   const json& alloc = kube::Field(kube::Field(node, "status"), "allocatable");
   if (alloc.is_object()) {
     for (auto it = alloc.begin(); it != alloc.end(); ++it) {
       if (it->is_string()) {
-        slot->allocatable[it.key()] = it->get<std::string>();
+        allocatable[it.key()] = it->get<std::string>();
       }
+    }
+  }
+  // Most node updates touch nothing the scheduler derives (the node lock changes twice per
+  // bound pod, kubelet heartbeats): keep the decoded devices and their usage then.
+  const bool same_inputs = !fresh && allocatable == slot->allocatable &&
+                           SameRegistrationInputs(slot->annotations, annotations, *config_);
+  slot->annotations = std::move(annotations);
+  slot->allocatable = std::move(allocatable);
+  if (same_inputs) {
+    bool all_live = true;
+    for (const auto& [cw, _] : slot->state.registered) {
+      all_live = all_live && LiveLocked(*slot, cw, now_civil);
+    }
+    if (all_live) {
+      slot->state.annotations = slot->annotations;
+      return;
     }
   }
   DeriveNodeLocked(*slot, now_civil, true);
@@ -189,6 +282,7 @@ void ClusterCache::DeleteNode(const json& node) {
   if (it != nodes_.end()) {
     registered_nodes_ -= it->second->usage ? 1 : 0;
     nodes_.erase(it);
+    ++nodes_generation_;  // resolved_entries_ may point at it
   }
 }
 
@@ -234,6 +328,15 @@ std::vector<HandshakePatch> ClusterCache::HandshakeTick(int64_t now_civil) {
 }
 
 // ---------------------------------------------------------------------------- pods
+
+void ClusterCache::DropAssumedLocked(PodEntry& e) {
+  if (!e.assumed) {
+    return;
+  }
+  assumed_by_token_.erase(e.token);
+  e.assumed.reset();
+  e.expected.clear();
+}
 
 void ClusterCache::DerivePodLocked(PodEntry& e, bool log_errors) {
   auto placed = scheduling::PlacedPodOf(e.facts, *config_);
@@ -299,7 +402,9 @@ void ClusterCache::RecomputeNodeLocked(const std::string& node) {
   }
   NodeEntry& e = *n->second;
   registered_nodes_ -= e.usage ? 1 : 0;
+  e.version = next_version_++;  // every verdict about the node is stale from here on
   e.usage.reset();
+  e.summary.reset();
   if (e.state.registered.empty()) {
     return;
   }
@@ -316,6 +421,7 @@ void ClusterCache::RecomputeNodeLocked(const std::string& node) {
     }
   }
   e.usage = std::move(devices);
+  e.summary = scheduling::SummarizeNode(*config_, e.state, *e.usage);
   ++registered_nodes_;
 }
 
@@ -345,8 +451,7 @@ void ClusterCache::UpsertPod(const json& obj) {
   if (terminated || (!e.uid.empty() && !pod.uid.empty() && e.uid != pod.uid)) {
     // A terminated pod frees its devices; a new pod under the same name is not the one
     // Filter assumed.
-    e.assumed.reset();
-    e.expected.clear();
+    DropAssumedLocked(e);
   }
   e.uid = pod.uid;
   e.facts = PodSpec{};
@@ -368,8 +473,7 @@ void ClusterCache::UpsertPod(const json& obj) {
       confirmed = confirmed && a != e.facts.annotations.end() && a->second == v;
     }
     if (confirmed) {
-      e.assumed.reset();
-      e.expected.clear();
+      DropAssumedLocked(e);
     }
   }
   IndexPodLocked(key, old_node);
@@ -385,6 +489,7 @@ void ClusterCache::DeletePod(const json& obj) {
     return;
   }
   const std::string old_node = it->second->indexed_node;
+  DropAssumedLocked(*it->second);
   pods_.erase(it);
   IndexPodLocked(key, old_node);
 }
@@ -403,20 +508,70 @@ FilterDecision ClusterCache::ChooseAndAssume(const PodSpec& pod,
     pods_by_node_[set_aside].erase(key);
     RecomputeNodeLocked(set_aside);
   }
+  // Verdicts of earlier pods of the same shape stand for nodes that have not changed since:
+  // only those that did (typically the one the previous pod went to) are evaluated again.
+  scheduling::FilterOptions filter_options = options;
+  filter_options.collect_verdicts = options_.reuse_verdicts;
+  uint32_t shape = 0;
+  if (options_.reuse_verdicts) {
+    std::string shape_key = scheduling::PodShapeKey(pod, options);
+    auto [it, inserted] = shape_ids_.try_emplace(std::move(shape_key), next_shape_id_);
+    if (inserted) {
+      ++next_shape_id_;  // never reused, so a forgotten id cannot alias a new shape
+    }
+    shape = it->second;
+    if (shape_ids_.size() > kMaxRememberedShapes) {
+      shape_ids_.clear();  // bounded; the verdicts of forgotten shapes just go unused
+    }
+  }
   std::vector<scheduling::NodeCandidate> candidates;
   candidates.reserve(node_names.size());
+  std::vector<NodeEntry*> entries;  // per candidate; null for unknown nodes
+  entries.reserve(node_names.size());
   std::deque<scheduling::NodeState> unknown;  // stable addresses for the candidates
-  for (const auto& name : node_names) {
-    auto n = nodes_.find(name);
-    if (n == nodes_.end() || !n->second->usage) {
+  // kube-scheduler sends the same node list pod after pod: resolve it by name only when it
+  // or the set of cached nodes changed.
+  if (resolved_generation_ != nodes_generation_ || node_names != resolved_names_) {
+    resolved_names_ = node_names;
+    resolved_entries_.clear();
+    resolved_entries_.reserve(node_names.size());
+    for (const auto& name : node_names) {
+      auto n = nodes_.find(name);
+      resolved_entries_.push_back(n == nodes_.end() ? nullptr : n->second.get());
+    }
+    resolved_generation_ = nodes_generation_;
+  }
+  for (size_t i = 0; i < node_names.size(); ++i) {
+    const std::string& name = node_names[i];
+    NodeEntry* resolved = resolved_entries_[i];
+    if (resolved == nullptr || !resolved->usage) {
       d.unknown_nodes.push_back(name);
       unknown.emplace_back().name = name;
       candidates.push_back({&unknown.back(), nullptr});  // FilterPod: "node unregistered"
+      entries.push_back(nullptr);
       continue;
     }
-    candidates.push_back({&n->second->state, &*n->second->usage});
+    NodeEntry& e = *resolved;
+    const scheduling::NodeVerdict* verdict = nullptr;
+    if (shape != 0) {
+      for (const auto& m : e.verdicts) {
+        if (m.shape == shape && m.version == e.version) {
+          verdict = &m.verdict;
+        }
+      }
+    }
+    candidates.push_back({&e.state, &*e.usage, &*e.summary, verdict});
+    entries.push_back(&e);
   }
-  d.outcome = scheduling::FilterPod(*config_, pod, candidates, options);
+  d.outcome = scheduling::FilterPod(*config_, pod, candidates, filter_options);
+  if (shape != 0 && d.outcome.error.ok() && d.outcome.verdicts.size() == candidates.size()) {
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (entries[i] != nullptr && candidates[i].verdict == nullptr) {
+        RememberVerdictLocked(*entries[i], shape, d.outcome.verdicts[i]);
+      }
+    }
+  }
+  d.outcome.verdicts.clear();
   // `chosen` views cache strings that may change once the lock is released.
   for (auto& n : d.outcome.nodes) {
     n.chosen.clear();
@@ -440,6 +595,7 @@ FilterDecision ClusterCache::ChooseAndAssume(const PodSpec& pod,
   }
   PodEntry& e = *slot;
   e.uid = pod.uid;
+  DropAssumedLocked(e);
   PlacedPod assumed;
   assumed.key = key;
   assumed.node = chosen.node;
@@ -453,9 +609,13 @@ FilterDecision ClusterCache::ChooseAndAssume(const PodSpec& pod,
       e.expected.emplace(k, v);
     }
   }
-  e.assumed_at = now;
+  // Never earlier than an older assumption, so assumed_by_token_ (token order) is also the
+  // order of assumed_at, which ExpireAssumed relies on.
+  last_assumed_at_ = std::max(last_assumed_at_, now);
+  e.assumed_at = last_assumed_at_;
   e.token = next_token_++;
   d.token = e.token;
+  assumed_by_token_.emplace(e.token, key);
   // set_aside was already taken out of the index; index from scratch.
   e.indexed_node.clear();
   IndexPodLocked(key, {});
@@ -472,20 +632,28 @@ void ClusterCache::Unassume(const std::string& pod_key, uint64_t token) {
     return;
   }
   const std::string old_node = it->second->indexed_node;
-  it->second->assumed.reset();
-  it->second->expected.clear();
+  DropAssumedLocked(*it->second);
   IndexPodLocked(pod_key, old_node);
 }
 
 size_t ClusterCache::ExpireAssumed(SteadyTime now) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::pair<std::string, std::string>> expired;
-  for (auto& [key, e] : pods_) {
-    if (e->assumed && now - e->assumed_at > options_.assume_ttl) {
-      e->assumed.reset();
-      e->expected.clear();
-      expired.emplace_back(key, e->indexed_node);
+  // Oldest first; stops at the first assumption still young (this runs every 50 ms under the
+  // lock Filter takes, so it must not walk every pod).
+  while (!assumed_by_token_.empty()) {
+    auto oldest = assumed_by_token_.begin();
+    auto it = pods_.find(oldest->second);
+    if (it == pods_.end() || !it->second->assumed || it->second->token != oldest->first) {
+      assumed_by_token_.erase(oldest);  // defensive: every drop erases its token
+      continue;
     }
+    PodEntry& e = *it->second;
+    if (now - e.assumed_at <= options_.assume_ttl) {
+      break;
+    }
+    DropAssumedLocked(e);
+    expired.emplace_back(e.key, e.indexed_node);
   }
   for (const auto& [key, node] : expired) {
     Log("pod " + key + ": assumed allocation on " + node +

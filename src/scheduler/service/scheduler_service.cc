@@ -18,9 +18,11 @@
 #include "kube/informer.h"
 #include "kube/node_lock_client.h"
 #include "kube/objects.h"
+#include "scheduler/service/annotation_writer.h"
 #include "scheduler/service/cluster_cache.h"
 #include "scheduler/service/extender_json.h"
 #include "scheduler/service/metrics_text.h"
+#include "scheduling/pod_filter.h"
 #include "scheduling/pod_json.h"
 
 namespace npushare::scheduler {
@@ -30,6 +32,9 @@ using nlohmann::json;
 
 // How often the background loop wakes up (real time) to look at the clock.
 constexpr std::chrono::milliseconds kLoopGranularity{50};
+// How long Bind waits for the background write of its pod's filter annotations (a write is
+// one API call; kube-scheduler's extender httpTimeout defaults to 30 s).
+constexpr std::chrono::milliseconds kAnnotationWriteWait{10000};
 
 int64_t UnixSeconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
@@ -45,6 +50,15 @@ int64_t CivilSeconds(std::chrono::system_clock::time_point t) {
   }
   return unix_s + local.tm_gmtoff;
 }
+
+#ifndef NPUSHARE_VERSION
+#define NPUSHARE_VERSION "unknown"
+#endif
+#if defined(__aarch64__)
+constexpr char kPlatform[] = "linux/arm64";
+#else
+constexpr char kPlatform[] = "linux/amd64";
+#endif
 
 bool ParsePolicy(const std::string& s, hami::NodePolicy& out) {
   if (s == "binpack") {
@@ -73,14 +87,27 @@ class SchedulerService::Impl {
       : client_(client),
         clock_(clock),
         options_(std::move(options)),
-        cache_(std::move(config), ClusterCacheOptions{options_.assume_ttl},
-               [this](const std::string& l) { Log(l); }),
+        cache_(std::move(config), CacheOptions(options_), [this](const std::string& l) { Log(l); }),
         locks_(client, clock, LockOptions(options_)),
+        writer_(
+            [this](const PodAnnotationWrite& w) { return WriteAnnotations(w); },
+            [this](const PodAnnotationWrite& w, const Status& s) {
+              // The pod keeps no annotations, so it must not keep the capacity either.
+              cache_.Unassume(w.key, w.token);
+              Log("writing the filter annotations of pod " + w.key + " failed: " + s.ToString());
+            }),
         config_text_(std::move(config_text)) {
     ParsePolicy(options_.node_policy, node_policy_);
   }
 
   ~Impl() { Stop(); }
+
+  static ClusterCacheOptions CacheOptions(const SchedulerServiceOptions& o) {
+    ClusterCacheOptions c;
+    c.assume_ttl = o.assume_ttl;
+    c.node_label_selector = o.node_label_selector;
+    return c;
+  }
 
   static kube::NodeLockOptions LockOptions(const SchedulerServiceOptions& o) {
     kube::NodeLockOptions l;
@@ -122,6 +149,7 @@ class SchedulerService::Impl {
     // Pods first: usage is indexed by node name, so nodes arriving later find it.
     pods_->Start();
     nodes_->Start();
+    writer_.Start();
     loop_ = std::thread([this] { Loop(); });
     const auto deadline = std::chrono::steady_clock::now() + options_.sync_timeout;
     const auto remaining = [&deadline] {
@@ -146,6 +174,7 @@ class SchedulerService::Impl {
     if (loop_.joinable()) {
       loop_.join();
     }
+    writer_.Stop();  // finishes queued writes: a pod already answered gets its annotations
     if (nodes_) {
       nodes_->Stop();
     }
@@ -291,7 +320,8 @@ class SchedulerService::Impl {
     if (!pod.ok()) {
       return FilterError("invalid pod: " + pod.status().ToString());
     }
-    const std::vector<std::string> names = args.node_names.value_or(std::vector<std::string>{});
+    static const std::vector<std::string> kNoNames;
+    const std::vector<std::string>& names = args.node_names ? *args.node_names : kNoNames;
     scheduling::FilterOptions fo;
     fo.node_policy = node_policy_;
     fo.device_policy = options_.device_policy;
@@ -327,15 +357,29 @@ class SchedulerService::Impl {
     for (const auto& [k, v] : d.annotations) {
       ann[k] = v;
     }
-    json patch = {
+    PodAnnotationWrite write;
+    write.key = pod->Key();
+    write.ns = pod->ns;
+    write.name = pod->name;
+    write.patch = {
         {"metadata", {{"annotations", ann}, {"labels", {{hami::kAssignedNodeAnnotation, node}}}}}};
-    auto r = client_.Patch(kube::kPods, pod->ns, pod->name, kube::PatchType::kMerge, patch);
-    if (!r.ok()) {
-      cache_.Unassume(pod->Key(), d.token);
-      return FilterError("patch pod annotations: " + r.status().ToString());
+    write.token = d.token;
+    // The leader, which binds, writes in the background and its Bind waits for the write
+    // (annotation_writer.h). A follower writes before answering: the leader's Bind reads the
+    // annotations from the API server.
+    if (!leader_.load() || !writer_.Submit(std::move(write))) {
+      Status written = WriteAnnotations(write);
+      if (!written.ok()) {
+        cache_.Unassume(write.key, write.token);
+        return FilterError("patch pod annotations: " + written.ToString());
+      }
     }
     filter_results_[kScheduled].fetch_add(1);
     return FilterResultJson(std::vector<std::string>{node}, failed, "");
+  }
+
+  Status WriteAnnotations(const PodAnnotationWrite& w) {
+    return client_.Patch(kube::kPods, w.ns, w.name, kube::PatchType::kMerge, w.patch).status();
   }
 
   // ShouldRecordUnschedulable: one Event per pod and summary per minute; kube-scheduler
@@ -397,6 +441,10 @@ class SchedulerService::Impl {
 
   Status BindPod(const BindArgs& args) {
     const std::string key = args.pod_namespace + "/" + args.pod_name;
+    // The filter annotations must be on the pod before it is bound (the device plugin reads
+    // them in Allocate).
+    NPUSHARE_RETURN_IF_ERROR(
+        writer_.Wait(key, kAnnotationWriteWait).WithContext("filter annotations"));
     // Where the pod was filtered to, and whether it holds devices (init containers included:
     // deliberate fix of upstream, which locks only for regular containers). From the cache
     // when it knows this very pod (saves a GET per bind), else from the pod itself.
@@ -466,6 +514,14 @@ class SchedulerService::Impl {
       }
     }
     if (!p.uses_devices) {
+      // A pod that asks for a configured chip went through Filter, which allocates devices
+      // for it: without the annotations (written by another replica that has not finished,
+      // or removed) binding it would start it without its devices.
+      if (!scheduling::BuildPodRequests(*config, pod).Empty()) {
+        return FailedPreconditionError("pod " + pod.Key() +
+                                       " asks for NPUs but carries no device allocation; it "
+                                       "must be filtered again");
+      }
       return std::optional<PodPlacement>();
     }
     auto assigned = pod.annotations.find(hami::kAssignedNodeAnnotation);
@@ -477,6 +533,16 @@ class SchedulerService::Impl {
 
   std::string MetricsText() const {
     MetricsWriter w;
+    // As HAMi's: constant 1, no zone label. There is no Go toolchain: go_version is empty.
+    w.Family("hami_build_info", "gauge", "Build information of the scheduler.");
+    w.Sample("hami_build_info",
+             {{"version", NPUSHARE_VERSION},
+              {"revision", ""},
+              {"build_date", ""},
+              {"go_version", ""},
+              {"compiler", "gcc " __VERSION__},
+              {"platform", kPlatform}},
+             1);
     auto with = [&](Labels l) {
       l.emplace_back("zone", "vGPU");
       return l;
@@ -528,6 +594,18 @@ class SchedulerService::Impl {
                      {"device_index", std::to_string(d.index)},
                      {"device_type", d.type}}),
                d.usedcores);
+    }
+    w.Family("hami_node_gpu_overview", "gauge",
+             "Allocated memory of the device, with its cores and memory limit as labels.");
+    for (const auto& d : devices) {
+      w.Sample("hami_node_gpu_overview",
+               with({{"node", d.node},
+                     {"device_uuid", d.uuid},
+                     {"device_index", std::to_string(d.index)},
+                     {"device_cores", std::to_string(d.totalcore)},
+                     {"device_memory_limit", std::to_string(d.totalmem * 1048576)},
+                     {"device_type", d.type}}),
+               static_cast<double>(d.usedmem) * kMiB);
     }
     w.Family("hami_node_gpu_memory_allocated_ratio", "gauge",
              "Allocated / schedulable device memory, 0-1.");
@@ -642,6 +720,14 @@ class SchedulerService::Impl {
              static_cast<double>(config_reloads_.load()));
     w.Sample("npushare_scheduler_config_reloads_total", {{"result", "rejected"}},
              static_cast<double>(config_reload_failures_.load()));
+    w.Family("npushare_scheduler_annotation_writes_pending", "gauge",
+             "Filter annotation writes queued for the background writer.");
+    w.Sample("npushare_scheduler_annotation_writes_pending", {},
+             static_cast<double>(writer_.Pending()));
+    w.Family("npushare_scheduler_annotation_write_failures_total", "counter",
+             "Filter annotation writes that failed (the pod's assumed allocation is dropped).");
+    w.Sample("npushare_scheduler_annotation_write_failures_total", {},
+             static_cast<double>(writer_.Failures()));
     w.Family("npushare_scheduler_leader", "gauge", "1 when this replica is the leader.");
     w.Sample("npushare_scheduler_leader", {}, leader_.load() ? 1 : 0);
     return w.Take();
@@ -669,6 +755,7 @@ class SchedulerService::Impl {
   hami::NodePolicy node_policy_ = hami::NodePolicy::kBinpack;
   ClusterCache cache_;
   kube::NodeLockClient locks_;
+  AnnotationWriter writer_;  // after cache_: its failure callback unassumes in the cache
   std::unique_ptr<kube::Informer> nodes_;
   std::unique_ptr<kube::Informer> pods_;
   std::atomic<bool> leader_{false};

@@ -8,7 +8,9 @@
 //   * a usage cache fed by a pod informer: per node the allocations of non-terminated pods
 //     (`hami.io/<cw>-devices-allocated`), plus "assumed" pods chosen by Filter whose
 //     annotations have not come back through the watch yet;
-//   * Filter (choose + assume serialised; annotations written with one merge patch; a pod that
+//   * Filter (choose + assume serialised; annotations written with one merge patch, by the
+//     leader in the background (annotation_writer.h: Bind waits for it), by a follower before
+//     it answers; a pod that
 //     fits nowhere gets a Warning Event "FilteringFailed" with the dry run's summary, at most
 //     once a minute per pod and summary) and Bind (leader only: node lock -> binding
 //     subresource carrying bind-phase/bind-time, which the API server merges atomically;
@@ -34,6 +36,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -60,6 +63,9 @@ struct SchedulerServiceOptions {
   std::string device_policy = "spread";
   // hami_vnpu_core_global: forces vnpus.hamiVnpuCore on (OR-ed with the config file's value).
   bool hami_vnpu_core_global = false;
+  // node_label_selector: --node-label-selector; only nodes carrying every label pair are
+  // scheduled to (others answer "node unregistered" and get no handshake). Empty: all nodes.
+  std::map<std::string, std::string> node_label_selector;
   // node_lock_timeout: --node-lock-timeout; a lock older than this is taken over.
   std::chrono::seconds node_lock_timeout{300};
   // event_namespace: where config-reload Events are recorded (involved object: the

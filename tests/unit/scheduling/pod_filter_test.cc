@@ -188,5 +188,66 @@ TEST_F(PodFilterTest, LaterPodsSeeEarlierUsage) {
   EXPECT_EQ(out.nodes[0].reason, "2/2 CardInsufficientMemory");
 }
 
+TEST_F(PodFilterTest, VerdictsHandedBackGiveTheSameOutcomeAndTheChosenDevices) {
+  config_.chips = {Chip910B3()};
+  std::vector<NodeState> nodes = {MakeNode("a", "Ascend910B3", 2, 65536),
+                                  MakeNode("b", "Ascend910B3", 8, 65536),
+                                  MakeNode("c", "Ascend910B3", 1, 65536)};
+  std::vector<NodeDevices> devices;
+  for (const auto& n : nodes) {
+    devices.push_back(CapacityOf(n));
+  }
+  const PodSpec pod = WholeCards("Ascend910B3", 2);  // does not fit on c
+  std::vector<NodeCandidate> candidates;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    candidates.push_back({&nodes[i], &devices[i]});
+  }
+  options_.collect_verdicts = true;
+  FilterOutcome first = FilterPod(config_, pod, candidates, options_);
+  ASSERT_TRUE(first.chosen.has_value());
+  ASSERT_EQ(first.verdicts.size(), nodes.size());
+  EXPECT_FALSE(first.verdicts[2].fit);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    candidates[i].verdict = &first.verdicts[i];
+  }
+  FilterOutcome again = FilterPod(config_, pod, candidates, options_);
+  EXPECT_EQ(again.chosen, first.chosen);
+  EXPECT_EQ(again.nodes[*again.chosen].allocation, first.nodes[*first.chosen].allocation);
+  EXPECT_EQ(again.nodes[2].reason, first.nodes[2].reason);
+  EXPECT_EQ(again.Summary(), first.Summary());
+
+  // A verdict that no longer holds (the chosen node filled up) is caught, never placed on.
+  for (auto& d : devices[*first.chosen].begin()->second) {
+    d.used = d.count;
+  }
+  FilterOutcome stale = FilterPod(config_, pod, candidates, options_);
+  EXPECT_FALSE(stale.error.ok());
+}
+
+TEST(PodShapeKeyTest, EqualExactlyWhenFilterReadsTheSame) {
+  auto pod = [](const std::string& name, const std::string& mem) {
+    PodSpec p = WholeCards("Ascend910B3", 1);
+    p.name = name;
+    p.containers[0].limits->emplace("huawei.com/Ascend910B3-memory", mem);
+    return p;
+  };
+  FilterOptions o;
+  EXPECT_EQ(PodShapeKey(pod("a", "16384"), o), PodShapeKey(pod("b", "16384"), o));
+  EXPECT_NE(PodShapeKey(pod("a", "16384"), o), PodShapeKey(pod("a", "32768"), o));
+  PodSpec annotated = pod("a", "16384");
+  annotated.annotations["hami.io/use-Ascend910B3-uuid"] = "x";
+  EXPECT_NE(PodShapeKey(annotated, o), PodShapeKey(pod("a", "16384"), o));
+  PodSpec other = pod("a", "16384");
+  other.annotations["team"] = "x";  // not read by Filter
+  EXPECT_EQ(PodShapeKey(other, o), PodShapeKey(pod("a", "16384"), o));
+  PodSpec init = pod("a", "16384");
+  init.init_containers.push_back(init.containers[0]);
+  init.containers[0].limits.reset();
+  EXPECT_NE(PodShapeKey(init, o), PodShapeKey(pod("a", "16384"), o));
+  FilterOptions spread = o;
+  spread.node_policy = NodePolicy::kSpread;
+  EXPECT_NE(PodShapeKey(pod("a", "16384"), spread), PodShapeKey(pod("a", "16384"), o));
+}
+
 }  // namespace
 }  // namespace npushare::scheduling

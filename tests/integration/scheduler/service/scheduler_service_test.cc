@@ -80,6 +80,12 @@ TEST_F(SchedulerServiceTest, FiltersAndBindsOnHardAndSoftNodesOf310PAnd910B) {
   // Nodes of the other chip type fail with a reason.
   EXPECT_TRUE(f["FailedNodes"].contains("p-hard")) << f.dump();
 
+  // The leader writes the annotations in the background (Bind waits for them).
+  ASSERT_TRUE(WaitUntil([&] {
+    return env_.GetPod("b3-slice")["metadata"]
+        .value("annotations", json::object())
+        .contains("hami.io/Ascend910B3-devices-allocated");
+  }));
   json stored = env_.GetPod("b3-slice");
   const json& ann = stored["metadata"]["annotations"];
   EXPECT_EQ(ann["hami.io/vgpu-node"], node);
@@ -130,6 +136,9 @@ TEST_F(SchedulerServiceTest, FiltersAndBindsOnHardAndSoftNodesOf310PAnd910B) {
 
   const std::string metrics = svc->MetricsText();
   EXPECT_NE(metrics.find("hami_gpu_memory_allocated_bytes{node=\"b3-soft\""), std::string::npos);
+  EXPECT_NE(metrics.find("hami_node_gpu_overview{node=\"b3-soft\""), std::string::npos);
+  EXPECT_NE(metrics.find("device_memory_limit=\"68719476736\""), std::string::npos);
+  EXPECT_NE(metrics.find("hami_build_info{version=\""), std::string::npos);
   EXPECT_NE(metrics.find("npushare_scheduler_filter_duration_seconds_count 5"), std::string::npos);
   EXPECT_NE(metrics.find("npushare_scheduler_bind_total{result=\"success\"} 4"), std::string::npos);
   EXPECT_NE(metrics.find("npushare_scheduler_node_npu_memory_allocated_bytes{node=\"b3-soft\","
@@ -183,6 +192,49 @@ TEST_F(SchedulerServiceTest, PodThatFitsNowhereGetsReasonsAndAWarningEvent) {
                    {"NodeNames", kAllNodes}});
   ASSERT_TRUE(bad_pod.ok());
   EXPECT_NE((*bad_pod)["Error"], "");
+}
+
+TEST_F(SchedulerServiceTest, AFailedAnnotationWriteFailsTheBindAndFreesTheCapacity) {
+  env_.CreateNode({.name = "n1", .chips = 1});
+  auto svc = env_.StartService(env_.Options());
+  ASSERT_TRUE(svc);
+  // A pod the API server does not have: Filter answers (it only reads the body), the
+  // background write of its annotations fails with NotFound.
+  json ghost = testing::PodJson(env_.config(), "ghost", {.count = 1});
+  ghost["metadata"]["namespace"] = "default";
+  ASSERT_EQ(ChosenNode(Filter(*svc, ghost, {"n1"})), "n1");
+  auto b = svc->Bind(ServiceEnv::BindArgsFor(ghost, "n1"));
+  ASSERT_TRUE(b.ok());
+  EXPECT_NE((*b)["Error"].get<std::string>().find("filter annotations"), std::string::npos)
+      << (*b)["Error"];
+  EXPECT_FALSE(env_.client()
+                   .Get(kube::kNodes, "", "n1")
+                   ->at("metadata")["annotations"]
+                   .contains("hami.io/mutex.lock"));
+  // The whole card it was given is free again for a real pod.
+  json real = env_.CreatePod("real", {.count = 1});
+  EXPECT_EQ(ChosenNode(Filter(*svc, real, {"n1"})), "n1");
+  EXPECT_NE(svc->MetricsText().find("npushare_scheduler_annotation_write_failures_total 1"),
+            std::string::npos);
+}
+
+TEST_F(SchedulerServiceTest, APodAskingForNpusIsNotBoundWithoutItsDeviceAllocation) {
+  env_.CreateNode({.name = "n1", .chips = 1});
+  auto svc = env_.StartService(env_.Options());
+  ASSERT_TRUE(svc);
+  // Never filtered here (e.g. filtered by another replica whose write has not landed).
+  json pod = env_.CreatePod("unfiltered", {.memory_mb = 16384});
+  auto b = svc->Bind(ServiceEnv::BindArgsFor(pod, "n1"));
+  ASSERT_TRUE(b.ok());
+  EXPECT_NE((*b)["Error"].get<std::string>().find("no device allocation"), std::string::npos)
+      << (*b)["Error"];
+  EXPECT_FALSE(env_.GetPod("unfiltered")["spec"].contains("nodeName"));
+  // A pod without NPU requests binds without the lock, as before.
+  json plain = env_.client().Create(kube::kPods, "default", testing::PlainPodJson("plain")).value();
+  auto pb = svc->Bind(ServiceEnv::BindArgsFor(plain, "n1"));
+  ASSERT_TRUE(pb.ok());
+  EXPECT_EQ((*pb)["Error"], "");
+  EXPECT_EQ(env_.GetPod("plain")["spec"]["nodeName"], "n1");
 }
 
 TEST_F(SchedulerServiceTest, RestartRebuildsExactUsageFromPodAnnotations) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <iostream>
+#include <map>
 #include <sstream>
 
 namespace npushare::scheduler::http {
@@ -77,6 +78,19 @@ TEST(SchedulerFlagsTest, BadValuesExit2AndHelpExits0) {
   code = -1;
   EXPECT_FALSE(Parse({"--help"}, &code));
   EXPECT_EQ(code, 0);
+}
+
+TEST(SchedulerFlagsTest, NodeLabelSelectorIsHamisKeyValueMap) {
+  auto f = Parse({"--node-label-selector=gpu=on,zone=a", "--node-label-selector", "rack=7"});
+  ASSERT_TRUE(f);
+  const std::map<std::string, std::string> want = {{"gpu", "on"}, {"zone", "a"}, {"rack", "7"}};
+  EXPECT_EQ(f->node_label_selector, want);
+  EXPECT_TRUE(Parse({})->node_label_selector.empty());
+  int code = -1;
+  EXPECT_FALSE(Parse({"--node-label-selector=gpu"}, &code));
+  EXPECT_EQ(code, 2);
+  EXPECT_FALSE(Parse({"--node-label-selector==on"}, &code));
+  EXPECT_EQ(code, 2);
 }
 
 TEST(ParseGoDurationTest, Forms) {

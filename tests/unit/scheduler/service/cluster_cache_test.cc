@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
+#include <random>
 #include <thread>
 
 #include "hami/handshake.h"
@@ -348,6 +350,142 @@ TEST_F(ClusterCacheTest, ConcurrentChooseNeverOvercommitsAChip) {
     EXPECT_LE(d.usedcores, std::max(d.totalcore, 100)) << d.uuid;
   }
   EXPECT_EQ(cache_.Counts().assumed, static_cast<size_t>(placed.load()));
+}
+
+// --node-label-selector: a node without the labels is not scheduled to; once labelled it is,
+// and losing the label takes it out again.
+TEST(ClusterCacheLabelSelectorTest, OnlyNodesWithTheLabelsAreRegistered) {
+  auto config = DeployConfig();
+  ClusterCacheOptions opts;
+  opts.node_label_selector = {{"npu", "on"}};
+  ClusterCache cache(config, opts, nullptr);
+  json node = NodeJson(*config, {.name = "n1", .chips = 1});
+  cache.UpsertNode(node, kT0);
+  auto pod = scheduling::PodSpecFromJson(PodJson(*config, "p", {.count = 1}));
+  ASSERT_TRUE(pod.ok());
+  scheduling::FilterOptions options;
+  FilterDecision d = cache.ChooseAndAssume(*pod, {"n1"}, options, SteadyTime{}, kT0);
+  EXPECT_FALSE(d.outcome.chosen.has_value());
+  EXPECT_EQ(d.outcome.nodes[0].reason, "node unregistered");
+  EXPECT_EQ(cache.Counts().nodes, 0u);
+
+  node["metadata"]["labels"] = {{"npu", "on"}};
+  cache.UpsertNode(node, kT0);
+  EXPECT_EQ(cache.Counts().nodes, 1u);
+  d = cache.ChooseAndAssume(*pod, {"n1"}, options, SteadyTime{}, kT0);
+  EXPECT_TRUE(d.outcome.chosen.has_value());
+
+  node["metadata"]["labels"] = {{"npu", "off"}};
+  cache.UpsertNode(node, kT0);
+  EXPECT_EQ(cache.Counts().nodes, 0u);
+  EXPECT_TRUE(cache.HandshakeTick(kT0).empty());
+}
+
+// Verdict reuse (ClusterCacheOptions::reuse_verdicts) is an optimisation only: a cache that
+// reuses verdicts and one that evaluates every node decide the same, pod after pod, through
+// placements, re-filters, deletions, node updates and unplaceable pods, with pods of several
+// shapes (hard and soft slices, whole cards, policies, UUID lists, init containers).
+TEST(ClusterCacheVerdictReuseTest, DecidesExactlyAsEvaluatingEveryNode) {
+  auto config = DeployConfig();
+  ClusterCacheOptions reuse_opts;
+  ClusterCacheOptions fresh_opts;
+  fresh_opts.reuse_verdicts = false;
+  ClusterCache reuse(config, reuse_opts, nullptr);
+  ClusterCache fresh(config, fresh_opts, nullptr);
+  std::vector<std::string> names;
+  auto add_node = [&](const NodeSpec& spec) {
+    const json node = NodeJson(*config, spec);
+    reuse.UpsertNode(node, kT0);
+    fresh.UpsertNode(node, kT0);
+    names.push_back(spec.name);
+  };
+  for (int i = 0; i < 4; ++i) {
+    add_node({.name = "b3-" + std::to_string(i), .chips = 2 + i % 3, .hami_core = i % 2 == 1});
+    add_node(
+        {.name = "p-" + std::to_string(i), .cw = "Ascend310P", .chips = 2, .hami_core = i == 3});
+  }
+  names.push_back("ghost");  // not a cached node
+
+  std::vector<std::function<json(const std::string&)>> shapes = {
+      [&](const std::string& n) { return PodJson(*config, n, {.memory_mb = 16384}); },
+      [&](const std::string& n) { return PodJson(*config, n, {.memory_mb = 32768}); },
+      [&](const std::string& n) { return PodJson(*config, n, {.count = 1}); },
+      [&](const std::string& n) { return PodJson(*config, n, {.count = 2}); },
+      [&](const std::string& n) {
+        return PodJson(*config, n, {.memory_mb = 8192, .cores = 30, .hami_core = true});
+      },
+      [&](const std::string& n) {
+        return PodJson(*config, n, {.cw = "Ascend310P", .memory_mb = 3072});
+      },
+      [&](const std::string& n) {
+        return PodJson(*config, n, {.cw = "Ascend310P", .memory_mb = 1024, .init_container = true});
+      },
+      [&](const std::string& n) {
+        json p = PodJson(*config, n, {.memory_mb = 16384});
+        p["metadata"]["annotations"] = {{"hami.io/node-scheduler-policy", "spread"},
+                                        {"hami.io/gpu-scheduler-policy", "binpack"}};
+        return p;
+      },
+      [&](const std::string& n) {
+        json p = PodJson(*config, n, {.count = 1});
+        p["metadata"]["annotations"] = {{"hami.io/use-Ascend910B3-uuid", "b3-2-npu-1,b3-3-npu-0"}};
+        return p;
+      },
+  };
+  std::mt19937 rng(20261203);
+  scheduling::FilterOptions options;
+  std::vector<std::string> placed;
+  int chosen = 0, unplaceable = 0;
+  for (int step = 0; step < 400; ++step) {
+    const uint32_t r = rng() % 100;
+    if (r < 12 && !placed.empty()) {  // a pod goes away
+      const size_t k = rng() % placed.size();
+      const json gone = {{"metadata", {{"name", placed[k]}, {"namespace", "default"}}}};
+      reuse.DeletePod(gone);
+      fresh.DeletePod(gone);
+      placed.erase(placed.begin() + static_cast<std::ptrdiff_t>(k));
+      continue;
+    }
+    if (r < 15) {  // a node update that changes nothing Filter reads (a lock, say)
+      json node = NodeJson(*config, {.name = "b3-1", .chips = 3, .hami_core = true});
+      node["metadata"]["annotations"]["hami.io/mutex.lock"] = "x" + std::to_string(step);
+      reuse.UpsertNode(node, kT0);
+      fresh.UpsertNode(node, kT0);
+      continue;
+    }
+    // Mostly new pods; sometimes a placed pod is filtered again (a retry).
+    const bool retry = r < 25 && !placed.empty();
+    const std::string name = retry ? placed[rng() % placed.size()] : "pod-" + std::to_string(step);
+    const size_t shape =
+        retry ? std::hash<std::string>{}(name) % shapes.size() : rng() % shapes.size();
+    auto pod = scheduling::PodSpecFromJson(shapes[shape](name));
+    ASSERT_TRUE(pod.ok());
+    FilterDecision a = reuse.ChooseAndAssume(*pod, names, options, SteadyTime{}, kT0);
+    FilterDecision b = fresh.ChooseAndAssume(*pod, names, options, SteadyTime{}, kT0);
+    ASSERT_EQ(a.outcome.error.ok(), b.outcome.error.ok()) << step;
+    ASSERT_EQ(a.outcome.chosen, b.outcome.chosen) << "step " << step << " pod " << name;
+    ASSERT_EQ(a.annotations, b.annotations) << step;
+    ASSERT_EQ(a.outcome.nodes.size(), b.outcome.nodes.size());
+    for (size_t i = 0; i < a.outcome.nodes.size(); ++i) {
+      EXPECT_EQ(a.outcome.nodes[i].fit, b.outcome.nodes[i].fit) << step << " " << names[i];
+      EXPECT_EQ(a.outcome.nodes[i].reason, b.outcome.nodes[i].reason) << step << " " << names[i];
+      if (a.outcome.nodes[i].fit) {
+        EXPECT_EQ(a.outcome.nodes[i].score, b.outcome.nodes[i].score) << step;
+      }
+    }
+    EXPECT_EQ(a.outcome.Summary(), b.outcome.Summary()) << step;
+    if (a.outcome.chosen) {
+      ++chosen;
+      if (!retry) {
+        placed.push_back(name);
+      }
+    } else {
+      ++unplaceable;
+    }
+  }
+  // The sequence exercised both outcomes.
+  EXPECT_GT(chosen, 50);
+  EXPECT_GT(unplaceable, 10);
 }
 
 }  // namespace
