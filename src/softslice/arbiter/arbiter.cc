@@ -1,11 +1,37 @@
 // File: softslice/arbiter/arbiter.cc
 #include "softslice/arbiter/arbiter.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 namespace npushare::softslice {
 
+Status CheckTenantsDir(const std::string& dir) {
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return InternalError("mkdir " + dir + ": " + strerror(errno));
+  }
+  struct stat st;
+  if (lstat(dir.c_str(), &st) != 0) {
+    return InternalError("stat " + dir + ": " + strerror(errno));
+  }
+  if (!S_ISDIR(st.st_mode) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
+      (st.st_uid != geteuid() && st.st_uid != 0)) {
+    return FailedPreconditionError("--tenants-dir " + dir +
+                                   " must be a directory owned by us or root and not "
+                                   "group/world-writable");
+  }
+  return OkStatus();
+}
+
 Result<std::unique_ptr<Arbiter>> Arbiter::Create(ArbiterOptions options) {
+  if (Status dir = CheckTenantsDir(options.tenants_dir); !dir.ok()) {
+    return dir;
+  }
   if (!options.shares_dir.empty()) {
     Status dir = CheckShareDir(options.shares_dir);
     if (!dir.ok()) {
@@ -25,12 +51,55 @@ Arbiter::Arbiter(ArbiterOptions options, std::unique_ptr<GrantPageWriter> grants
       registry_(options_.tenants_dir, options_.shares_dir),
       scheduler_(SchedulerOptions{options_.slice_ns}) {}
 
+void Arbiter::RepairGrantPage(uint64_t now_ns, bool check_file) {
+  std::string damage = grants_->Damage(check_file);
+  if (damage.empty() || now_ns < next_rebuild_ns_) {
+    return;
+  }
+  if (rebuild_error_.empty()) {
+    fprintf(stderr, "npushare-arbiter: grant page %s %s; rebuilding it\n", grants_->path().c_str(),
+            damage.c_str());
+  }
+  auto fresh = GrantPageWriter::Open(options_.grant_dir);
+  if (!fresh.ok()) {
+    std::string error = fresh.status().ToString();
+    if (error != rebuild_error_) {
+      fprintf(stderr, "npushare-arbiter: cannot rebuild the grant page (retrying): %s\n",
+              error.c_str());
+      rebuild_error_ = error;
+    }
+    next_rebuild_ns_ = now_ns + options_.rescan_ns;
+    return;
+  }
+  rebuild_error_.clear();
+  grants_ = std::move(*fresh);
+  ++rebuilds_;
+  // As after a restart: every owner is gone from the new page, so the scheduler forgets who
+  // held what, and the tenants reappear with their pins and ids.
+  for (int32_t i : registry_.Indices()) {
+    scheduler_.Forget(i);
+    grants_->SetPins(static_cast<uint32_t>(i), registry_.PinnedChipsPlus1(i));
+    grants_->SetTenant(static_cast<uint32_t>(i), registry_.tenant_id(i));
+  }
+  fprintf(stderr, "npushare-arbiter: grant page %s rebuilt\n", grants_->path().c_str());
+}
+
 void Arbiter::Tick(uint64_t now_ns) {
-  if (now_ns >= next_rescan_ns_) {
+  bool rescan = now_ns >= next_rescan_ns_;
+  RepairGrantPage(now_ns, rescan);
+  if (rescan) {
     next_rescan_ns_ = now_ns + options_.rescan_ns;
     std::vector<int32_t> added;
     std::vector<int32_t> removed;
-    registry_.Rescan(&added, &removed);
+    Status dir = CheckTenantsDir(options_.tenants_dir);
+    std::string dir_error = dir.ok() ? "" : dir.ToString();
+    if (dir_error != tenants_dir_error_ && !dir.ok()) {
+      fprintf(stderr, "npushare-arbiter: adopting no new tenants: %s\n", dir_error.c_str());
+    }
+    tenants_dir_error_ = dir_error;
+    if (dir.ok()) {
+      registry_.Rescan(&added, &removed);
+    }
     for (int32_t i : removed) {
       scheduler_.Forget(i);
       grants_->SetTenant(static_cast<uint32_t>(i), 0);

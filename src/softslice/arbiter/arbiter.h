@@ -40,12 +40,20 @@ struct ArbiterOptions {
 
 class Arbiter {
  public:
-  // Create: checks the shares directory if there is one (CheckShareDir errors) and opens the
-  // grant page (see GrantPageWriter::Open for errors).
+  // Create: checks the tenants directory (CheckTenantsDir) and the shares directory if there
+  // is one (CheckShareDir errors) and opens the grant page (see GrantPageWriter::Open for
+  // errors).
   static Result<std::unique_ptr<Arbiter>> Create(ArbiterOptions options);
 
   // Tick: one scheduling step at `now_ns` (CLOCK_MONOTONIC). REQUIRES: non-decreasing.
+  // A damaged grant page (GrantPageWriter::Damage; the file is checked at every rescan) is
+  // logged on stderr and rebuilt: a fresh page, every adopted tenant re-published and its
+  // chips re-granted from scratch (as after a restart). A failed rebuild is logged and
+  // retried every rescan period; the arbiter keeps running.
   void Tick(uint64_t now_ns);
+
+  // rebuilds: how many times the grant page was rebuilt (tests).
+  uint64_t rebuilds() const { return rebuilds_; }
 
   // MetricsText: one line per tenant and device, documented in docs/softslice.md:
   //   tenant=<name> index=<i> dev=<d> chip=<c> weight=<w> granted_ns=<n> charged_ns=<n>
@@ -59,6 +67,8 @@ class Arbiter {
 
  private:
   Arbiter(ArbiterOptions options, std::unique_ptr<GrantPageWriter> grants);
+  // RepairGrantPage: rebuilds a damaged page (see Tick).
+  void RepairGrantPage(uint64_t now_ns, bool check_file);
 
   ArbiterOptions options_;
   std::unique_ptr<GrantPageWriter> grants_;
@@ -69,6 +79,16 @@ class Arbiter {
   std::array<std::array<uint64_t, VNPU_MAX_DEVICES>, VNPU_MAX_TENANTS> last_overrun_{};
   std::array<TenantSnapshot, VNPU_MAX_TENANTS> snapshots_{};
   std::array<bool, VNPU_MAX_TENANTS> snapshot_ok_{};
+  uint64_t rebuilds_ = 0;
+  uint64_t next_rebuild_ns_ = 0;
+  std::string rebuild_error_;      // last failed rebuild's message (logged once per change)
+  std::string tenants_dir_error_;  // why the tenants directory is unsafe, "" when it is fine
 };
+
+// CheckTenantsDir: OK when `dir` is a directory (not a symlink) owned by us or root and not
+// group/world-writable; creates it (0755) when missing. A group/world-writable tenants
+// directory would let anyone plant a tenant page the arbiter adopts. Errors:
+// kFailedPrecondition naming the problem, kInternal for system call failures.
+Status CheckTenantsDir(const std::string& dir);
 
 }  // namespace npushare::softslice

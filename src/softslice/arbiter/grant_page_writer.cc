@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "softslice/interceptor/compute_pages.h"
+#include "softslice/interceptor/mapping_guard.h"
 
 namespace npushare::softslice {
 namespace {
@@ -73,10 +74,14 @@ Result<std::unique_ptr<GrantPageWriter>> GrantPageWriter::Open(const std::string
     }
   }
   void* p = mmap(nullptr, sizeof(VnpuGrantPage), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  close(fd);
   if (p == MAP_FAILED) {
-    return Errno("mmap " + path);
+    Status s = Errno("mmap " + path);
+    close(fd);
+    return s;
   }
+  // Someone may truncate the file under us (disk full, an operator's cp): the fault must not
+  // kill the arbiter silently; Damage() reports it and the arbiter rebuilds the page.
+  vnpu::GuardMapping(vnpu::GuardedMap::kGrantPage, p, sizeof(VnpuGrantPage), true);
   auto* page = static_cast<VnpuGrantPage*>(p);
   if (!reuse || !vnpu::ValidGrantHeader(page)) {
     memset(page, 0, sizeof(*page));
@@ -87,7 +92,7 @@ Result<std::unique_ptr<GrantPageWriter>> GrantPageWriter::Open(const std::string
     memcpy(page->magic, VNPU_GRANT_MAGIC, 8);
   }
   page->arbiter_pid = static_cast<uint64_t>(getpid());
-  std::unique_ptr<GrantPageWriter> w(new GrantPageWriter(page));
+  std::unique_ptr<GrantPageWriter> w(new GrantPageWriter(page, fd, path));
   for (uint32_t i = 0; i < VNPU_MAX_TENANTS; ++i) {
     Store<uint64_t>(page->tenants[i].tenant_id, 0);
     for (uint32_t d = 0; d < VNPU_MAX_DEVICES; ++d) {
@@ -102,7 +107,36 @@ Result<std::unique_ptr<GrantPageWriter>> GrantPageWriter::Open(const std::string
 }
 
 GrantPageWriter::~GrantPageWriter() {
+  vnpu::ForgetMapping(vnpu::GuardedMap::kGrantPage, page_);
   munmap(page_, sizeof(VnpuGrantPage));
+  close(fd_);
+}
+
+std::string GrantPageWriter::Damage(bool check_file) const {
+  if (vnpu::MappingLostAt(vnpu::GuardedMap::kGrantPage, page_)) {
+    return "was truncated under the arbiter (a write faulted)";
+  }
+  if (!vnpu::ValidGrantHeader(page_)) {
+    return "has a corrupt header";
+  }
+  if (!check_file) {
+    return "";
+  }
+  struct stat mine;
+  if (fstat(fd_, &mine) != 0) {
+    return std::string("cannot be checked: ") + strerror(errno);
+  }
+  if (static_cast<uint64_t>(mine.st_size) != sizeof(VnpuGrantPage)) {
+    return "was truncated to " + std::to_string(mine.st_size) + " bytes";
+  }
+  struct stat at_path;
+  if (lstat(path_.c_str(), &at_path) != 0) {
+    return errno == ENOENT ? "was deleted" : std::string("cannot be checked: ") + strerror(errno);
+  }
+  if (at_path.st_ino != mine.st_ino || at_path.st_dev != mine.st_dev) {
+    return "was replaced by another file";
+  }
+  return "";
 }
 
 void GrantPageWriter::SetTenant(uint32_t index, uint64_t tenant_id) {

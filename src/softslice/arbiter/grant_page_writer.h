@@ -3,7 +3,9 @@
 // GrantPageWriter: the arbiter's read-write mapping of the node's grant page
 // (`<dir>/grants.v2`, softslice/shared_state.h). Tenants map it read-only. The file is mode
 // 0644 in a directory that is not group/world-writable; an existing valid page is reused in
-// place (tenants keep their mappings across arbiter restarts), anything else is replaced.
+// place (tenants keep their mappings across arbiter restarts), anything else is replaced. The
+// mapping is guarded against SIGBUS (a truncated file reads and writes zeros instead), and
+// Damage() tells when the page must be rebuilt.
 //
 // Thread safety: one writer thread. Tenants read concurrently; every field they read is
 // written with an atomic store, grant changes are published with release order and a futex
@@ -63,11 +65,23 @@ class GrantPageWriter {
   // AddUsage: adds granted and charged time of tenant `index` on its logical device `dev`.
   void AddUsage(uint32_t index, uint32_t dev, uint64_t granted_ns, uint64_t charged_ns);
 
+  // Damage: why the page tenants map is no longer this writer's valid page, or "" when it is:
+  // truncated under us (the SIGBUS guard, mapping_guard.h, absorbed a fault and left zeros) or
+  // its header overwritten (checked every call, a few loads); with `check_file` also the file
+  // itself (fstat and stat: shrunk, deleted, or replaced by another file at the path). The
+  // arbiter then rebuilds the page (Arbiter::Tick) instead of dying of SIGBUS or writing into
+  // a file nobody reads.
+  std::string Damage(bool check_file) const;
+
   const VnpuGrantPage& page() const { return *page_; }
+  const std::string& path() const { return path_; }
 
  private:
-  explicit GrantPageWriter(VnpuGrantPage* page) : page_(page) {}
+  GrantPageWriter(VnpuGrantPage* page, int fd, std::string path)
+      : page_(page), fd_(fd), path_(std::move(path)) {}
   VnpuGrantPage* page_;
+  int fd_;            // the mapped file, kept open to notice a truncation (fstat)
+  std::string path_;  // <dir>/grants.v2
 };
 
 }  // namespace npushare::softslice

@@ -9,14 +9,17 @@
 //
 // Runs until SIGTERM/SIGINT. Prints "READY" on stdout once the grant page is published.
 // Exit status: 0 after a signal or --help, 2 usage (the message names the flag), 1 setup
-// failure.
+// failure. Every exit writes its reason to stderr first, fatal signals included (a damaged
+// grant page is rebuilt, not fatal: Arbiter::Tick).
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <charconv>
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,10 +30,47 @@
 
 namespace {
 
-std::atomic<bool> g_stop{false};
+std::atomic<int> g_stop{0};  // the signal that asked us to stop, 0 while running
 
-void OnSignal(int) {
-  g_stop.store(true);
+void OnSignal(int sig) {
+  g_stop.store(sig);
+}
+
+// OnFatalSignal: says why we die (async-signal-safe: write(2) only), then dies of the signal.
+void OnFatalSignal(int sig) {
+  char msg[64] = "npushare-arbiter: exiting on fatal signal ";
+  size_t n = strlen(msg);
+  char digits[8];
+  int d = 0;
+  for (int v = sig; v > 0 && d < 7; v /= 10) {
+    digits[d++] = static_cast<char>('0' + v % 10);
+  }
+  while (d > 0 && n + 2 < sizeof(msg)) {
+    msg[n++] = digits[--d];
+  }
+  msg[n++] = '\n';
+  ssize_t ignored = write(2, msg, n);
+  (void)ignored;
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+// InstallExitReasons: fatal signals and std::terminate say why on stderr before the process
+// dies; SIGPIPE (a closed stdout) is ignored so that it cannot kill us silently. Installed
+// before the grant page is opened, so that the page's SIGBUS guard chains to OnFatalSignal
+// for faults elsewhere.
+void InstallExitReasons() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnFatalSignal;
+  for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT}) {
+    sigaction(sig, &sa, nullptr);
+  }
+  signal(SIGPIPE, SIG_IGN);
+  std::set_terminate([] {
+    fprintf(stderr, "npushare-arbiter: exiting: unhandled exception\n");
+    signal(SIGABRT, SIG_DFL);
+    abort();
+  });
 }
 
 uint64_t NowNs() {
@@ -147,10 +187,11 @@ int main(int argc, char** argv) {
   sa.sa_handler = OnSignal;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
+  InstallExitReasons();
 
   auto arbiter = npushare::softslice::Arbiter::Create(options);
   if (!arbiter.ok()) {
-    fprintf(stderr, "npushare-arbiter: %s\n", arbiter.status().ToString().c_str());
+    fprintf(stderr, "npushare-arbiter: exiting: %s\n", arbiter.status().ToString().c_str());
     return 1;
   }
   uint64_t next = NowNs();
@@ -165,7 +206,7 @@ int main(int argc, char** argv) {
       return npushare::softslice::LedgerMetricsText(dir);
     });
   }
-  while (!g_stop.load()) {
+  while (g_stop.load() == 0) {
     next += tick_us * 1000;
     timespec ts = {static_cast<time_t>(next / 1000000000ull),
                    static_cast<long>(next % 1000000000ull)};
@@ -180,5 +221,7 @@ int main(int argc, char** argv) {
       metrics->Publish((*arbiter)->MetricsText());
     }
   }
+  fprintf(stderr, "npushare-arbiter: exiting on signal %d (%s)\n", g_stop.load(),
+          strsignal(g_stop.load()));
   return 0;
 }

@@ -14,6 +14,8 @@
 
 #include <atomic>
 
+#include "softslice/interceptor/mapping_guard.h"
+
 namespace npushare::vnpu {
 namespace {
 
@@ -105,10 +107,21 @@ PageError OpenTenantPage(const char* dir, const Config& cfg, VnpuTenantPage** ou
     return result;
   }
   *out = static_cast<VnpuTenantPage*>(p);
+  // The container may truncate its own page: a fault then reads zeros (tenant id 0, never
+  // adopted) instead of killing the process (mapping_guard.h).
+  GuardMapping(GuardedMap::kTenantPage, p, sizeof(VnpuTenantPage), true);
   return PageError::kOk;
 }
 
-PageError OpenGrantPage(const char* dir, const VnpuGrantPage** out) {
+namespace {
+
+// The inode of the grant page this process maps (ReopenGrantPage compares it with the path's).
+constinit std::atomic<uint64_t> g_grant_dev{0};
+constinit std::atomic<uint64_t> g_grant_ino{0};
+
+// OpenValidGrantFile: an O_RDONLY descriptor of `<dir>/grants.v2` whose size and header (read
+// with pread, so a file truncated meanwhile cannot fault us) are valid; *st is its fstat.
+PageError OpenValidGrantFile(const char* dir, int* fd_out, struct stat* st) {
   char path[kStateDirMax + 32];
   int n = snprintf(path, sizeof(path), "%s/%s", dir, VNPU_GRANT_FILE_NAME);
   if (n < 0 || static_cast<size_t>(n) >= sizeof(path)) {
@@ -118,23 +131,79 @@ PageError OpenGrantPage(const char* dir, const VnpuGrantPage** out) {
   if (fd < 0) {
     return errno == ENOENT ? PageError::kMissing : PageError::kIo;
   }
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-      static_cast<uint64_t>(st.st_size) != sizeof(VnpuGrantPage)) {
+  // The header's first fields, read with pread (a small stack buffer: hooks may run on small
+  // thread stacks).
+  struct {
+    char magic[8];
+    uint32_t version;
+    uint32_t header_size;
+    uint64_t file_size;
+  } h;
+  static_assert(sizeof(h) == offsetof(VnpuGrantPage, generation));
+  if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) ||
+      static_cast<uint64_t>(st->st_size) != sizeof(VnpuGrantPage) ||
+      pread(fd, &h, sizeof(h), 0) != static_cast<ssize_t>(sizeof(h)) ||
+      memcmp(h.magic, VNPU_GRANT_MAGIC, 8) != 0 || h.version != VNPU_GRANT_VERSION ||
+      h.header_size != offsetof(VnpuGrantPage, chips) || h.file_size != sizeof(VnpuGrantPage)) {
     close(fd);
     return PageError::kBadFormat;
+  }
+  *fd_out = fd;
+  return PageError::kOk;
+}
+
+}  // namespace
+
+PageError OpenGrantPage(const char* dir, const VnpuGrantPage** out) {
+  int fd = -1;
+  struct stat st;
+  PageError e = OpenValidGrantFile(dir, &fd, &st);
+  if (e != PageError::kOk) {
+    return e;
   }
   void* p = mmap(nullptr, sizeof(VnpuGrantPage), PROT_READ, MAP_SHARED, fd, 0);
   close(fd);
   if (p == MAP_FAILED) {
     return PageError::kIo;
   }
+  // Guarded before the first access: the file may be truncated at any time (mapping_guard.h).
+  GuardMapping(GuardedMap::kGrantPage, p, sizeof(VnpuGrantPage), false);
   if (!ValidGrantHeader(static_cast<const VnpuGrantPage*>(p))) {
+    ForgetMapping(GuardedMap::kGrantPage, p);
     munmap(p, sizeof(VnpuGrantPage));
     return PageError::kBadFormat;
   }
+  g_grant_dev.store(st.st_dev, std::memory_order_relaxed);
+  g_grant_ino.store(st.st_ino, std::memory_order_relaxed);
   *out = static_cast<const VnpuGrantPage*>(p);
   return PageError::kOk;
+}
+
+bool GrantPageLost(const VnpuGrantPage* page) {
+  return MappingLostAt(GuardedMap::kGrantPage, page) || !ValidGrantHeader(page);
+}
+
+PageError ReopenGrantPage(const char* dir, const VnpuGrantPage* page) {
+  int fd = -1;
+  struct stat st;
+  PageError e = OpenValidGrantFile(dir, &fd, &st);
+  if (e != PageError::kOk) {
+    return e;
+  }
+  bool same = st.st_dev == g_grant_dev.load(std::memory_order_relaxed) &&
+              st.st_ino == g_grant_ino.load(std::memory_order_relaxed);
+  if (same && !GrantPageLost(page)) {
+    close(fd);
+    return PageError::kMissing;  // nothing newer than what we map
+  }
+  bool ok = RemapAt(GuardedMap::kGrantPage, fd);
+  close(fd);
+  if (!ok) {
+    return PageError::kIo;
+  }
+  g_grant_dev.store(st.st_dev, std::memory_order_relaxed);
+  g_grant_ino.store(st.st_ino, std::memory_order_relaxed);
+  return GrantPageLost(page) ? PageError::kBadFormat : PageError::kOk;
 }
 
 }  // namespace npushare::vnpu

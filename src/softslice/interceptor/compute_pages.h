@@ -22,9 +22,21 @@ enum class PageError : uint8_t { kOk, kMissing, kIo, kBadFormat };
 // rules as Ledger::Open. *out is written only on kOk.
 PageError OpenTenantPage(const char* dir, const Config& cfg, VnpuTenantPage** out);
 
-// OpenGrantPage: maps `<dir>/grants.v2` read-only after validating magic, version and sizes.
-// kMissing when the file does not exist (no arbiter yet). *out is written only on kOk.
+// OpenGrantPage: maps `<dir>/grants.v2` read-only after validating magic, version and sizes,
+// and guards the mapping against SIGBUS (mapping_guard.h). kMissing when the file does not
+// exist (no arbiter yet). *out is written only on kOk.
 PageError OpenGrantPage(const char* dir, const VnpuGrantPage** out);
+
+// GrantPageLost: the mapping at `page` (from OpenGrantPage) was truncated under us (the SIGBUS
+// guard replaced it with zeros, mapping_guard.h) or its header no longer validates.
+bool GrantPageLost(const VnpuGrantPage* page);
+
+// ReopenGrantPage: when `<dir>/grants.v2` is a valid page and either another file than the one
+// mapped at `page` (replaced, e.g. rebuilt by the arbiter) or `page` is lost, maps it at the
+// same address (pointers into `page` stay valid) and returns kOk. kMissing: no file, or the
+// same file as mapped and not lost; kBadFormat/kIo otherwise (nothing changed).
+// REQUIRES: `page` came from OpenGrantPage. Callers serialise it with OpenGrantPage.
+PageError ReopenGrantPage(const char* dir, const VnpuGrantPage* page);
 
 // ValidGrantHeader / ValidTenantHeader: whether a mapped page's header matches this build.
 bool ValidGrantHeader(const VnpuGrantPage* page);

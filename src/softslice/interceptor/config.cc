@@ -157,14 +157,17 @@ int ParseConfig(const char* const* envp, Config* out) {
     core_name = "NPU_PRIORITY";
   }
   if (core != nullptr) {
+    // Present means gated, whatever the value: 0 is best effort (weight 1), and a malformed
+    // value is best effort too, never ungated (issue 15: "abc", "-5", "1000" or "" must not be
+    // a way out of the gate).
+    out->compute_limited = true;
+    out->limited = true;
     if (ParseUnsignedList(core, 100, values, VNPU_MAX_DEVICES)) {
       for (uint32_t i = 0; i < VNPU_MAX_DEVICES; ++i) {
         out->core_percent[i] = static_cast<uint32_t>(values[i]);
-        out->compute_limited = out->compute_limited || values[i] != 0;
       }
-      out->limited = out->limited || out->compute_limited;
     } else {
-      Log("ignoring malformed %s", core_name);
+      Log("malformed %s: launches are gated as best effort (weight 1)", core_name);
       ++bad;
     }
   }
@@ -281,6 +284,18 @@ QuotaFileError ApplyQuotaFile(const char* path, Config* cfg) {
   cfg->quota_from_file = true;
   cfg->limited = mem_limited || cfg->compute_limited;
   return QuotaFileError::kOk;
+}
+
+void GateForNodeFiles(QuotaFileError e, Config* cfg) {
+  if (e == QuotaFileError::kNone) {
+    return;
+  }
+  // The node side writes the quota file together with the share file, so any file at the fixed
+  // path means a soft-sliced container: its launches are gated whatever its environment says
+  // (best effort when the environment names no share: the arbiter takes the weight from the
+  // share file anyway). A file the container planted itself only gates the container.
+  cfg->compute_limited = true;
+  cfg->limited = true;
 }
 
 }  // namespace npushare::vnpu

@@ -4,7 +4,9 @@
 // container controls other than its own environment). Variables (docs/softslice.md §Config):
 //   NPUSHARE_VNPU_MEM_MB    per-device memory quota in MiB: "4096" (every device) or
 //                           "4096,8192" (logical devices 0,1,...); 0 = unlimited.
-//   NPUSHARE_VNPU_CORE_PCT  per-device compute share in percent, same syntax (0 = best effort).
+//   NPUSHARE_VNPU_CORE_PCT  per-device compute share in percent, same syntax (0 = best effort,
+//                           weight 1). Present = gated: a malformed value ("abc", "-5", "1000",
+//                           "") is best effort with a log line, never ungated.
 //   NPUSHARE_VNPU_STATE_DIR directory holding the container's ledger and tenant page.
 //   NPUSHARE_VNPU_ARBITER_DIR directory holding the node's grant page (read-only is enough).
 //   ASCEND_VISIBLE_DEVICES  physical chip ids ("0,2", "0-3", "Ascend910-1") of logical devices
@@ -19,8 +21,10 @@
 // the programs it execs): it is always kQuotaFilePath, mounted read-only by the device plugin.
 // Its quotas take precedence over the environment and over the ledger (issue 5); see
 // ApplyQuotaFile.
-// Malformed values are ignored with a log line (the variable is treated as absent), so a typo
-// can never turn into a smaller-than-intended quota.
+// Malformed quotas are ignored with a log line (the variable is treated as absent), so a typo
+// can never turn into a smaller-than-intended quota; a malformed share gates as best effort.
+// When the node has written the container's files (any file at kQuotaFilePath, see
+// GateForNodeFiles) launches are gated whatever the environment says.
 //
 // Thread safety: ParseConfig is pure and reentrant. It does not allocate.
 #pragma once
@@ -79,6 +83,13 @@ int ParseConfig(const char* const* envp, Config* out);
 // Uses only open/fstat/fstatvfs/read/close on a stack buffer; does not allocate.
 // REQUIRES: path and cfg non-null.
 QuotaFileError ApplyQuotaFile(const char* path, Config* cfg);
+
+// GateForNodeFiles: `e` is ApplyQuotaFile's result for kQuotaFilePath. Unless it is kNone, a
+// file exists at the fixed path: the node side provisioned this container (it writes the quota
+// file with the share file), so cfg->compute_limited and cfg->limited are set: launches are
+// gated (best effort when no share is configured) even when the environment's share is unset
+// or zero (issue 15). Being gated never raises anything, so a refused file gates too.
+void GateForNodeFiles(QuotaFileError e, Config* cfg);
 
 // ParseQuotaText: the quotas in MiB of a quota file's contents (`len` bytes, no NUL needed):
 // "N" (every device) or "N,N,..." (devices 0,1,...; unlisted 0 = unlimited), one optional

@@ -32,6 +32,9 @@ constinit std::atomic<const VnpuGrantPage*> g_grants{nullptr};
 constinit std::atomic<uint64_t> g_next_grant_probe_ns{0};
 constinit std::atomic<uint64_t> g_index_generation{~uint64_t{0}};
 constinit std::atomic<int32_t> g_tenant_index{-1};
+constinit std::atomic<uint64_t> g_index_tenant_id{0};
+constinit std::atomic<uint64_t> g_next_reprobe_ns{0};
+constinit std::atomic<bool> g_logged_lost{false};
 constinit std::atomic<bool> g_logged_open{false};
 constinit std::atomic<bool> g_logged_unadopted{false};
 
@@ -125,10 +128,15 @@ const VnpuGrantPage* Grants(const Config& cfg) {
   return g;
 }
 
-// TenantIndex: our index in the grant page's tenant table, or -1 when not adopted.
+// TenantIndex: our index in the grant page's tenant table, or -1 when not adopted. Id 0 (a
+// zeroed or truncated tenant page) is never adopted: 0 marks an unused index.
 int32_t TenantIndex(const VnpuGrantPage* g, uint64_t tenant_id) {
+  if (tenant_id == 0) {
+    return -1;
+  }
   uint64_t gen = Load(g->generation);
-  if (gen == g_index_generation.load(std::memory_order_acquire)) {
+  if (gen == g_index_generation.load(std::memory_order_acquire) &&
+      tenant_id == g_index_tenant_id.load(std::memory_order_relaxed)) {
     return g_tenant_index.load(std::memory_order_relaxed);
   }
   int32_t index = -1;
@@ -139,13 +147,58 @@ int32_t TenantIndex(const VnpuGrantPage* g, uint64_t tenant_id) {
     }
   }
   g_tenant_index.store(index, std::memory_order_relaxed);
+  g_index_tenant_id.store(tenant_id, std::memory_order_relaxed);
   g_index_generation.store(gen, std::memory_order_release);
   return index;
 }
 
+// Stale: no heartbeat for kStaleArbiterNs. A heartbeat slightly ahead of our clock reading is
+// fresh (the arbiter wrote it after we read the clock); one far ahead is garbage (a page
+// overwritten in place), which must not read as a live arbiter forever.
 bool Stale(const VnpuGrantPage* g, uint64_t now) {
   uint64_t hb = Load(g->heartbeat_ns);
-  return hb > now ? false : now - hb > kStaleArbiterNs;
+  return hb > now ? hb - now > kStaleArbiterNs : now - hb > kStaleArbiterNs;
+}
+
+// GrantBroken: called when the page looks stale. Re-probes the grant file (at most every
+// kReprobeNs): a page rebuilt by the arbiter as a new file, or restored after a truncation,
+// is mapped at the same address (ReopenGrantPage). True when the page we map is still lost
+// (truncated under us: the SIGBUS guard left zeros) or garbage: the tenant is then throttled,
+// not ungated, until a valid page is back (issue 15). A page that is valid but stale is a dead
+// arbiter: false (open, as documented).
+constexpr uint64_t kReprobeNs = 10'000'000;
+bool GrantBroken(const Config& cfg, const VnpuGrantPage* g) {
+  uint64_t now = MonotonicNs();
+  if (now >= g_next_reprobe_ns.load(std::memory_order_relaxed)) {
+    pthread_mutex_lock(&g_gate_mutex);
+    if (now >= g_next_reprobe_ns.load(std::memory_order_relaxed)) {
+      g_next_reprobe_ns.store(now + kReprobeNs, std::memory_order_relaxed);
+      ReopenGrantPage(cfg.arbiter_dir, g);
+    }
+    pthread_mutex_unlock(&g_gate_mutex);
+  }
+  bool lost = GrantPageLost(g);
+  if (lost && !g_logged_lost.exchange(true)) {
+    Log("grant page %s/%s truncated or corrupt: launches throttled until it is rebuilt",
+        cfg.arbiter_dir, VNPU_GRANT_FILE_NAME);
+  } else if (!lost && g_logged_lost.load(std::memory_order_relaxed)) {
+    g_logged_lost.store(false);
+    Log("grant page %s/%s valid again", cfg.arbiter_dir, VNPU_GRANT_FILE_NAME);
+  }
+  return lost;
+}
+
+// ThrottleWait: the grant page is broken. Waits up to kAdoptionWaitNs for a valid page,
+// observing fences; the caller then lets one launch through (never hung, never free).
+void ThrottleWait(const Config& cfg, const VnpuGrantPage* g, int32_t dev) {
+  uint64_t deadline = MonotonicNs() + kAdoptionWaitNs;
+  while (MonotonicNs() < deadline && GrantBroken(cfg, g)) {
+    if (dev >= 0) {
+      FencePoll(static_cast<uint32_t>(dev));
+    }
+    struct timespec ts = {0, 1'000'000};
+    nanosleep(&ts, nullptr);
+  }
 }
 
 // While fences are outstanding a waiting thread wakes this often to observe them, so that their
@@ -241,6 +294,9 @@ void GateSlow(void* stream) {
       int32_t chip =
           dev >= 0 && dev < static_cast<int32_t>(VNPU_MAX_DEVICES) ? cfg.chip_of_device[dev] : -1;
       AwaitAdoption(live, 0, chip, -1, &throttled);
+    } else if (live != nullptr && GrantBroken(cfg, live)) {
+      ThrottleWait(cfg, live, -1);
+      throttled = true;
     }
     if (noted != nullptr) {
       FenceNoteLaunches(*noted);
@@ -257,8 +313,19 @@ void GateSlow(void* stream) {
   if (g != nullptr && index < 0) {
     uint64_t now = MonotonicNs();
     __atomic_store_n(&td.last_demand_ns, now, __ATOMIC_RELEASE);
-    if (!Stale(g, now)) {
-      index = AwaitAdoption(g, tenant->tenant_id, cfg.chip_of_device[dev], dev, &throttled);
+    bool stale = Stale(g, now);
+    if (stale && GrantBroken(cfg, g)) {
+      ThrottleWait(cfg, g, dev);  // a truncated grant page is no way out of the gate
+      throttled = true;
+    } else {
+      // GrantBroken may just have mapped a rebuilt, live page.
+      if (!stale || !Stale(g, MonotonicNs())) {
+        index = AwaitAdoption(g, tenant->tenant_id, cfg.chip_of_device[dev], dev, &throttled);
+      }
+      if (index < 0 && !throttled && Stale(g, MonotonicNs()) && GrantBroken(cfg, g)) {
+        ThrottleWait(cfg, g, dev);  // lost while we waited for adoption
+        throttled = true;
+      }
     }
   }
   int32_t chip = cfg.chip_of_device[dev];
@@ -296,9 +363,18 @@ void GateSlow(void* stream) {
   int32_t credit =
       FenceBeforeLaunch(noted, stream, target, (w & kOwnerMask) == token ? w >> 16 : 0, &now);
   __atomic_store_n(&td.last_demand_ns, now, __ATOMIC_RELEASE);
-  if (Stale(g, now)) {
-    // The fence above bounds what we queued; from now on, ungated.
-    OpenAfterFence(t, stream, dev, now, "arbiter heartbeat stale");
+  // The fence above bounds what we queued. A stale page: from now on ungated, unless the page
+  // itself was lost (then throttled: this launch only) or a re-probe just mapped a live one.
+  if (bool broken = false;
+      Stale(g, now) && ((broken = GrantBroken(cfg, g)) || Stale(g, MonotonicNs()))) {
+    if (broken) {
+      ThrottleWait(cfg, g, dev);
+    }
+    OpenAfterFence(t, stream, dev, now, broken ? nullptr : "arbiter heartbeat stale");
+    if (broken) {
+      t.credit = 0;
+      t.batch = 1;
+    }
     return;
   }
   // `held`: the grant word that showed us as the owner. The fast path compares the whole word
@@ -315,7 +391,23 @@ void GateSlow(void* stream) {
         break;
       }
       now = MonotonicNs();
-      if (Stale(g, now)) {
+      // Our page lost, scribbled over or dropped by the arbiter: no grant will ever come for
+      // this index, so stop waiting (throttled: this launch only) instead of hanging.
+      bool dropped = !ValidTenantHeader(tenant) || TenantIndex(g, Load(tenant->tenant_id)) != index;
+      bool stale = Stale(g, now);
+      bool broken = stale && GrantBroken(cfg, g);
+      stale = stale && !broken && Stale(g, MonotonicNs());  // not if a live page was re-mapped
+      if (dropped || broken) {
+        if (broken) {
+          ThrottleWait(cfg, g, dev);
+        }
+        __atomic_fetch_sub(&td.waiters, 1, __ATOMIC_ACQ_REL);
+        OpenFenced(t, nullptr, stream, td, dev, nullptr);
+        t.credit = 0;
+        t.batch = 1;
+        return;
+      }
+      if (stale) {
         __atomic_fetch_sub(&td.waiters, 1, __ATOMIC_ACQ_REL);
         OpenFenced(t, nullptr, stream, td, dev, "arbiter heartbeat stale");
         return;

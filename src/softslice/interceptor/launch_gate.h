@@ -17,13 +17,16 @@
 // that they are observed promptly) while another tenant owns the chip.
 //
 // Ungated ("open") mode, never waiting for a grant: the process has no core share configured
-// (pure pass-through: no fences either); or there is no grant page, the arbiter's heartbeat is
-// older than kStaleArbiterNs, or the tenant is not adopted. In the latter cases launches are
-// still fenced and the queue bound applies, so a tenant cannot queue seconds of work while
-// ungated and run it during others' grants later. Open mode is re-checked every kOpenCredit
-// launches, so a restarted arbiter takes over again within that many launches. Not adopted
-// while the arbiter is alive is not a way out of the gate: the launch waits up to
-// kAdoptionWaitNs for adoption (one rescan normally), and a tenant that stays unadopted (its
+// and no node-written quota file (pure pass-through: no fences either); or there is no grant
+// page, the arbiter's heartbeat is older than kStaleArbiterNs on a valid page, or the tenant is
+// not adopted. A grant page lost under us (truncated: the SIGBUS guard of mapping_guard.h left
+// zeros) or garbage is not open: the tenant is throttled like an unadopted one until a valid
+// page is back, which the slow path re-maps at the same address (ReopenGrantPage). Whenever a
+// tenant page exists, open launches are still fenced and the queue bound applies, so a tenant
+// cannot queue seconds of work while ungated and run it during others' grants later. Open mode is
+// re-checked every kOpenCredit launches, so a restarted arbiter takes over again within that many
+// launches. Not adopted while the arbiter is alive is not a way out of the gate: the launch waits
+// up to kAdoptionWaitNs for adoption (one rescan normally), and a tenant that stays unadopted (its
 // page garbage or unusable) gets only kOpenCredit launches per wait.
 //
 // Thread safety: Gate() and SetThreadDevice() act on the calling thread's state; the shared

@@ -22,6 +22,9 @@
 
 #include <atomic>
 
+#include "softslice/interceptor/log.h"
+#include "softslice/interceptor/mapping_guard.h"
+
 namespace npushare::vnpu {
 namespace {
 
@@ -176,11 +179,47 @@ LedgerError Ledger::MapFd(int fd, const uint64_t* quota_bytes) {
   }
   map_ = static_cast<VnpuLedger*>(p);
   map_fd_ = fd;
+  for (uint32_t d = 0; d < VNPU_MAX_DEVICES; ++d) {
+    opened_quota_[d] = A64(map_->quota_bytes[d]).load(std::memory_order_relaxed);
+  }
+  // A truncated ledger must not kill the process with SIGBUS (mapping_guard.h): the fault
+  // turns the mapping into zeros and Broken() refuses to use it from then on.
+  GuardMapping(GuardedMap::kLedger, map_, sizeof(VnpuLedger), true);
   return LedgerError::kOk;
 }
 
+bool Ledger::Broken() const {
+  if (MappingLostAt(GuardedMap::kLedger, map_)) {
+    return true;
+  }
+  // Scribbled over (or truncated and re-extended, which reads as zeros without a fault): the
+  // magic and the version word after it, one 8-byte and one 4-byte load on every allocation.
+  uint64_t magic;
+  memcpy(&magic, map_->magic, sizeof(magic));
+  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "magic word as loaded on LE hosts");
+  constexpr uint64_t kMagic = [] {
+    const char* m = VNPU_LEDGER_MAGIC;
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) {
+      v = v << 8 | static_cast<uint8_t>(m[i]);
+    }
+    return v;
+  }();
+  return magic != kMagic ||
+         __atomic_load_n(&map_->version, __ATOMIC_RELAXED) != VNPU_LEDGER_VERSION;
+}
+
 bool Ledger::LockMutex() {
-  int rc = pthread_mutex_lock(&map_->lock.mutex);
+  int rc = pthread_mutex_trylock(&map_->lock.mutex);
+  if (rc == EBUSY) {
+    // Bounded: a container that scribbles over its own ledger's mutex must not hang its
+    // allocations forever (issue 15); a holder never keeps it for more than ~64 loads. The
+    // clock is read only when the mutex is busy, so the uncontended path costs what it did.
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += kMutexWaitS;
+    rc = pthread_mutex_clocklock(&map_->lock.mutex, CLOCK_MONOTONIC, &deadline);
+  }
   if (rc == EOWNERDEAD) {
     // The holder died inside a critical section. Every update in one is a single atomic
     // store, so the data is consistent as it stands.
@@ -259,6 +298,7 @@ void Ledger::AfterForkChild() {
 }
 
 void Ledger::Close() {
+  ForgetMapping(GuardedMap::kLedger, map_);
   ReleaseSlot();
   if (map_ != nullptr) {
     munmap(map_, sizeof(VnpuLedger));
@@ -288,6 +328,9 @@ uint64_t Ledger::Quota(uint32_t dev) const {
   if (pinned_) {
     return pinned_quota_[dev];
   }
+  if (Broken()) {
+    return opened_quota_[dev];  // a zeroed or scribbled header must not lift the quota
+  }
   return A64(map_->quota_bytes[dev]).load(std::memory_order_relaxed);
 }
 
@@ -307,7 +350,17 @@ LedgerError Ledger::Reserve(uint32_t dev, uint64_t bytes) {
   if (map_ == nullptr || slot < 0 || dev >= VNPU_MAX_DEVICES || bytes > kSizeMask) {
     return LedgerError::kOverQuota;
   }
-  uint64_t quota = Quota(dev);
+  if (Broken()) {
+    // Truncated or scribbled over by the container itself: it gets no memory on limited
+    // devices until the ledger is recreated (a new process tree), never more than its quota.
+    if (!broken_logged_.exchange(true, std::memory_order_relaxed)) {
+      Log("container ledger %s is truncated or corrupt: allocations on limited devices fail",
+          path_[0] != '\0' ? path_ : "(private)");
+    }
+    return LedgerError::kBadFormat;
+  }
+  uint64_t quota =
+      pinned_ ? pinned_quota_[dev] : A64(map_->quota_bytes[dev]).load(std::memory_order_relaxed);
   if (!LockMutex()) {
     return LedgerError::kIo;
   }

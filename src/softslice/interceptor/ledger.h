@@ -31,6 +31,10 @@ enum class LedgerError : uint8_t {
   kBadFormat,  // the file exists but is not a ledger of this version
 };
 
+// How long a process waits for the ledger mutex before refusing the operation (kIo): only a
+// mutex scribbled over by the container itself is held that long.
+inline constexpr int kMutexWaitS = 2;
+
 // Probe window of the allocation table: lookups and inserts touch at most this many records.
 inline constexpr uint32_t kMaxProbe = 64;
 
@@ -77,7 +81,8 @@ class Ledger {
 
   // Reserve: charges `bytes` on `dev` to this process if the container's total stays within
   // the quota; when it would not, first reclaims dead processes and retries once. kOverQuota
-  // leaves nothing charged. REQUIRES: has_slot(), dev < VNPU_MAX_DEVICES.
+  // leaves nothing charged; kBadFormat when the ledger is Broken() (logged once).
+  // REQUIRES: has_slot(), dev < VNPU_MAX_DEVICES.
   LedgerError Reserve(uint32_t dev, uint64_t bytes);
 
   // Unreserve: returns `bytes` on `dev` previously reserved by this process.
@@ -99,6 +104,11 @@ class Ledger {
   // the sweep (returning 0) when the last one is more recent than that.
   int Sweep(uint64_t min_interval_ns);
 
+  // Broken: the mapping was lost to a truncation (SIGBUS absorbed, mapping_guard.h) or its
+  // header no longer validates (scribbled over, or truncated and re-extended). Quota() then
+  // keeps returning the quotas seen at Open and Reserve refuses. REQUIRES: open.
+  bool Broken() const;
+
   // Raw: the mapped ledger, for introspection. nullptr when not open.
   const VnpuLedger* raw() const { return map_; }
 
@@ -118,6 +128,8 @@ class Ledger {
   char path_[300] = {};
   bool pinned_ = false;  // written only during setup, before the ledger is published
   uint64_t pinned_quota_[VNPU_MAX_DEVICES] = {};
+  uint64_t opened_quota_[VNPU_MAX_DEVICES] = {};  // the ledger's quotas when it was mapped
+  std::atomic<bool> broken_logged_{false};
 };
 
 // MonotonicNs: CLOCK_MONOTONIC in nanoseconds.

@@ -96,6 +96,7 @@ void SetupLocked() {
     Log("ignoring quota file %s (%s); using the environment's quotas", kQuotaFilePath,
         qe == QuotaFileError::kMalformed ? "malformed" : "unsafe or unreadable");
   }
+  GateForNodeFiles(qe, &g_config);
   pthread_atfork(nullptr, nullptr, ChildAfterFork);
   g_phase.store(g_config.limited ? kLimited : kPassThrough, std::memory_order_release);
 }

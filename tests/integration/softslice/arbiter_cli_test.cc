@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -126,7 +127,43 @@ TEST_F(ArbiterCliTest, WithSharesDirItDoesNotWarn) {
   EXPECT_EQ(o.out, "READY");
   EXPECT_EQ(o.exit_code, 0);
   EXPECT_FALSE(Contains(o.err, "trust mode")) << o.err;
-  EXPECT_EQ(o.err, "");
+  // Nothing but the reason of the exit (issue 15: every exit says why).
+  EXPECT_TRUE(Contains(o.err, "signal 15")) << o.err;
+  EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+}
+
+// Issue 15: a group/world-writable tenants directory would let anyone plant a tenant page;
+// it is refused as the grant directory is (exit 1, naming the flag).
+TEST_F(ArbiterCliTest, AGroupOrWorldWritableTenantsDirIsRefused) {
+  for (mode_t mode : {0777, 0770, 0722}) {
+    ASSERT_EQ(chmod(tenants_dir_.c_str(), mode), 0);
+    Outcome o = RunToExit(Required());
+    EXPECT_EQ(o.exit_code, 1) << std::oct << mode;
+    EXPECT_TRUE(Contains(o.err, "--tenants-dir")) << o.err;
+    EXPECT_EQ(o.out, "");
+  }
+  ASSERT_EQ(chmod(tenants_dir_.c_str(), 0755), 0);
+  EXPECT_EQ(RunUntilReady(Required()).out, "READY");
+}
+
+// Issue 15: every exit writes its reason to stderr first, a fatal signal included.
+TEST_F(ArbiterCliTest, EveryExitSaysWhyOnStderr) {
+  for (int sig : {SIGTERM, SIGINT, SIGSEGV, SIGBUS, SIGABRT}) {
+    Arbiter a = Start(Required());
+    ASSERT_GT(a.pid, 0);
+    ASSERT_EQ(ReadLine(a.out_fd), "READY");
+    kill(a.pid, sig);
+    std::string err = ReadAll(a.err_fd);
+    close(a.out_fd);
+    close(a.err_fd);
+    int rc = Wait(a.pid);
+    EXPECT_TRUE(Contains(err, "signal " + std::to_string(sig))) << sig << ": " << err;
+    if (sig == SIGTERM || sig == SIGINT) {
+      EXPECT_EQ(rc, 0);
+    } else {
+      EXPECT_EQ(rc, 128 + sig) << "dies of the signal after saying so";
+    }
+  }
 }
 
 TEST_F(ArbiterCliTest, AMissingRequiredFlagIsAUsageErrorNamingIt) {

@@ -200,6 +200,62 @@ TEST_F(ArbiterTest, RefusesAWorldWritableGrantDirectory) {
   EXPECT_EQ(arb.status().code(), StatusCode::kFailedPrecondition);
 }
 
+// Issue 15: the tenants directory is refused like the grant directory.
+TEST_F(ArbiterTest, RefusesAGroupOrWorldWritableTenantsDirectory) {
+  for (mode_t mode : {0777, 0775, 0702}) {
+    ASSERT_EQ(chmod(options_.tenants_dir.c_str(), mode), 0);
+    auto arb = Arbiter::Create(options_);
+    ASSERT_FALSE(arb.ok()) << std::oct << mode;
+    EXPECT_EQ(arb.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(arb.status().message().find("--tenants-dir"), std::string::npos);
+  }
+}
+
+// Issue 15: a grant page truncated, deleted, replaced or scribbled over under the arbiter is
+// rebuilt (not a silent exit by SIGBUS), and scheduling goes on in the new page.
+TEST_F(ArbiterTest, DamagedGrantPageIsRebuiltAndTheOwnerGrantedAgain) {
+  VnpuTenantPage* a = Tenant("a", 50);
+  std::unique_ptr<Arbiter> arb = Start();
+  ASSERT_NE(arb, nullptr);
+  std::string path = options_.grant_dir + "/" VNPU_GRANT_FILE_NAME;
+  a->devices[0].waiters = 1;
+  uint64_t t = 101;
+  arb->Tick(t * kMs);
+  int32_t ia = IndexOf(arb->grants().page(), a);
+  ASSERT_GE(ia, 0);
+  ASSERT_EQ(Owner(arb->grants().page(), 0), ia);
+  const char* kinds[] = {"truncate", "delete", "replace", "scribble"};
+  for (uint64_t k = 0; k < 4; ++k) {
+    SCOPED_TRACE(kinds[k]);
+    if (k == 0) {
+      ASSERT_EQ(truncate(path.c_str(), 0), 0);
+    } else if (k == 1) {
+      ASSERT_EQ(unlink(path.c_str()), 0);
+    } else if (k == 2) {
+      std::ofstream(path + ".x") << "not a page";
+      ASSERT_EQ(rename((path + ".x").c_str(), path.c_str()), 0);
+    } else {
+      int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+      ASSERT_GE(fd, 0);
+      ASSERT_EQ(pwrite(fd, "garbage!", 8, 0), 8);
+      close(fd);
+    }
+    // Noticed within one rescan period (20 ms) at the latest.
+    for (uint64_t end = t + 25; t < end; ++t) {
+      arb->Tick(t * kMs);
+    }
+    EXPECT_EQ(arb->rebuilds(), k + 1);
+    struct stat st;
+    ASSERT_EQ(stat(path.c_str(), &st), 0);
+    EXPECT_EQ(static_cast<uint64_t>(st.st_size), sizeof(VnpuGrantPage));
+    const VnpuGrantPage& g = arb->grants().page();
+    EXPECT_TRUE(vnpu::ValidGrantHeader(&g));
+    EXPECT_EQ(g.heartbeat_ns, (t - 1) * kMs);
+    EXPECT_EQ(IndexOf(g, a), ia) << "re-published under the same index";
+    EXPECT_EQ(Owner(g, 0), ia) << "the tenant with demand holds the chip again";
+  }
+}
+
 // Issue 5: with a shares directory a tenant cannot raise its own share through its page.
 TEST_F(ArbiterTest, Issue5SharesComeFromTheSharesDirNotTheTenantPage) {
   options_.shares_dir = root_ + "/shares";

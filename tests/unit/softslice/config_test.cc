@@ -92,6 +92,52 @@ TEST_F(VnpuConfigTest, MalformedValuesAreIgnoredNotTruncated) {
   EXPECT_EQ(c.core_percent[0], 0u);
 }
 
+// Issue 15: a share of 0 is best effort (weight 1), gated, not free; a malformed share is best
+// effort too (with a log line), never ungated.
+TEST_F(VnpuConfigTest, ZeroOrMalformedSharesAreGatedAsBestEffort) {
+  int bad = 0;
+  Config zero = Parse({"NPUSHARE_VNPU_CORE_PCT=0"}, &bad);
+  EXPECT_EQ(bad, 0);
+  EXPECT_TRUE(zero.compute_limited);
+  EXPECT_TRUE(zero.limited);
+  EXPECT_EQ(zero.core_percent[0], 0u);
+  Config hami_zero = Parse({"NPU_PRIORITY=0"}, &bad);
+  EXPECT_TRUE(hami_zero.compute_limited);
+  for (const char* value : {"abc", "-5", "1000", "", "50,", "1e2"}) {
+    for (const char* name : {"NPUSHARE_VNPU_CORE_PCT", "NPU_PRIORITY"}) {
+      Config c = Parse({std::string(name) + "=" + value}, &bad);
+      EXPECT_EQ(bad, 1) << name << "=" << value;
+      EXPECT_TRUE(c.compute_limited) << name << "=" << value;
+      EXPECT_TRUE(c.limited) << name << "=" << value;
+      for (uint32_t d = 0; d < VNPU_MAX_DEVICES; ++d) {
+        EXPECT_EQ(c.core_percent[d], 0u) << name << "=" << value;
+      }
+    }
+  }
+  // Absent: nothing configured, pass-through (no node files either).
+  EXPECT_FALSE(Parse({}).compute_limited);
+}
+
+// Issue 15: any file at the node's quota path gates the launches, whatever the environment
+// says; only "no file" leaves the environment in charge.
+TEST_F(VnpuConfigTest, NodeFilesGateWhateverTheEnvironmentSays) {
+  for (QuotaFileError e : {QuotaFileError::kOk, QuotaFileError::kIo, QuotaFileError::kMalformed,
+                           QuotaFileError::kNotReadOnly}) {
+    Config c = Parse({});
+    GateForNodeFiles(e, &c);
+    EXPECT_TRUE(c.compute_limited) << static_cast<int>(e);
+    EXPECT_TRUE(c.limited) << static_cast<int>(e);
+    EXPECT_EQ(c.core_percent[0], 0u);
+  }
+  Config none = Parse({});
+  GateForNodeFiles(QuotaFileError::kNone, &none);
+  EXPECT_FALSE(none.compute_limited);
+  EXPECT_FALSE(none.limited);
+  Config declared = Parse({"NPUSHARE_VNPU_CORE_PCT=30"});
+  GateForNodeFiles(QuotaFileError::kOk, &declared);
+  EXPECT_EQ(declared.core_percent[0], 30u);
+}
+
 TEST_F(VnpuConfigTest, RelativeOrOverlongStateDirFallsBackToTheDefault) {
   int bad = 0;
   Config c = Parse({"NPUSHARE_VNPU_STATE_DIR=relative/dir"}, &bad);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "softslice/interceptor/log.h"
+#include "softslice/interceptor/mapping_guard.h"
 #include "support/temp_dir.h"
 
 namespace npushare::vnpu {
@@ -338,6 +339,42 @@ TEST_F(VnpuLedgerTest, Issue5PinnedQuotasIgnoreTheLedgersQuotas) {
   EXPECT_EQ(l.Reserve(0, 1), LedgerError::kOverQuota);
   l.Close();
   creator.Close();
+}
+
+// Issue 15: a container that scribbles over its own ledger's header gets no more memory on
+// limited devices (and keeps its quota, not the garbage's), instead of a quota lifted by the
+// garbage or an allocation hung on a garbage mutex.
+TEST_F(VnpuLedgerTest, ScribbledLedgerRefusesReservationsAndKeepsItsQuota) {
+  Ledger l;
+  ASSERT_EQ(l.Open(dir_.c_str(), quota_), LedgerError::kOk);
+  ASSERT_EQ(l.ClaimSlot(), LedgerError::kOk);
+  EXPECT_EQ(l.Reserve(0, kMb), LedgerError::kOk);
+  EXPECT_FALSE(l.Broken());
+  int fd = open(File().c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  std::string garbage(512, '\xA5');  // magic, quotas and the mutex
+  ASSERT_EQ(pwrite(fd, garbage.data(), garbage.size(), 0), 512);
+  close(fd);
+  EXPECT_TRUE(l.Broken());
+  EXPECT_EQ(l.Quota(0), 10 * kMb);
+  EXPECT_EQ(l.Reserve(0, kMb), LedgerError::kBadFormat);
+  l.Close();
+}
+
+// Issue 15: a ledger truncated under the process does not kill it with SIGBUS: the fault is
+// absorbed (mapping_guard.h) and the ledger refuses from then on.
+TEST_F(VnpuLedgerTest, TruncatedLedgerIsAbsorbedNotSigbus) {
+  Ledger l;
+  ASSERT_EQ(l.Open(dir_.c_str(), quota_), LedgerError::kOk);
+  ASSERT_EQ(l.ClaimSlot(), LedgerError::kOk);
+  EXPECT_EQ(l.Reserve(0, kMb), LedgerError::kOk);
+  ASSERT_EQ(truncate(File().c_str(), 0), 0);
+  uint64_t absorbed = SigbusesAbsorbed();
+  EXPECT_EQ(l.Reserve(0, kMb), LedgerError::kBadFormat);  // the first access faults
+  EXPECT_GT(SigbusesAbsorbed(), absorbed);
+  EXPECT_TRUE(l.Broken());
+  EXPECT_EQ(l.Quota(0), 10 * kMb);
+  l.Close();
 }
 
 }  // namespace
