@@ -9,6 +9,7 @@
 
 #include "common/file_reader.h"
 #include "common/yaml_json.h"
+#include "dashboard/html_report.h"
 #include "kube/objects.h"
 #include "kube/resource.h"
 #include "kube/rest_config.h"
@@ -152,9 +153,40 @@ Result<ManagedProcess*> DemoCluster::Launch(const std::string& name, std::vector
   spec.argv = std::move(argv);
   spec.env = std::move(env);
   spec.log_path = options_.run_dir + "/logs/" + name + ".log";
-  NPUSHARE_ASSIGN_OR_RETURN(auto p, ManagedProcess::Start(std::move(spec)));
-  processes_.push_back(std::move(p));
+  specs_.push_back(spec);
+  auto p = ManagedProcess::Start(std::move(spec));
+  if (!p.ok()) {
+    specs_.pop_back();
+    return p.status();
+  }
+  processes_.push_back(std::move(*p));
   return processes_.back().get();
+}
+
+Result<std::string> DemoCluster::StopComponent(const std::string& name,
+                                               std::chrono::milliseconds grace) {
+  for (auto& p : processes_) {
+    if (p->name() == name) {
+      return p->Stop(grace);
+    }
+  }
+  return NotFoundError("no component named " + name);
+}
+
+Result<ManagedProcess*> DemoCluster::RestartComponent(const std::string& name) {
+  for (size_t i = 0; i < processes_.size(); ++i) {
+    if (processes_[i]->name() != name) {
+      continue;
+    }
+    if (processes_[i]->Running()) {
+      return FailedPreconditionError(name + " is still running; StopComponent it first");
+    }
+    // Same slot: Stop() keeps stopping components in the original start order.
+    NPUSHARE_ASSIGN_OR_RETURN(processes_[i], ManagedProcess::Start(specs_[i]));
+    Progress("restarted " + name);
+    return processes_[i].get();
+  }
+  return NotFoundError("no component named " + name);
 }
 
 Result<CommandResult> DemoCluster::Kubectl(const std::vector<std::string>& args,
@@ -227,6 +259,7 @@ Status DemoCluster::StartControlPlane() {
   ca_cert_ = run + "/pki/ca.crt";
   NPUSHARE_ASSIGN_OR_RETURN(int sched_port, FreeLoopbackPort());
   NPUSHARE_ASSIGN_OR_RETURN(int sched_metrics_port, FreeLoopbackPort());
+  scheduler_metrics_port_ = sched_metrics_port;
 
   Progress("kube-local (persisting into " + run + "/kube-local)");
   NPUSHARE_ASSIGN_OR_RETURN(
@@ -432,7 +465,31 @@ Status DemoCluster::StartNode(NodePaths& node) {
   NPUSHARE_ASSIGN_OR_RETURN(std::string ready,
                             plugin->WaitForLine("READY metrics_port=", options_.start_timeout));
   node.metrics_port = std::atoi(ready.c_str() + std::string("READY metrics_port=").size());
+  // The dashboard finds a plugin's /metrics by its pod IP in a real cluster; these plugins are
+  // processes on 127.0.0.1 ports, so tell it with the override annotation.
+  const std::string metrics_url =
+      "http://127.0.0.1:" + std::to_string(node.metrics_port) + "/metrics";
+  NPUSHARE_RETURN_IF_ERROR(
+      client_
+          ->Patch(kube::kNodes, "", name, kube::PatchType::kMerge,
+                  {{"metadata", {{"annotations", {{"npushare.io/metrics-url", metrics_url}}}}}})
+          .status()
+          .WithContext("while annotating node " + name + " with its metrics URL"));
   return OkStatus();
+}
+
+Status DemoCluster::WriteDashboardReport(const std::string& path) const {
+  auto http = kube_local::NewCurlOutboundHttp();
+  kube_local::OutboundRequest req;
+  req.method = "GET";
+  req.url = "http://127.0.0.1:" + std::to_string(scheduler_metrics_port_) +
+            "/api/v1/cluster?history_points=300";
+  req.timeout = std::chrono::seconds(10);
+  NPUSHARE_ASSIGN_OR_RETURN(auto res, http->Send(req));
+  if (res.status_code != 200) {
+    return UnavailableError("GET " + req.url + " answered HTTP " + std::to_string(res.status_code));
+  }
+  return dashboard::WriteHtmlReportFromJson(path, res.body);
 }
 
 CleanupReport DemoCluster::Stop() {

@@ -102,8 +102,25 @@ class DemoCluster {
   kube::KubeClient& client() { return *client_; }
   const std::string& kubeconfig() const { return kubeconfig_; }
   const std::string& server_url() const { return url_; }
+  // dashboard_url: npushare-scheduler's dashboard page (its metrics port, /ui).
+  std::string dashboard_url() const {
+    return "http://127.0.0.1:" + std::to_string(scheduler_metrics_port_) + "/ui";
+  }
+  // WriteDashboardReport: fetches the scheduler's /api/v1/cluster (whole history) and writes
+  // the self-contained HTML report (dashboard/html_report.h) to `path`. Call before Stop().
+  Status WriteDashboardReport(const std::string& path) const;
   const std::vector<NodePaths>& nodes() const { return nodes_; }
   const ClusterOptions& options() const { return options_; }
+
+  // Fault injection (issue 12's "delete the scheduler or a device plugin mid-run"). `name` is
+  // the component's log name: "npushare-scheduler", "<node>-device-plugin", "<node>-kubelet".
+  // StopComponent: SIGTERM, then SIGKILL to its process group after `grace` (0: killed at
+  // once, as a crash). @return the exit status text; kNotFound for an unknown name.
+  Result<std::string> StopComponent(const std::string& name, std::chrono::milliseconds grace);
+  // RestartComponent: starts a stopped component again with its original command line and
+  // environment, appending to its log; the caller awaits its ready signal on the result
+  // (e.g. WaitForLine("READY metrics_port=")). kFailedPrecondition while it still runs.
+  Result<ManagedProcess*> RestartComponent(const std::string& name);
 
  private:
   explicit DemoCluster(ClusterOptions options) : options_(std::move(options)) {}
@@ -121,9 +138,11 @@ class DemoCluster {
   std::string kubeconfig_;
   std::string url_;
   std::string ca_cert_;
+  int scheduler_metrics_port_ = 0;
   std::vector<NodePaths> nodes_;
   // processes_ in start order; stopped in reverse.
   std::vector<std::unique_ptr<ManagedProcess>> processes_;
+  std::vector<ProcessSpec> specs_;  // specs_[i] started processes_[i] (for RestartComponent)
   std::unique_ptr<kube::CurlTransport> transport_;
   std::unique_ptr<kube::KubeClient> client_;
   bool stopped_ = false;

@@ -137,7 +137,8 @@ int RunDemo(int argc, char** argv) {
   DemoCluster& c = **cluster;
   const double startup_s = std::chrono::duration<double>(Clock::now() - program_start).count();
   std::cout << "\ncluster up in " << std::fixed << std::setprecision(1) << startup_s
-            << " s. Use it from another shell:\n  export KUBECONFIG=" << c.kubeconfig() << "\n\n";
+            << " s. Use it from another shell:\n  export KUBECONFIG=" << c.kubeconfig()
+            << "\n  dashboard: " << c.dashboard_url() << "\n\n";
   auto applied = c.Kubectl({"apply", "--validate=false", "-f", pods});
   if (!applied.ok() || applied->exit_code != 0) {
     std::cerr << "npushare-demo: kubectl apply -f " << pods << ": "
@@ -156,7 +157,8 @@ int RunDemo(int argc, char** argv) {
     if (!no_table) {
       std::cout << "\033[H\033[2J"
                 << "npushare demo — " << run_dir << "   (Ctrl-C stops)\n"
-                << "export KUBECONFIG=" << c.kubeconfig() << "\n\n"
+                << "export KUBECONFIG=" << c.kubeconfig() << "\n"
+                << "dashboard: " << c.dashboard_url() << "\n\n"
                 << observer.RenderTable() << std::flush;
     }
     auto spent = Clock::now() - tick;
@@ -180,9 +182,16 @@ int RunDemo(int argc, char** argv) {
     std::cout << "\n"
               << verdict.Render()
               << "\ncluster kept running (--keep): export KUBECONFIG=" << c.kubeconfig()
-              << "\nCtrl-C stops it.\nKEEPING" << std::endl;
+              << "\ndashboard: " << c.dashboard_url() << "\nCtrl-C stops it.\nKEEPING" << std::endl;
     while (!WaitSignal(signals, std::chrono::seconds(3600))) {
     }
+  }
+  // The run report, while the scheduler still serves: next to the kubeconfig.
+  const std::string report_path = run_dir + "/npushare-report.html";
+  if (npushare::Status written = c.WriteDashboardReport(report_path); written.ok()) {
+    std::cout << "\nrun report: " << report_path << std::endl;
+  } else {
+    std::cout << "\nrun report not written: " << written.ToString() << std::endl;
   }
   std::cout << "\nstopping the cluster..." << std::endl;
   npushare::demo::CleanupReport report = c.Stop();

@@ -10,10 +10,14 @@
 //   NPUSHARE_RETURN_IF_ERROR(WriteHtmlReport(dir + "/npushare-report.html",
 //                                            dashboard.history(), dashboard.Latest()));
 //
+// From another process (`npushare demo` reads the scheduler's dashboard): fetch
+// `/api/v1/cluster?history_points=300` and hand the body to WriteHtmlReportFromJson.
+//
 // Thread safety: safe to call concurrently with History::Record.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "dashboard/cluster_snapshot.h"
@@ -28,5 +32,11 @@ Status WriteHtmlReport(const std::string& path, const History& history,
 
 // HtmlReport: the report's text (what WriteHtmlReport writes).
 std::string HtmlReport(const History& history, const ClusterSnapshot& final_snapshot);
+
+// WriteHtmlReportFromJson / HtmlReportFromJson: the same report from a `GET /api/v1/cluster`
+// body (ClusterJson). kInvalidArgument when `cluster_json` is not a JSON object with a numeric
+// `version` or is larger than 64 MiB; then nothing is written.
+Status WriteHtmlReportFromJson(const std::string& path, std::string_view cluster_json);
+Result<std::string> HtmlReportFromJson(std::string_view cluster_json);
 
 }  // namespace npushare::dashboard

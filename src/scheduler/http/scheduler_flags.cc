@@ -59,6 +59,11 @@ std::optional<SchedulerFlags> ParseSchedulerFlags(int argc, char** argv, std::os
   app.add_option("--metrics-bind-address", f.metrics_bind_address,
                  "plain-HTTP address for /metrics (0: only on --http_bind)")
       ->capture_default_str();
+  app.add_option("--dashboard-plugin-metrics-url-template", f.dashboard_plugin_metrics_url_template,
+                 "device-plugin /metrics URL the dashboard (/ui) scrapes per node; {podIP} = the "
+                 "npushare-device-plugin pod's IP, {nodeName}; node annotation "
+                 "npushare.io/metrics-url overrides; empty: only annotated nodes")
+      ->capture_default_str();
   app.add_option("--scheduler-name", f.scheduler_name,
                  "scheduler name the webhook writes into NPU pods (kube-scheduler profile name)")
       ->capture_default_str();

@@ -31,6 +31,10 @@ struct SchedulerFlags {
   std::string cert_file;
   std::string key_file;
   std::string metrics_bind_address = ":9395";
+  // --dashboard-plugin-metrics-url-template: where the dashboard (/ui on the metrics address)
+  // scrapes each node's device plugin; {podIP} / {nodeName} are filled per node; a node
+  // annotation npushare.io/metrics-url overrides it (scheduler/service/dashboard_source.h).
+  std::string dashboard_plugin_metrics_url_template = "http://{podIP}:9395/metrics";
   std::string scheduler_name = "hami-scheduler";
   bool force_overwrite_default_scheduler = true;
   std::string device_config_file = "/device-config.yaml";

@@ -214,6 +214,14 @@ void SchedulerHttpServer::RegisterRoutes(httplib::Server& server, bool metrics_o
   rows.push_back({"GET", "/healthz", "200 while the process serves", false});
   rows.push_back({"GET", "/metrics", "Prometheus text exposition", false});
   rows.push_back({"GET", "/help", "this table", false});
+  if (metrics_only) {
+    for (const auto& r : options_.metrics_extra_routes) {
+      rows.push_back({"GET", r.path, r.help.c_str(), false});
+    }
+    if (options_.register_metrics_routes) {
+      options_.register_metrics_routes(server);
+    }
+  }
 
   std::string help = "method  path                 changes-state  description\n";
   for (const auto& r : rows) {

@@ -13,6 +13,7 @@
 //   GET  /readyz                     200 when ExtenderService::Ready(), else 503
 //   GET  /metrics                    Prometheus text: HTTP series + the service's own
 //   GET  /help                       this table
+//   + SchedulerHttpOptions::metrics_extra_routes on the metrics address (the dashboard)
 // Paths are matched exactly; the query (the API server appends ?timeout=10s) is ignored.
 //
 // Bad input (never a crash, never a lock held across it — the service is only called with a
@@ -71,6 +72,15 @@ struct SchedulerHttpOptions {
   std::chrono::milliseconds cert_poll_period{5000};
   // metrics_bind_address: --metrics-bind-address; plain HTTP /metrics + /healthz. Empty: none.
   std::string metrics_bind_address;
+  // metrics_extra_routes / register_metrics_routes: more GET routes on the metrics address
+  // (the dashboard's /ui and /api/v1/cluster): the rows are listed in its /help and counted
+  // in the request metric; the function adds the handlers before the server starts.
+  struct ExtraRoute {
+    std::string path;
+    std::string help;
+  };
+  std::vector<ExtraRoute> metrics_extra_routes;
+  std::function<void(httplib::Server&)> register_metrics_routes;
   // webhook_paths: where the admission webhook answers (HAMi charts use both).
   std::vector<std::string> webhook_paths = {"/webhook", "/webhook/mutating"};
   // max_body_bytes: larger request bodies are refused with 413. Default 4 MiB (a Pod is

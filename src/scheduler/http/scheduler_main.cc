@@ -9,6 +9,9 @@
 #include <random>
 #include <thread>
 
+#include "dashboard/dashboard.h"
+#include "dashboard/http_routes.h"
+#include "dashboard/metrics_scraper.h"
 #include "kube/clock.h"
 #include "kube/http_transport_impl.h"
 #include "kube/kube_client.h"
@@ -16,6 +19,7 @@
 #include "kube/rest_config.h"
 #include "scheduler/http/scheduler_flags.h"
 #include "scheduler/http/scheduler_http_server.h"
+#include "scheduler/service/dashboard_source.h"
 #include "scheduler/service/scheduler_service.h"
 
 namespace npushare::scheduler::http {
@@ -75,11 +79,23 @@ int Run(const SchedulerFlags& flags, const sigset_t& signals) {
   // One device config for Filter/Bind and the webhook: the service loads and re-reads it.
   AdmissionWebhook webhook(wo, [svc] { return svc->CurrentDeviceConfig(); });
 
+  // The dashboard (/ui, /api/v1/cluster) on the plain metrics address; it outlives the server.
+  DashboardSourceOptions dso;
+  dso.metrics_url_template = flags.dashboard_plugin_metrics_url_template;
+  DashboardSource dashboard_source(client, *svc, dso);
+  dashboard::HttpMetricsFetcher metrics_fetcher;
+  dashboard::Dashboard dash(dashboard_source, metrics_fetcher, {});
+
   SchedulerHttpOptions ho;
   ho.bind_address = flags.http_bind;
   ho.cert_file = flags.cert_file;
   ho.key_file = flags.key_file;
   ho.metrics_bind_address = flags.metrics_bind_address;
+  ho.metrics_extra_routes = {{"/ui", "dashboard page (nodes, chips, slices, pending pods)"},
+                             {"/api/v1/cluster", "dashboard JSON (?history_points=N)"}};
+  ho.register_metrics_routes = [&dash](httplib::Server& s) {
+    dashboard::RegisterDashboardRoutes(s, dash, {});
+  };
   SchedulerHttpServer server(ho, *svc, webhook, [svc] { return svc->MetricsText(); });
   if (Status s = server.Start(); !s.ok()) {
     spdlog::critical("cannot serve: {}", s.ToString());
@@ -95,6 +111,8 @@ int Run(const SchedulerFlags& flags, const sigset_t& signals) {
       return 1;
     }
   }
+  dashboard_source.Start();
+  dash.Start();
 
   std::unique_ptr<kube::LeaderElector> elector;
   std::atomic<bool> stopping{false};
@@ -132,6 +150,8 @@ int Run(const SchedulerFlags& flags, const sigset_t& signals) {
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("received signal {}, shutting down", sig);
+  dash.Stop();
+  dashboard_source.Stop();
   server.Stop();
   stopping.store(true);
   if (elector) {

@@ -748,6 +748,22 @@ class SchedulerService::Impl {
     return cache_.config();
   }
 
+  const ClusterCache& Cache() const { return cache_; }
+  kube::Informer::ObjectPtr CachedNode(const std::string& name) const {
+    return nodes_ ? nodes_->Get(name) : nullptr;
+  }
+  kube::Informer::ObjectPtr CachedPod(const std::string& key) const {
+    return pods_ ? pods_->Get(key) : nullptr;
+  }
+  std::map<std::string, std::string> Unschedulable() const {
+    std::lock_guard<std::mutex> lock(events_mu_);
+    std::map<std::string, std::string> out;
+    for (const auto& [key, last] : last_event_) {
+      out.emplace(key, last.first);
+    }
+    return out;
+  }
+
  private:
   kube::KubeClient& client_;
   kube::Clock& clock_;
@@ -772,7 +788,7 @@ class SchedulerService::Impl {
   std::atomic<uint64_t> config_reloads_{0};
   std::atomic<uint64_t> config_reload_failures_{0};
 
-  std::mutex events_mu_;
+  mutable std::mutex events_mu_;
   // pod key -> (summary, when) of the last unschedulable Event; guarded by events_mu_.
   std::unordered_map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>>
       last_event_;
@@ -846,6 +862,22 @@ std::string SchedulerService::MetricsText() const {
 }
 std::shared_ptr<const config::DeviceConfig> SchedulerService::CurrentDeviceConfig() const {
   return impl_->CurrentDeviceConfig();
+}
+
+const ClusterCache& SchedulerService::Cache() const {
+  return impl_->Cache();
+}
+
+std::shared_ptr<const nlohmann::json> SchedulerService::CachedNode(const std::string& name) const {
+  return impl_->CachedNode(name);
+}
+
+std::shared_ptr<const nlohmann::json> SchedulerService::CachedPod(const std::string& key) const {
+  return impl_->CachedPod(key);
+}
+
+std::map<std::string, std::string> SchedulerService::Unschedulable() const {
+  return impl_->Unschedulable();
 }
 
 }  // namespace npushare::scheduler

@@ -46,6 +46,7 @@
 #include "kube/clock.h"
 #include "kube/kube_client.h"
 #include "scheduler/extender_service.h"
+#include "scheduler/service/cluster_cache.h"
 
 namespace npushare::scheduler {
 
@@ -139,6 +140,17 @@ class SchedulerService : public ExtenderService {
   // MetricsText: Prometheus text exposition (version 0.0.4) of this service's series; the
   // HTTP layer concatenates it into /metrics.
   std::string MetricsText() const;
+
+  // --- read-only views for the dashboard (dashboard_source.h) ---
+  // Cache: the node/usage cache Filter reads (Devices(), Allocations()).
+  const ClusterCache& Cache() const;
+  // CachedNode / CachedPod: the informers' copy of a node ("name") or pod ("ns/name"); null
+  // when unknown or before Start(). Each call parses the cached text (informer.h: compact).
+  std::shared_ptr<const nlohmann::json> CachedNode(const std::string& name) const;
+  std::shared_ptr<const nlohmann::json> CachedPod(const std::string& key) const;
+  // Unschedulable: pod key -> the summary of its last FilteringFailed Event (kept at most a
+  // minute past the last retry's Event; pods since bound or deleted may still be listed).
+  std::map<std::string, std::string> Unschedulable() const;
 
   class Impl;
 
