@@ -35,7 +35,7 @@ class PodNameCache {
 
   // PodNameCache: REQUIRES: client and clock outlive this.
   PodNameCache(kube::KubeClient& client, std::string node,
-               std::chrono::seconds min_refresh = std::chrono::seconds(30),
+               std::chrono::seconds min_refresh = std::chrono::seconds(5),
                kube::Clock& clock = kube::RealClock());
 
   // Names: the known names of `uids` (UIDs without a known pod are left out).
