@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -28,6 +29,13 @@ thread_local int32_t t_device = -1;
 
 // The child of fork() has none of the parent's worker threads; give it a fresh runtime.
 void AtForkChild() {
+  // The inherited slot-lock descriptor shares the parent's open file description and so its
+  // lock: closing our copy leaves the parent's lock (and slot) in place, and the child claims
+  // its own slot on its first allocation.
+  Runtime* parent = g_runtime.load();
+  if (parent != nullptr) {
+    parent->ForgetSlotAfterFork();
+  }
   g_runtime.store(nullptr);
   g_process_device.store(-1);
   t_device = -1;
@@ -153,8 +161,18 @@ Runtime* Runtime::IfCreated() {
 }
 
 Status Runtime::Open() {
+  // In a container this is the pid in the container's namespace: for display only; liveness
+  // is the slot lock (see SlotFor).
   pid_ = static_cast<int32_t>(getpid());
   NPUSHARE_ASSIGN_OR_RETURN(state_, SharedState::OpenDefault());
+  Result<int> lock_fd = state_->OpenSlotLockFd();
+  if (lock_fd.ok()) {
+    slot_lock_fd_ = *lock_fd;
+  } else {
+    liveness_ = NPUSIM_PROC_LIVENESS_PID;
+    std::fprintf(stderr, "libruntime (npu-sim): %s; process liveness falls back to the pid\n",
+                 lock_fd.status().ToString().c_str());
+  }
   StateLock lock(*state_);
   NPUSHARE_ASSIGN_OR_RETURN(std::vector<VisibleDevice> visible,
                             ResolveVisibleDevices(lock->chip_count, /*apply_rt_visible=*/true,
@@ -256,25 +274,48 @@ rtError_t Runtime::ResetDevice(int32_t id) {
 }
 
 int32_t Runtime::SlotFor(NpuSimState& state) {
-  if (slot_ >= 0 && state.procs[slot_].pid == pid_) {
+  if (slot_ >= 0 && state.procs[slot_].pid == pid_ && state.procs[slot_].liveness == liveness_) {
     return slot_;
   }
-  int32_t free_slot = -1;
+  if (slot_ >= 0 && liveness_ == NPUSIM_PROC_LIVENESS_SLOT_LOCK) {
+    UnlockProcSlot(slot_lock_fd_, static_cast<uint32_t>(slot_));  // lost it (cannot happen)
+  }
+  slot_ = -1;
   for (int32_t i = 0; i < NPUSIM_MAX_PROCS; ++i) {
-    if (state.procs[i].pid == pid_) {
+    NpuSimProc& p = state.procs[i];
+    // Only a pid-tracked process finds its slot by pid: a pid is not unique across containers.
+    if (liveness_ == NPUSIM_PROC_LIVENESS_PID && p.pid == pid_ &&
+        p.liveness == NPUSIM_PROC_LIVENESS_PID) {
       slot_ = i;
       return i;
     }
-    if (free_slot < 0 && state.procs[i].pid == 0) {
-      free_slot = i;
+  }
+  for (int32_t i = 0; i < NPUSIM_MAX_PROCS; ++i) {
+    NpuSimProc& p = state.procs[i];
+    if (p.pid != 0) {
+      continue;
     }
+    if (slot_lock_fd_ >= 0) {
+      int rc = TryLockProcSlot(slot_lock_fd_, static_cast<uint32_t>(i));
+      if (rc == EAGAIN) {
+        continue;  // freed in the state but its owner's lock not yet dropped
+      }
+      if (rc == 0) {
+        liveness_ = NPUSIM_PROC_LIVENESS_SLOT_LOCK;
+      } else {
+        // No OFD locks on this kernel: track by pid as before.
+        close(slot_lock_fd_);
+        slot_lock_fd_ = -1;
+        liveness_ = NPUSIM_PROC_LIVENESS_PID;
+      }
+    }
+    std::memset(&p, 0, sizeof(NpuSimProc));
+    p.pid = pid_;
+    p.liveness = liveness_;
+    slot_ = i;
+    return i;
   }
-  if (free_slot >= 0) {
-    std::memset(&state.procs[free_slot], 0, sizeof(NpuSimProc));
-    state.procs[free_slot].pid = pid_;
-    slot_ = free_slot;
-  }
-  return free_slot;
+  return -1;
 }
 
 rtError_t Runtime::Charge(uint32_t device, uint64_t bytes) {
@@ -312,11 +353,25 @@ void Runtime::Uncharge(uint32_t device, uint64_t bytes) {
 
 void Runtime::ReleaseProcessSlot() {
   StateLock lock(*state_);
-  for (auto& p : lock->procs) {
-    if (p.pid == pid_) {
-      std::memset(&p, 0, sizeof(p));
-    }
+  if (slot_ < 0) {
+    return;
   }
+  NpuSimProc& p = lock->procs[slot_];
+  if (p.pid == pid_ && p.liveness == liveness_) {
+    std::memset(&p, 0, sizeof(p));
+  }
+  if (liveness_ == NPUSIM_PROC_LIVENESS_SLOT_LOCK) {
+    UnlockProcSlot(slot_lock_fd_, static_cast<uint32_t>(slot_));
+  }
+  slot_ = -1;
+}
+
+void Runtime::ForgetSlotAfterFork() {
+  if (slot_lock_fd_ >= 0) {
+    close(slot_lock_fd_);
+    slot_lock_fd_ = -1;
+  }
+  slot_ = -1;
 }
 
 rtError_t Runtime::Malloc(void** ptr, uint64_t size) {

@@ -80,6 +80,11 @@ class Runtime {
   // ReleaseProcessSlot: drops this process's memory records from the shared state (exit path).
   void ReleaseProcessSlot();
 
+  // ForgetSlotAfterFork: in a fork child, on the parent's runtime: closes the inherited
+  // slot-lock descriptor (the parent's lock stays) so the child never keeps the parent's slot
+  // alive. Async-signal-safe (close only).
+  void ForgetSlotAfterFork();
+
  private:
   struct Device {
     DeviceInfo info;
@@ -122,6 +127,11 @@ class Runtime {
   std::unordered_map<void*, size_t> reservations_;     // GUARDED_BY(mem_mu_)
   std::unordered_map<void*, size_t> mappings_;         // GUARDED_BY(mem_mu_)
   int32_t slot_ = -1;                                  // GUARDED_BY(state lock)
+  // The slot's liveness: an OFD lock on its byte held through slot_lock_fd_ (a separate open
+  // file description of state.bin, O_CLOEXEC so an exec'd image registers afresh), or the pid
+  // when that descriptor could not be opened or the kernel has no OFD locks.
+  int slot_lock_fd_ = -1;                               // GUARDED_BY(state lock)
+  uint32_t liveness_ = NPUSIM_PROC_LIVENESS_SLOT_LOCK;  // GUARDED_BY(state lock)
 
   std::mutex obj_mu_;
   std::unordered_map<void*, std::unique_ptr<Stream>> streams_;       // GUARDED_BY(obj_mu_)

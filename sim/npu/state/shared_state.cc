@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -35,7 +36,7 @@ constexpr int64_t kLockProbeTimeoutNs = 10'000'000'000;
 
 // ProbeLockAndValidate: takes the state lock with a deadline and validates the contents
 // under it, so the fields every reader indexes with are known good before first use.
-Status ProbeLockAndValidate(NpuSimState& state) {
+Status ProbeLockAndValidate(NpuSimState& state, int probe_fd) {
   timespec deadline{};
   clock_gettime(CLOCK_MONOTONIC, &deadline);
   deadline.tv_sec += kLockProbeTimeoutNs / 1'000'000'000;
@@ -59,7 +60,7 @@ Status ProbeLockAndValidate(NpuSimState& state) {
   if (s.ok() && owner_died) {
     // The repair StateLock does on EOWNERDEAD (see there), which this probe took over.
     state.last_sweep_ns = MonotonicNs();
-    if (SweepDeadProcesses(state) > 0) {
+    if (SweepDeadProcesses(state, probe_fd) > 0) {
       ++state.sweeps;
     }
     ApplyHealthRecovery(state, state.last_sweep_ns);
@@ -127,6 +128,48 @@ bool IsProcessAlive(int32_t pid) {
   }
 #endif
   return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+off_t ProcSlotLockOffset(uint32_t slot) {
+  return static_cast<off_t>(offsetof(NpuSimState, procs) + slot * sizeof(NpuSimProc));
+}
+
+namespace {
+
+struct flock SlotLockRange(uint32_t slot, short type) {
+  struct flock fl {};
+  fl.l_type = type;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = ProcSlotLockOffset(slot);
+  fl.l_len = 1;
+  fl.l_pid = 0;  // required by the OFD commands
+  return fl;
+}
+
+}  // namespace
+
+int TryLockProcSlot(int fd, uint32_t slot) {
+  struct flock fl = SlotLockRange(slot, F_WRLCK);
+  if (fcntl(fd, F_OFD_SETLK, &fl) == 0) {
+    return 0;
+  }
+  return errno == EACCES ? EAGAIN : errno;
+}
+
+void UnlockProcSlot(int fd, uint32_t slot) {
+  struct flock fl = SlotLockRange(slot, F_UNLCK);
+  fcntl(fd, F_OFD_SETLK, &fl);
+}
+
+SlotLockProbe ProbeProcSlotLock(int fd, uint32_t slot) {
+  if (fd < 0) {
+    return SlotLockProbe::kUnknown;
+  }
+  struct flock fl = SlotLockRange(slot, F_WRLCK);
+  if (fcntl(fd, F_OFD_GETLK, &fl) != 0) {
+    return SlotLockProbe::kUnknown;
+  }
+  return fl.l_type == F_UNLCK ? SlotLockProbe::kFree : SlotLockProbe::kHeld;
 }
 
 Status SharedState::Create(const std::string& dir, const NpuSimState& initial) {
@@ -224,21 +267,38 @@ Result<std::unique_ptr<SharedState>> SharedState::Open(const std::string& dir) {
     return header_ok.WithContext(path);
   }
   void* mem = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  int map_err = errno;
-  close(fd);
   if (mem == MAP_FAILED) {
-    return FileSystemError(map_err, "cannot map " + path);
+    Status s = FileSystemError(errno, "cannot map " + path);
+    close(fd);
+    return s;
   }
   auto* state = static_cast<NpuSimState*>(mem);
   Status valid = ValidateStateLock(*state);
   if (valid.ok()) {
-    valid = ProbeLockAndValidate(*state);
+    valid = ProbeLockAndValidate(*state, fd);
   }
   if (!valid.ok()) {
     munmap(mem, size);
+    close(fd);
     return valid.WithContext(path);
   }
-  return std::unique_ptr<SharedState>(new SharedState(state, size));
+  return std::unique_ptr<SharedState>(new SharedState(state, size, fd, path));
+}
+
+Result<int> SharedState::OpenSlotLockFd() const {
+  int fd = open(path_.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    return FileSystemError(errno, "cannot open " + path_ + " for the process slot lock");
+  }
+  struct stat mine {};
+  struct stat theirs {};
+  if (fstat(fd_, &mine) != 0 || fstat(fd, &theirs) != 0 || mine.st_dev != theirs.st_dev ||
+      mine.st_ino != theirs.st_ino) {
+    // A lock on a newer state.bin would not protect our slot in the file we have mapped.
+    close(fd);
+    return FailedPreconditionError(path_ + " was replaced since it was opened");
+  }
+  return fd;
 }
 
 Result<std::unique_ptr<SharedState>> SharedState::OpenDefault() {
@@ -247,9 +307,11 @@ Result<std::unique_ptr<SharedState>> SharedState::OpenDefault() {
 
 SharedState::~SharedState() {
   munmap(state_, size_);
+  close(fd_);
 }
 
-StateLock::StateLock(SharedState& state, bool force_sweep) : state_(state.state_) {
+StateLock::StateLock(SharedState& state, bool force_sweep)
+    : state_(state.state_), probe_fd_(state.fd_) {
   int rc = pthread_mutex_lock(&state_->lock.mutex);
   if (rc == EOWNERDEAD) {
     // The previous holder died mid-update. Every multi-field update we make is re-derivable
@@ -263,7 +325,7 @@ StateLock::StateLock(SharedState& state, bool force_sweep) : state_(state.state_
   uint64_t now = MonotonicNs();
   if (force_sweep || now - state_->last_sweep_ns >= kSweepIntervalNs) {
     state_->last_sweep_ns = now;
-    if (SweepDeadProcesses(*state_) > 0) {
+    if (SweepDeadProcesses(*state_, probe_fd_) > 0) {
       ++state_->sweeps;
     }
     ApplyHealthRecovery(*state_, now);
@@ -274,10 +336,18 @@ StateLock::~StateLock() {
   pthread_mutex_unlock(&state_->lock.mutex);
 }
 
-int SweepDeadProcesses(NpuSimState& state) {
+int SweepDeadProcesses(NpuSimState& state, int probe_fd) {
   int reclaimed = 0;
-  for (auto& proc : state.procs) {
-    if (proc.pid != 0 && !IsProcessAlive(proc.pid)) {
+  for (uint32_t i = 0; i < NPUSIM_MAX_PROCS; ++i) {
+    NpuSimProc& proc = state.procs[i];
+    if (proc.pid == 0) {
+      continue;
+    }
+    // A SLOT_LOCK slot's pid belongs to the owner's pid namespace and says nothing here.
+    const bool dead = proc.liveness == NPUSIM_PROC_LIVENESS_SLOT_LOCK
+                          ? ProbeProcSlotLock(probe_fd, i) == SlotLockProbe::kFree
+                          : !IsProcessAlive(proc.pid);
+    if (dead) {
       std::memset(&proc, 0, sizeof(proc));
       ++reclaimed;
     }

@@ -6,9 +6,15 @@
 // Concurrency: all processes serialise on one robust process-shared mutex inside the file.
 // A process that dies holding it leaves the mutex in EOWNERDEAD; the next locker marks it
 // consistent and reclaims every dead process's memory before proceeding. Every locker also
-// sweeps dead processes (pidfd/kill liveness) when the last sweep is older than
-// kSweepIntervalNs, and readers that report memory (DCMI, npu-smi) force a sweep, so a dead
-// process's memory is released within that interval of anyone looking.
+// sweeps dead processes when the last sweep is older than kSweepIntervalNs, and readers that
+// report memory (DCMI, npu-smi) force a sweep, so a dead process's memory is released within
+// that interval of anyone looking.
+//
+// Process liveness: a process slot is owned through an OFD write lock on the slot's byte of
+// state.bin (NPUSIM_PROC_LIVENESS_SLOT_LOCK, taken with TryLockProcSlot on a descriptor from
+// OpenSlotLockFd). The kernel drops it when the owner dies, so the sweeper's F_OFD_GETLK works
+// whatever pid namespace the owner runs in (a container's pid 1 is not the host's init).
+// Slots without the lock (older states, kernels without OFD locks) fall back to the pid.
 //
 // Usage:
 //   NPUSHARE_ASSIGN_OR_RETURN(auto state, SharedState::OpenDefault());
@@ -17,9 +23,12 @@
 // Thread safety: SharedState is safe for concurrent use; StateLock is owned by one thread.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "common/status.h"
 #include "state/state_layout.h"
@@ -44,7 +53,26 @@ std::string ResolveStateDir();
 Status PrepareStateDir(const std::string& dir);
 
 // IsProcessAlive: false when `pid` has exited (including zombies that were not reaped yet).
+// Only meaningful for a pid of the caller's pid namespace: used for NPUSIM_PROC_LIVENESS_PID.
 bool IsProcessAlive(int32_t pid);
+
+// ProcSlotLockOffset: file offset of the byte whose OFD write lock owns procs[slot].
+off_t ProcSlotLockOffset(uint32_t slot);
+
+// TryLockProcSlot: takes the OFD write lock of procs[slot] on `fd` without blocking.
+// Returns 0, EAGAIN when another open file description holds it, or the fcntl errno (EINVAL
+// on kernels without OFD locks).
+int TryLockProcSlot(int fd, uint32_t slot);
+
+// UnlockProcSlot: drops the lock TryLockProcSlot took on `fd`.
+void UnlockProcSlot(int fd, uint32_t slot);
+
+// SlotLockProbe: what F_OFD_GETLK says about a slot's lock.
+enum class SlotLockProbe { kHeld, kFree, kUnknown };
+
+// ProbeProcSlotLock: whether an open file description other than `fd`'s holds the lock of
+// procs[slot]. kUnknown when the probe itself fails (then nothing may be reclaimed).
+SlotLockProbe ProbeProcSlotLock(int fd, uint32_t slot);
 
 class SharedState {
  public:
@@ -66,11 +94,21 @@ class SharedState {
   // Static chip description; valid for the lifetime of this object, readable without lock.
   const NpuSimState& Unlocked() const { return *state_; }
 
+  // OpenSlotLockFd: a new descriptor (O_CLOEXEC) of the mapped state file for holding a
+  // process slot lock; the caller owns and closes it. It must be a separate open file
+  // description from this object's: OFD locks do not conflict with their own description, so
+  // the sweeper probing through ours would see its own process's lock as free.
+  // kFailedPrecondition when state.bin was replaced since it was mapped.
+  Result<int> OpenSlotLockFd() const;
+
  private:
   friend class StateLock;
-  SharedState(NpuSimState* state, size_t size) : state_(state), size_(size) {}
+  SharedState(NpuSimState* state, size_t size, int fd, std::string path)
+      : state_(state), size_(size), fd_(fd), path_(std::move(path)) {}
   NpuSimState* state_;
   size_t size_;
+  int fd_;            // the mapped file, O_CLOEXEC; probes slot locks, holds none
+  std::string path_;  // <dir>/state.bin
 };
 
 // StateLock: RAII exclusive access. Reclaims dead processes as described above.
@@ -87,11 +125,13 @@ class StateLock {
 
  private:
   NpuSimState* state_;
+  int probe_fd_;
 };
 
-// SweepDeadProcesses: frees the slots of exited processes. REQUIRES: lock held.
-// Returns the number of slots reclaimed.
-int SweepDeadProcesses(NpuSimState& state);
+// SweepDeadProcesses: frees the slots of exited processes: SLOT_LOCK slots whose lock nobody
+// holds (probed through `probe_fd`, a descriptor of the same state file that holds no slot
+// lock), PID slots whose pid is not alive. REQUIRES: lock held. Returns the number reclaimed.
+int SweepDeadProcesses(NpuSimState& state, int probe_fd);
 
 // ApplyHealthRecovery: turns scheduled recoveries that are due into OK. REQUIRES: lock held.
 void ApplyHealthRecovery(NpuSimState& state, uint64_t now_ns);

@@ -9,7 +9,8 @@
  *     header   magic "NPUSIMST", version, sizes: checked by every opener before anything else
  *     mutex    one robust, process-shared pthread mutex guarding everything below
  *     chips[]  static description written by `npu-sim init`, plus dynamic health/vNPU/timeline
- *     procs[]  one slot per process holding device memory, keyed by host pid
+ *     procs[]  one slot per process holding device memory, owned through an OFD lock on the
+ *              slot's first byte (liveness below); the pid is for display only
  *
  * Every dynamic field is read and written only with `mutex` held. Static chip fields are
  * written once before the file is renamed into place and are read without the lock.
@@ -77,10 +78,21 @@ typedef struct NpuSimChip {
   uint64_t util_core_ns[NPUSIM_UTIL_BUCKETS];
 } NpuSimChip;
 
+/* NpuSimProc.liveness: how the sweeper decides whether the slot's owner still runs.
+ * PID: kill/pidfd on `pid` (states written by builds before the slot lock; a kernel without
+ *   OFD locks). Only meaningful when every user shares the sweeper's pid namespace.
+ * SLOT_LOCK: the owner holds an OFD write lock (F_OFD_SETLK) on the byte at file offset
+ *   offsetof(NpuSimState, procs[i]) of state.bin; the kernel drops it when the owner dies, in
+ *   any pid namespace. `pid` is then the owner's pid in its own namespace, for display only.
+ * The field was `reserved0` (always written as 0 = PID), so the layout and version are
+ * unchanged and older states keep the pid check. */
+#define NPUSIM_PROC_LIVENESS_PID 0u
+#define NPUSIM_PROC_LIVENESS_SLOT_LOCK 1u
+
 /* A process holding device memory. pid == 0 marks a free slot. */
 typedef struct NpuSimProc {
   int32_t pid;
-  uint32_t reserved0;
+  uint32_t liveness;                     /* NPUSIM_PROC_LIVENESS_* */
   uint64_t used_bytes[NPUSIM_MAX_CHIPS]; /* indexed by chip index (== phy_id) */
   uint32_t vnpu_id[NPUSIM_MAX_CHIPS];    /* vNPU the memory is charged to, 0 = whole chip */
 } NpuSimProc;

@@ -143,6 +143,10 @@ Status ValidateStateContents(const NpuSimState& state) {
     if (state.procs[p].pid < 0) {
       return Corrupt("procs[" + std::to_string(p) + "].pid " + std::to_string(state.procs[p].pid));
     }
+    if (state.procs[p].liveness > NPUSIM_PROC_LIVENESS_SLOT_LOCK) {
+      return Corrupt("procs[" + std::to_string(p) + "].liveness " +
+                     std::to_string(state.procs[p].liveness));
+    }
   }
   return OkStatus();
 }

@@ -20,7 +20,7 @@
 //   reserved_mb <= memory_mb, health <= 3, error_count <= NPUSIM_MAX_ERROR_CODES,
 //   device_share <= 1, every used vNPU: id in [100 + 16*phy_id, +16), template_index in the
 //   model's table, core_offset + aicore <= the chip's aicore;
-//   for each process slot: pid >= 0.
+//   for each process slot: pid >= 0, liveness is PID or SLOT_LOCK.
 // Fields no reader uses as an index (temperatures, die ids, timestamps, utilisation) are
 // not constrained.
 //
