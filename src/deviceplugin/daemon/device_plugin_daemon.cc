@@ -9,6 +9,7 @@
 #include "deviceplugin/daemon/metrics.h"
 #include "deviceplugin/daemon/ops_http_server.h"
 #include "deviceplugin/daemon/pod_name_cache.h"
+#include "deviceplugin/daemon/utilization_tracker.h"
 #include "deviceplugin/devices/command_runner_impl.h"
 #include "deviceplugin/devices/dcmi_library.h"
 #include "deviceplugin/devices/device_manager.h"
@@ -126,6 +127,7 @@ class DevicePluginDaemon::Impl {
           }
           m.pod_names = pod_names_->Names(uids);
         }
+        m.utilization_percent = utilization_.Update(*m.arbiter, std::chrono::steady_clock::now());
       }
     }
     return RenderMetrics(m);
@@ -265,6 +267,7 @@ class DevicePluginDaemon::Impl {
   std::unique_ptr<kube::CurlTransport> transport_;
   std::unique_ptr<kube::KubeClient> client_;
   std::unique_ptr<PodNameCache> pod_names_;  // namespace/pod labels of /metrics
+  mutable UtilizationTracker utilization_;   // hami_container_device_utilization_ratio
   std::unique_ptr<alloc::AllocateService> allocate_;
   std::unique_ptr<PluginFleet> fleet_;
   std::unique_ptr<dev::NodeRegistrar> registrar_;

@@ -6,6 +6,8 @@
 #include <optional>
 #include <utility>
 
+#include "deviceplugin/daemon/utilization_tracker.h"
+
 namespace npushare::deviceplugin::daemon {
 namespace {
 
@@ -57,6 +59,11 @@ constexpr MetricDef kVnpuMemLimit{"hami_vgpu_memory_limit_bytes", "gauge",
                                   "Memory quota of the container on the device, in bytes."};
 constexpr MetricDef kVnpuMemUsed{"hami_vgpu_memory_used_bytes", "gauge",
                                  "Device memory the container holds (its ledger), in bytes."};
+constexpr MetricDef kContainerMemory{"hami_container_device_memory_bytes", "gauge",
+                                     "Device memory the container uses (HAMi's name)."};
+constexpr MetricDef kContainerUtilization{
+    "hami_container_device_utilization_ratio", "gauge",
+    "Percent of the chip's time the container used since the previous scrape."};
 constexpr MetricDef kVnpuCoreShare{"npushare_vnpu_core_share_percent", "gauge",
                                    "Core share of the container on the device, percent."};
 constexpr MetricDef kVnpuDeviceSeconds{
@@ -133,6 +140,7 @@ void RenderContainers(const MetricsSnapshot& s, Writer& w) {
   struct Row {
     Labels labels;
     const ArbiterDevice* dev;
+    std::optional<double> utilization;
   };
   std::vector<Row> rows;
   for (const ArbiterContainer& c : s.arbiter->containers) {
@@ -153,7 +161,12 @@ void RenderContainers(const MetricsSnapshot& s, Writer& w) {
       if (!c.pod_uid.empty()) {
         l.push_back({"pod_uid", c.pod_uid});
       }
-      rows.push_back({std::move(l), &d});
+      std::optional<double> util;
+      auto u = s.utilization_percent.find(UtilizationTracker::Key(c.tenant, index));
+      if (u != s.utilization_percent.end()) {
+        util = u->second;
+      }
+      rows.push_back({std::move(l), &d, util});
     }
   }
   using Getter = std::optional<double> (*)(const ArbiterDevice&);
@@ -207,6 +220,18 @@ void RenderContainers(const MetricsSnapshot& s, Writer& w) {
       if (std::optional<double> v = get(*r.dev)) {
         w.Sample(*def, r.labels, *v);
       }
+    }
+  }
+  w.Header(kContainerMemory);
+  for (const Row& r : rows) {
+    if (r.dev->has_memory) {
+      w.Sample(kContainerMemory, r.labels, static_cast<double>(r.dev->used_bytes));
+    }
+  }
+  w.Header(kContainerUtilization);
+  for (const Row& r : rows) {
+    if (r.utilization) {
+      w.Sample(kContainerUtilization, r.labels, *r.utilization);
     }
   }
 }

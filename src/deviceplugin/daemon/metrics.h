@@ -31,6 +31,11 @@
 //   hami_vgpu_memory_limit_bytes              gauge   the container's memory quota (0 = none
 //                                                     is omitted)
 //   hami_vgpu_memory_used_bytes               gauge   memory charged in its ledger
+//   hami_container_device_memory_bytes        gauge   the same as hami_vgpu_memory_used_bytes,
+//                                                     under the name HAMi's dashboards read
+//   hami_container_device_utilization_ratio   gauge   percent of the chip it used since the
+//                                                     previous scrape (its own device time, not
+//                                                     the whole chip's as upstream reports)
 //   npushare_vnpu_core_share_percent          gauge   its core share (share file percent)
 //   npushare_vnpu_core_device_seconds_total   counter device time it reported (core used:
 //                                                     rate() * 100 = % of a chip)
@@ -72,6 +77,9 @@ struct MetricsSnapshot {
   std::optional<ArbiterMetrics> arbiter;
   // pod_names: pod UID -> {namespace, name}, for the namespace/pod labels when known.
   std::map<std::string, std::pair<std::string, std::string>> pod_names;
+  // utilization_percent: UtilizationTracker::Key(tenant, index) -> percent of a chip used
+  // since the previous scrape (utilization_tracker.h); missing keys render no sample.
+  std::map<std::string, double> utilization_percent;
 };
 
 // RenderMetrics: the exposition text; label values escaped (\\, \", \n).

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "deviceplugin/daemon/utilization_tracker.h"
+
 namespace npushare::deviceplugin::daemon {
 namespace {
 
@@ -142,6 +144,60 @@ TEST(Metrics, PerContainerSeriesFromTheArbiterFileUseHamisNamesAndLabels) {
             std::string::npos);
   EXPECT_EQ(Count(text, "# HELP "), Count(text, "# TYPE "));
   EXPECT_EQ(Count(text, "# TYPE hami_vgpu_memory_used_bytes gauge\n"), 1u);
+}
+
+// HAMi's container names: memory as hami_vgpu_memory_used_bytes; utilization only where the
+// snapshot carries a tracker figure for that tenant device.
+TEST(Metrics, HamiContainerSeriesMirrorMemoryAndCarryUtilization) {
+  MetricsSnapshot s = SnapshotWithArbiter();
+  s.utilization_percent[UtilizationTracker::Key("0f3c2a9e-1111_main", 0)] = 37.5;
+  const std::string text = RenderMetrics(s);
+  const std::string dev0 =
+      "{node=\"node-a\",namespace=\"ml\",pod=\"train-0\",container=\"main\",vdevice_index=\"0\","
+      "device_uuid=\"u-0\",pod_uid=\"0f3c2a9e-1111\"}";
+  EXPECT_NE(text.find("hami_container_device_memory_bytes" + dev0 + " 1073741824\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(Count(text, "hami_container_device_memory_bytes{"),
+            Count(text, "hami_vgpu_memory_used_bytes{"));
+  EXPECT_NE(text.find("hami_container_device_utilization_ratio" + dev0 + " 37.5\n"),
+            std::string::npos);
+  EXPECT_EQ(Count(text, "hami_container_device_utilization_ratio{"), 1u);
+}
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+ArbiterMetrics OneTenant(uint64_t device_ns, bool has_core = true) {
+  ArbiterMetrics m;
+  ArbiterContainer c;
+  c.tenant = "pod_main";
+  c.devices[0].has_core = has_core;
+  c.devices[0].device_ns = device_ns;
+  m.containers.push_back(c);
+  return m;
+}
+
+TEST(UtilizationTracker, PercentOfWallTimeBetweenScrapes) {
+  UtilizationTracker t(milliseconds(500));
+  const std::string key = UtilizationTracker::Key("pod_main", 0);
+  steady_clock::time_point t0{};
+  EXPECT_TRUE(t.Update(OneTenant(1'000'000'000), t0).empty());  // first sight: no value
+  auto pct = t.Update(OneTenant(1'300'000'000), t0 + milliseconds(1000));
+  ASSERT_EQ(pct.count(key), 1u);
+  EXPECT_DOUBLE_EQ(pct[key], 30.0);
+  // Too close: no value, and the older baseline is kept for the next scrape.
+  EXPECT_TRUE(t.Update(OneTenant(1'310'000'000), t0 + milliseconds(1100)).empty());
+  pct = t.Update(OneTenant(1'800'000'000), t0 + milliseconds(2000));
+  EXPECT_DOUBLE_EQ(pct[key], 50.0);
+  // A counter that went backwards (a new container under the name) gives nothing, then counts
+  // from the new baseline.
+  EXPECT_TRUE(t.Update(OneTenant(5), t0 + milliseconds(3000)).empty());
+  pct = t.Update(OneTenant(5 + 2'000'000'000), t0 + milliseconds(4000));
+  EXPECT_DOUBLE_EQ(pct[key], 100.0);  // jitter above wall time is clamped
+  // Devices without a core half are not tracked.
+  EXPECT_TRUE(t.Update(OneTenant(1, false), t0 + milliseconds(5000)).empty());
+  EXPECT_TRUE(t.Update(OneTenant(2, false), t0 + milliseconds(6000)).empty());
 }
 
 TEST(Metrics, UnknownPodNamesLeaveOutNamespaceAndPod) {
