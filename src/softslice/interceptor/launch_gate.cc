@@ -13,6 +13,7 @@
 
 #include "softslice/interceptor/compute_pages.h"
 #include "softslice/interceptor/fence_ring.h"
+#include "softslice/interceptor/grant_acquire.h"
 #include "softslice/interceptor/ledger.h"
 #include "softslice/interceptor/log.h"
 #include "softslice/interceptor/process_state.h"
@@ -253,6 +254,51 @@ int32_t AwaitAdoption(const VnpuGrantPage* g, uint64_t tenant_id, int32_t chip, 
   }
 }
 
+// GateEnv: AcquireGrant's production environment (grant_acquire.h): the shared pages, the
+// clock and the futex. Every member inlines into GateSlow's single instantiation.
+struct GateEnv {
+  const Config& cfg;
+  const VnpuGrantPage* g;
+  const VnpuGrantChip& c;
+  VnpuTenantDevice& td;
+  VnpuTenantPage* tenant;
+  int32_t index;
+  int32_t dev;
+
+  uint64_t GrantWord() { return Load(c.grant_word); }
+  const uint64_t* GrantWordAddress() const { return &c.grant_word; }
+  uint32_t Seq() { return Load(c.seq); }
+  uint64_t Now() { return MonotonicNs(); }
+  // Our page lost, scribbled over or dropped by the arbiter: no grant will ever come for this
+  // index, so stop waiting (throttled: this launch only) instead of hanging.
+  GrantWaitVerdict Check(uint64_t now) {
+    bool dropped = !ValidTenantHeader(tenant) || TenantIndex(g, Load(tenant->tenant_id)) != index;
+    bool stale = Stale(g, now);
+    bool broken = stale && GrantBroken(cfg, g);
+    stale = stale && !broken && Stale(g, MonotonicNs());  // not if a live page was re-mapped
+    if (dropped || broken) {
+      if (broken) {
+        ThrottleWait(cfg, g, dev);
+      }
+      return GrantWaitVerdict::kThrottle;
+    }
+    return stale ? GrantWaitVerdict::kStale : GrantWaitVerdict::kKeepWaiting;
+  }
+  void AddWaiter(int32_t delta) {
+    if (delta > 0) {
+      __atomic_fetch_add(&td.waiters, 1, __ATOMIC_ACQ_REL);
+    } else {
+      __atomic_fetch_sub(&td.waiters, 1, __ATOMIC_ACQ_REL);
+    }
+  }
+  void ShowDemand(uint64_t now) { __atomic_store_n(&td.last_demand_ns, now, __ATOMIC_RELEASE); }
+  void Block(uint32_t seq) {
+    FencePoll(static_cast<uint32_t>(dev));
+    FutexWait(&c.seq, seq,
+              FencesOutstanding(static_cast<uint32_t>(dev)) ? kFencePollWaitNs : kGrantWaitNs);
+  }
+};
+
 }  // namespace
 
 void SetThreadDevice(int32_t device) {
@@ -354,7 +400,6 @@ void GateSlow(void* stream) {
   }
   const VnpuGrantChip& c = g->chips[chip];
   uint64_t token = static_cast<uint64_t>(index) + 1;
-  bool waited = false;
   uint64_t w = Load(c.grant_word);
   // Fence before waiting: the fence covers launches queued under the grant we may just have
   // lost, and its completion is what tells how far they ran past that grant.
@@ -377,57 +422,19 @@ void GateSlow(void* stream) {
     }
     return;
   }
-  // `held`: the grant word that showed us as the owner. The fast path compares the whole word
-  // with it, so it must be the word that passed the check, not a later read (which could
-  // already be another tenant's grant).
-  uint64_t held = Load(c.grant_word);
-  if ((held & kOwnerMask) != token) {
-    __atomic_fetch_add(&td.waiters, 1, __ATOMIC_ACQ_REL);
-    waited = true;
-    while (true) {
-      uint32_t seq = Load(c.seq);
-      held = Load(c.grant_word);
-      if ((held & kOwnerMask) == token) {
-        break;
-      }
-      now = MonotonicNs();
-      // Our page lost, scribbled over or dropped by the arbiter: no grant will ever come for
-      // this index, so stop waiting (throttled: this launch only) instead of hanging.
-      bool dropped = !ValidTenantHeader(tenant) || TenantIndex(g, Load(tenant->tenant_id)) != index;
-      bool stale = Stale(g, now);
-      bool broken = stale && GrantBroken(cfg, g);
-      stale = stale && !broken && Stale(g, MonotonicNs());  // not if a live page was re-mapped
-      if (dropped || broken) {
-        if (broken) {
-          ThrottleWait(cfg, g, dev);
-        }
-        __atomic_fetch_sub(&td.waiters, 1, __ATOMIC_ACQ_REL);
-        OpenFenced(t, nullptr, stream, td, dev, nullptr);
-        t.credit = 0;
-        t.batch = 1;
-        return;
-      }
-      if (stale) {
-        __atomic_fetch_sub(&td.waiters, 1, __ATOMIC_ACQ_REL);
-        OpenFenced(t, nullptr, stream, td, dev, "arbiter heartbeat stale");
-        return;
-      }
-      __atomic_store_n(&td.last_demand_ns, now, __ATOMIC_RELEASE);
-      FencePoll(static_cast<uint32_t>(dev));
-      FutexWait(&c.seq, seq,
-                FencesOutstanding(static_cast<uint32_t>(dev)) ? kFencePollWaitNs : kGrantWaitNs);
-    }
-    __atomic_fetch_sub(&td.waiters, 1, __ATOMIC_ACQ_REL);
+  GateEnv env{cfg, g, c, td, tenant, index, dev};
+  switch (AcquireGrant(env, t, token, credit, stream, dev, now)) {
+    case GrantAcquired::kGranted:
+      return;
+    case GrantAcquired::kThrottle:
+      OpenFenced(t, nullptr, stream, td, dev, nullptr);
+      t.credit = 0;
+      t.batch = 1;
+      return;
+    case GrantAcquired::kStale:
+      OpenFenced(t, nullptr, stream, td, dev, "arbiter heartbeat stale");
+      return;
   }
-  t.open = false;
-  t.word = &c.grant_word;
-  t.expect = held;  // if the word changed since, the next launch's fast path fails: safe
-  t.epoch = held >> 16;
-  t.credit = credit - 1;  // this launch uses one
-  t.batch = credit;
-  t.stream = stream;
-  t.stream_dev = dev;
-  t.batch_start_ns = waited ? MonotonicNs() : now;
 }
 
 SyncScope SyncBegin() {

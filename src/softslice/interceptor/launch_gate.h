@@ -71,17 +71,22 @@ extern constinit thread_local GateThread tl_gate __attribute__((tls_model("initi
 // GateSlow: the slow path; returns when the launch on `stream` may proceed.
 void GateSlow(void* stream);
 
-// GateFast: the fast path alone; true (one credit used) when the launch on `stream` may
-// proceed without the slow path. `stream` is the launch's stream argument (nullptr = the
-// default stream); it is compared, never dereferenced.
-inline bool GateFast(void* stream) {
-  GateThread& t = tl_gate;
+// GateFastOn: the fast path alone on thread state `t`; true (one credit used) when the launch
+// on `stream` may proceed without the slow path. `stream` is the launch's stream argument
+// (nullptr = the default stream); it is compared, never dereferenced. The unit tests' seam
+// (gate_interleave_test.cc); GateFast inlines it on tl_gate, so the hooks' code is unchanged.
+inline bool GateFastOn(GateThread& t, void* stream) {
   if (t.credit > 0 && (t.open || (stream == t.stream && t.word != nullptr &&
                                   __atomic_load_n(t.word, __ATOMIC_ACQUIRE) == t.expect))) {
     --t.credit;
     return true;
   }
   return false;
+}
+
+// GateFast: GateFastOn on the calling thread's state.
+inline bool GateFast(void* stream) {
+  return GateFastOn(tl_gate, stream);
 }
 
 // Gate: see the file comment; returns when the launch on `stream` may proceed.
