@@ -134,9 +134,10 @@ inline Status PermissionDeniedError(std::string m) {
   return Status(StatusCode::kPermissionDenied, std::move(m));
 }
 
-// FileSystemError: a system call on a path failed with errno `err`. A path that is missing or
-// not writable (ENOENT, EACCES, EROFS, ENOTDIR) is something the operator fixes:
-// kFailedPrecondition; anything else is kInternal. The message is `what`: strerror(err).
+// FileSystemError: a system call on a path failed with errno `err`; the one errno -> StatusCode
+// table is ErrnoToStatusCode in common/fs_error.h (ENOENT kNotFound, EACCES/EPERM/EROFS
+// kPermissionDenied, EMFILE/ENFILE/ENOSPC kResourceExhausted, ...), where this is defined.
+// The message is `what`: strerror(err).
 Status FileSystemError(int err, const std::string& what);
 
 // Result<T>: a T or a non-OK Status. Constructing a Result from an OK Status is a
