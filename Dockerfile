@@ -20,10 +20,12 @@ RUN ./scripts/setup \
  && chmod 0644 /out/usr/local/npushare/ld.so.preload
 
 FROM debian:12-slim
-# Runtime libraries of the binaries above (the -dev packages' shared objects).
+# Runtime libraries of the binaries above (the -dev packages' shared objects; the list is
+# what `ldd` names for the four binaries, minus what these pull in).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates libcurl4 libssl3 libyaml-cpp0.7 libgrpc++1.51 libprotobuf32 \
+      libspdlog1.10 libfmt9 libcpp-httplib0.11 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/ /
 # No USER here: each manifest sets its own (the scheduler drops every capability but
