@@ -57,7 +57,7 @@ TEST_F(TimingTest, TwoProcessesOnAFullChipEachGetAboutHalf) {
   EXPECT_LT(ka, 650) << out_a;
   EXPECT_GT(kb, 300) << out_b;
   EXPECT_LT(kb, 650) << out_b;
-  EXPECT_GT(ka + kb, 850) << out_a << out_b;  // the chip stayed busy
+  EXPECT_GT(ka + kb, 800) << out_a << out_b;  // the chip stayed busy (~965 alone)
 }
 
 TEST_F(TimingTest, KernelsThatFitSideBySideDoNotSlowEachOther) {

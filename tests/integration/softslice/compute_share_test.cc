@@ -34,6 +34,13 @@ using testing::SpawnEnv;
 using testing::U64;
 using testing::Wait;
 
+// kBusyChip: kernels/s two or more busy tenants (or one work-conserving tenant) must keep the
+// chip above. Alone a tenant runs ~965/s; a regression these tests guard against (chip time
+// granted to a tenant that cannot use it, a tenant left ungated, a share that idles) costs a
+// third of the chip or more. Hand-offs cost more on a loaded 2-vCPU CI machine (870/s seen
+// there), so the floor sits between the two; bench/softslice reports the real figure.
+constexpr double kBusyChip = 800.0;
+
 class ComputeShareTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { testing::UseFreshSim(1); }
@@ -178,7 +185,7 @@ TEST_F(ComputeShareTest, FortySixtyBusyTenantsGetFortySixty) {
   double share = ka / (ka + kb);
   EXPECT_NEAR(share, 0.40, 0.03) << "a=" << ka << " b=" << kb;
   // Time slicing costs little: together they keep the chip nearly as busy as one tenant.
-  EXPECT_GT((ka + kb) / 10.0, 900.0);
+  EXPECT_GT((ka + kb) / 10.0, kBusyChip);
 }
 
 TEST_F(ComputeShareTest, TwentyThirtyFiftyBusyTenants) {
@@ -204,7 +211,7 @@ TEST_F(ComputeShareTest, IdleTenantLeavesTheWholeChipToABusyOne) {
   Child a = Workload("a", "40", "2");
   double wall = 0;
   double ka = static_cast<double>(Kernels(a, &wall));
-  EXPECT_GT(ka / wall, 900.0) << "a 40% tenant alone must be work-conserving";
+  EXPECT_GT(ka / wall, kBusyChip) << "a 40% tenant alone must be work-conserving";
 }
 
 TEST_F(ComputeShareTest, HardCappedTenantStaysAtItsPercentOnAnIdleChip) {
@@ -269,7 +276,11 @@ TEST_F(ComputeShareTest, GarbageInOneTenantPageHurtsOnlyThatTenant) {
   double ka = static_cast<double>(Kernels(a));
   double kb = static_cast<double>(Kernels(b));
   EXPECT_NEAR(ka / (ka + kb), 0.40, 0.05);
-  EXPECT_GT((ka + kb) / 2.0, 900.0) << "c's garbage demand must not take chip time";
+  EXPECT_GT((ka + kb) / 2.0, kBusyChip) << "c's garbage demand must not take chip time";
+  // The same, without a clock: c was granted no more than its own 50 ms run (a grant to its
+  // garbage demand would be a third of the 2 s). All ones: the arbiter dropped c.
+  uint64_t granted_c = GrantedNs("c");
+  EXPECT_TRUE(granted_c == ~uint64_t{0} || granted_c < 250'000'000u) << granted_c;
   EXPECT_EQ(kill(arbiter_.pid, 0), 0) << "arbiter survived";
 }
 
@@ -294,7 +305,7 @@ TEST_F(ComputeShareTest, Issue5TenantsNeverAdoptedDoNotEscapeTheGate) {
   EXPECT_LT(kc1, 60.0) << "garbage-page tenant ran " << kc1 << " kernels in 2 s";
   EXPECT_LT(kc2, 60.0) << "unadopted tenant ran " << kc2 << " kernels in 2 s";
   EXPECT_NEAR(ka / (ka + kb), 0.40, 0.05);
-  EXPECT_GT((ka + kb) / 3.0, 850.0);
+  EXPECT_GT((ka + kb) / 3.0, kBusyChip);
 }
 
 // Issue 5: a tenant that declares 100 % in its own page (its environment) while the node-side
@@ -310,7 +321,7 @@ TEST_F(ComputeShareTest, Issue5TenantCannotRaiseItsOwnShareWithASharesDir) {
   double ka = static_cast<double>(Kernels(a));
   double kb = static_cast<double>(Kernels(b));
   EXPECT_NEAR(ka / (ka + kb), 0.20, 0.04) << "a=" << ka << " b=" << kb;
-  EXPECT_GT((ka + kb) / 3.0, 900.0);
+  EXPECT_GT((ka + kb) / 3.0, kBusyChip);
 }
 
 // Issue 5 (launch gate): a tenant that never synchronises queues its launches as deep as the
@@ -327,12 +338,14 @@ TEST_F(ComputeShareTest, Issue5NonSyncingTenantGetsItsShareAgainstASyncingOne) {
   VnpuTenantPage pb = TenantPage("b");
   std::printf("[ figures  ] no-sync a=%.0f sync b=%.0f share a=%.3f overrun_ms a=%.1f b=%.1f\n", ka,
               kb, share, pa.devices[0].overrun_ns / 1e6, pb.devices[0].overrun_ns / 1e6);
-  EXPECT_NEAR(share, 0.40, 0.03) << "a=" << ka << " b=" << kb
+  // 5 pp: its overrun is charged after the fact, and on a loaded CI machine the syncing
+  // neighbour overruns too (0.45 seen there); a runaway non-syncing tenant takes 0.6 or more.
+  EXPECT_NEAR(share, 0.40, 0.05) << "a=" << ka << " b=" << kb
                                  << " overrun_ms a=" << pa.devices[0].overrun_ns / 1e6
                                  << " b=" << pb.devices[0].overrun_ns / 1e6
                                  << " device_ms a=" << pa.devices[0].device_ns / 1e6
                                  << " b=" << pb.devices[0].device_ns / 1e6;
-  EXPECT_GT((ka + kb) / 5.0, 850.0) << "the chip stays busy";
+  EXPECT_GT((ka + kb) / 5.0, kBusyChip) << "the chip stays busy";
   EXPECT_GT(pa.devices[0].overrun_ns, 0u) << "queued work that ran past a's grants is reported";
 }
 
@@ -409,7 +422,7 @@ TEST_F(ComputeShareTest, Issue5NonSyncingTenantAloneKeepsTheChipBusy) {
   double wall = 0;
   double ka = static_cast<double>(Kernels(a, &wall));
   std::printf("[ figures  ] no-sync alone: %.0f kernels/s\n", ka / wall);
-  EXPECT_GT(ka / wall, 900.0);
+  EXPECT_GT(ka / wall, kBusyChip);
 }
 
 // Issue 5: device_ns in the tenant page is measured with event fences; for a tenant alone on
