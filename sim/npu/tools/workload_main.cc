@@ -2,7 +2,7 @@
 //
 //   npu-sim-workload [--device N] [--weights-mb M] [--kernel-us U] [--cores C]
 //                    [--kernels K | --seconds S] [--batch B] [--idle-us I] [--streams T]
-//                    [--no-sync] [--oom-probe --chunk-mb M] [--hold]
+//                    [--no-sync] [--oom-probe --chunk-mb M] [--hold] [--report-every-ms R]
 //
 // Allocates M MiB of "weights", then on T threads (one stream each) launches kernels of U us
 // in batches of B, synchronising after each batch and idling I us between batches, until K
@@ -13,6 +13,12 @@
 // and then waits for stdin to close (used by the SIGKILL test). The report is one line of key=value
 // pairs on stdout:
 //   kernels=<n> wall_s=<s> kernels_per_s=<r> device_ms=<ms> alloc_mb=<mb> error=<acl code>
+// --report-every-ms R additionally prints, before that report, progress lines
+//   progress mono_ns=<CLOCK_MONOTONIC ns> kernels=<kernels completed so far, all threads>
+// one when the launch loop starts (kernels=0), then one at the first synchronize at least R ms
+// after the previous line, and one at the end: a benchmark (bench/softslice/share_matrix_bench.cc)
+// interpolates them to count each tenant's kernels in any time window (device time = kernels ×
+// U, as every kernel runs for U us). Counted at synchronize returns, so not with --no-sync.
 // Exit status: 0 success, 2 usage, 3 an ACL call failed (error= gives its code).
 #include <time.h>
 #include <unistd.h>
@@ -22,11 +28,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "acl/acl.h"
+#include "common/thread_annotations.h"
 
 namespace {
 
@@ -44,6 +52,7 @@ struct Options {
   uint64_t chunk_mb = 256;
   bool hold = false;
   bool no_sync = false;
+  uint64_t report_every_ms = 0;  // 0: no progress lines
 };
 
 bool ParseU64(const char* s, uint64_t max, uint64_t* out) {
@@ -110,12 +119,59 @@ bool Parse(int argc, char** argv, Options* o) {
       o->streams = n;
     } else if (a == "--chunk-mb" && n > 0) {
       o->chunk_mb = n;
+    } else if (a == "--report-every-ms" && n > 0 && n <= 3'600'000) {
+      o->report_every_ms = n;
     } else {
       return false;
     }
   }
+  if (o->report_every_ms > 0 && o->no_sync) {
+    return false;  // progress is counted at synchronize returns
+  }
   return o->oom_probe || o->hold || o->kernels > 0 || o->seconds > 0;
 }
+
+uint64_t MonoNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Progress: the --report-every-ms lines. Threads add the kernels of each synchronized batch;
+// the one that finds the period over prints the line (under the mutex, so lines are whole and
+// their counts never go backwards).
+class Progress {
+ public:
+  explicit Progress(uint64_t every_ms) : every_ns_(every_ms * 1'000'000) {}
+  void Start() {
+    if (every_ns_ > 0) {
+      npushare::MutexLock lock(&mu_);
+      Print(MonoNs());
+    }
+  }
+  void Add(uint64_t n, bool force = false) {
+    if (every_ns_ == 0) {
+      return;
+    }
+    npushare::MutexLock lock(&mu_);
+    kernels_ += n;
+    uint64_t now = MonoNs();
+    if (force || now - last_ns_ >= every_ns_) {
+      Print(now);
+    }
+  }
+
+ private:
+  void Print(uint64_t now) NPUSHARE_REQUIRES(mu_) {
+    std::printf("progress mono_ns=%llu kernels=%llu\n", static_cast<unsigned long long>(now),
+                static_cast<unsigned long long>(kernels_));
+    last_ns_ = now;
+  }
+  const uint64_t every_ns_;
+  npushare::Mutex mu_;
+  uint64_t kernels_ NPUSHARE_GUARDED_BY(mu_) = 0;
+  uint64_t last_ns_ NPUSHARE_GUARDED_BY(mu_) = 0;
+};
 
 double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -137,7 +193,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: npu-sim-workload [--device N] [--weights-mb M] [--kernel-us U] "
                  "[--cores C] [--kernels K | --seconds S] [--batch B] [--idle-us I] "
-                 "[--streams T] [--no-sync] [--oom-probe --chunk-mb M] [--hold]\n");
+                 "[--streams T] [--no-sync] [--oom-probe --chunk-mb M] [--hold] "
+                 "[--report-every-ms R]\n");
     return 2;
   }
   aclError rc = aclInit(nullptr);
@@ -208,6 +265,8 @@ int main(int argc, char** argv) {
   std::atomic<uint64_t> total{0};
   std::atomic<int> error{0};
   std::vector<double> device_ms(o.streams, 0.0);
+  Progress progress(o.report_every_ms);
+  progress.Start();
   const double start = Now();
   const double deadline = o.seconds > 0 ? start + o.seconds : 0;
   std::vector<std::thread> threads;
@@ -239,6 +298,8 @@ int main(int argc, char** argv) {
         }
         if (r == ACL_SUCCESS && !o.no_sync)
           r = aclrtSynchronizeStream(stream);
+        if (r == ACL_SUCCESS)
+          progress.Add(n);
         done += n;
         if (o.idle_us > 0) {
           std::this_thread::sleep_for(std::chrono::microseconds(o.idle_us));
@@ -267,6 +328,7 @@ int main(int argc, char** argv) {
     th.join();
   }
   const double wall = Now() - start;
+  progress.Add(0, /*force=*/true);
   double max_ms = 0;
   for (double ms : device_ms) {
     max_ms = ms > max_ms ? ms : max_ms;

@@ -3,21 +3,24 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 
+#include "common/fs_error.h"
+
 namespace npushare::softslice {
 
 Status CheckTenantsDir(const std::string& dir) {
   if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return InternalError("mkdir " + dir + ": " + strerror(errno));
+    const int err = errno;
+    return FileSystemError(err, "mkdir " + dir);
   }
   struct stat st;
   if (lstat(dir.c_str(), &st) != 0) {
-    return InternalError("stat " + dir + ": " + strerror(errno));
+    const int err = errno;
+    return FileSystemError(err, "stat " + dir);
   }
   if (!S_ISDIR(st.st_mode) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
       (st.st_uid != geteuid() && st.st_uid != 0)) {

@@ -88,7 +88,10 @@ class Arbiter {
 // CheckTenantsDir: OK when `dir` is a directory (not a symlink) owned by us or root and not
 // group/world-writable; creates it (0755) when missing. A group/world-writable tenants
 // directory would let anyone plant a tenant page the arbiter adopts. Errors:
-// kFailedPrecondition naming the problem, kInternal for system call failures.
+// kFailedPrecondition naming the problem (not a directory, a symlink, loose mode, foreign
+// owner); when mkdir or lstat fails, the code of FileSystemError (common/fs_error.h), e.g.
+// kNotFound for a missing parent, kPermissionDenied for EACCES, kFailedPrecondition for
+// ENOTDIR/ELOOP, kInvalidArgument for ENAMETOOLONG.
 Status CheckTenantsDir(const std::string& dir);
 
 }  // namespace npushare::softslice

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/fs_error.h"
 #include "softslice/interceptor/compute_pages.h"
 #include "softslice/interceptor/mapping_guard.h"
 
@@ -23,19 +24,26 @@ void Store(T& field, T value) {
   __atomic_store_n(&field, value, __ATOMIC_RELEASE);
 }
 
-Status Errno(const std::string& what) {
-  return InternalError(what + ": " + strerror(errno));
+// Failed: the system call named in `what` failed with errno `err` (read by the caller before
+// building `what`, which allocates); closes `fd`, if any.
+Status Failed(int err, const std::string& what, int fd = -1) {
+  if (fd >= 0) {
+    close(fd);
+  }
+  return FileSystemError(err, what);
 }
 
 }  // namespace
 
 Result<std::unique_ptr<GrantPageWriter>> GrantPageWriter::Open(const std::string& dir) {
   if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return Errno("mkdir " + dir);
+    const int err = errno;
+    return Failed(err, "mkdir " + dir);
   }
   struct stat st;
   if (lstat(dir.c_str(), &st) != 0) {
-    return Errno("stat " + dir);
+    const int err = errno;
+    return Failed(err, "stat " + dir);
   }
   if (!S_ISDIR(st.st_mode) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
       (st.st_uid != geteuid() && st.st_uid != 0)) {
@@ -62,22 +70,22 @@ Result<std::unique_ptr<GrantPageWriter>> GrantPageWriter::Open(const std::string
     unlink(tmp.c_str());
     fd = open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) {
-      return Errno("create " + tmp);
+      const int err = errno;
+      return Failed(err, "create " + tmp);
     }
     if (fchmod(fd, 0644) != 0 || ftruncate(fd, sizeof(VnpuGrantPage)) != 0) {
-      close(fd);
-      return Errno("size " + tmp);
+      const int err = errno;
+      return Failed(err, "size " + tmp, fd);
     }
     if (rename(tmp.c_str(), path.c_str()) != 0) {
-      close(fd);
-      return Errno("rename " + tmp);
+      const int err = errno;
+      return Failed(err, "rename " + tmp + " to " + path, fd);
     }
   }
   void* p = mmap(nullptr, sizeof(VnpuGrantPage), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) {
-    Status s = Errno("mmap " + path);
-    close(fd);
-    return s;
+    const int err = errno;
+    return Failed(err, "mmap " + path, fd);
   }
   // Someone may truncate the file under us (disk full, an operator's cp): the fault must not
   // kill the arbiter silently; Damage() reports it and the arbiter rebuilds the page.
@@ -124,14 +132,18 @@ std::string GrantPageWriter::Damage(bool check_file) const {
   }
   struct stat mine;
   if (fstat(fd_, &mine) != 0) {
-    return std::string("cannot be checked: ") + strerror(errno);
+    const int err = errno;
+    return "cannot be checked: " + Failed(err, "fstat").message();
   }
   if (static_cast<uint64_t>(mine.st_size) != sizeof(VnpuGrantPage)) {
     return "was truncated to " + std::to_string(mine.st_size) + " bytes";
   }
   struct stat at_path;
   if (lstat(path_.c_str(), &at_path) != 0) {
-    return errno == ENOENT ? "was deleted" : std::string("cannot be checked: ") + strerror(errno);
+    const int err = errno;
+    Status st = Failed(err, "stat");
+    return st.code() == StatusCode::kNotFound ? "was deleted"
+                                              : "cannot be checked: " + st.message();
   }
   if (at_path.st_ino != mine.st_ino || at_path.st_dev != mine.st_dev) {
     return "was replaced by another file";

@@ -27,7 +27,11 @@ class GrantPageWriter {
  public:
   // Open: creates or reuses the page. On reuse every chip's owner is reset to none (epochs keep
   // counting) and the generation is bumped, so tenants re-resolve their index.
-  // Errors: kFailedPrecondition for an unsafe directory, kInternal for system call failures.
+  // Errors: kFailedPrecondition for an unsafe directory (not a directory, a symlink, loose mode,
+  // foreign owner); when a system call fails (mkdir, stat, creating, sizing or renaming the
+  // page, mmap), the code of FileSystemError (common/fs_error.h): e.g. kNotFound for a missing
+  // parent, kPermissionDenied for EACCES, kResourceExhausted for EMFILE/ENOSPC,
+  // kFailedPrecondition for ENOTDIR/EISDIR (a directory where the page belongs).
   static Result<std::unique_ptr<GrantPageWriter>> Open(const std::string& dir);
 
   ~GrantPageWriter();

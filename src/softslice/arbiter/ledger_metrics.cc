@@ -12,24 +12,32 @@
 #include <cstddef>
 #include <vector>
 
+#include "common/fs_error.h"
+
 namespace npushare::softslice {
 namespace {
 
-// PreadAll: reads exactly `size` bytes at `offset`; false on a short read or error.
-bool PreadAll(int fd, void* buf, size_t size, off_t offset) {
+// PreadAll: reads exactly `size` bytes at `offset` of `path` (open as `fd`). Errors:
+// kFailedPrecondition for a short read (the file shrank), FileSystemError's code for a failed
+// read.
+Status PreadAll(int fd, const std::string& path, void* buf, size_t size, off_t offset) {
   auto* p = static_cast<char*>(buf);
   size_t got = 0;
   while (got < size) {
     ssize_t n = pread(fd, p + got, size - got, offset + static_cast<off_t>(got));
-    if (n < 0 && errno == EINTR) {
-      continue;
+    if (n < 0) {
+      const int err = errno;
+      if (err == EINTR) {
+        continue;
+      }
+      return FileSystemError(err, "read " + path);
     }
-    if (n <= 0) {
-      return false;
+    if (n == 0) {
+      return Status(StatusCode::kFailedPrecondition, path + ": short read");
     }
     got += static_cast<size_t>(n);
   }
-  return true;
+  return OkStatus();
 }
 
 uint64_t SatAdd(uint64_t a, uint64_t b) {
@@ -45,25 +53,29 @@ constexpr size_t kSlotsBytes = sizeof(VnpuProcSlot) * VNPU_MAX_PROCS;
 Result<LedgerUsage> ReadLedgerUsage(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
-    if (errno == ENOENT) {
-      return Status(StatusCode::kNotFound, path + ": no ledger");
-    }
-    return Status(StatusCode::kFailedPrecondition, path + ": " + strerror(errno));
+    const int err = errno;
+    return FileSystemError(err, "ledger " + path);  // ELOOP (a symlink): kFailedPrecondition
   }
   struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-      static_cast<uint64_t>(st.st_size) < sizeof(VnpuLedger)) {
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
+    close(fd);
+    return FileSystemError(err, "stat ledger " + path);
+  }
+  if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) < sizeof(VnpuLedger)) {
     close(fd);
     return Status(StatusCode::kFailedPrecondition, path + ": not a complete ledger file");
   }
   // Heap buffers: the header is 512 bytes and the slots 16 KiB, too large for a small stack.
   std::vector<unsigned char> header(kHeaderBytes);
   std::vector<unsigned char> slots(kSlotsBytes);
-  bool read_ok = PreadAll(fd, header.data(), header.size(), 0) &&
-                 PreadAll(fd, slots.data(), slots.size(), kHeaderBytes);
+  Status read = PreadAll(fd, path, header.data(), header.size(), 0);
+  if (read.ok()) {
+    read = PreadAll(fd, path, slots.data(), slots.size(), kHeaderBytes);
+  }
   close(fd);
-  if (!read_ok) {
-    return Status(StatusCode::kFailedPrecondition, path + ": short read");
+  if (!read.ok()) {
+    return read;
   }
   // The ledger struct is 8 MiB (its allocation tables): read header fields by offset instead.
   auto field = [&header](size_t offset, auto* out) {

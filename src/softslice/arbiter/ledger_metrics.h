@@ -29,9 +29,12 @@ struct LedgerUsage {
 };
 
 // ReadLedgerUsage: the usage recorded in the ledger file at `path`.
-// Errors: kNotFound if it does not exist; kFailedPrecondition if it is a symlink, not a
-// regular file, shorter than a ledger or unreadable; kInvalidArgument if the header (magic,
-// version, sizes, counts) is not the one of shared_state.h.
+// Errors: kFailedPrecondition if it is not a regular file or is shorter than a ledger (also
+// when it shrinks while being read); kInvalidArgument if the header (magic, version, sizes,
+// counts) is not the one of shared_state.h; when open, fstat or pread fails, the code of
+// FileSystemError (common/fs_error.h): kNotFound if it does not exist, kFailedPrecondition
+// for a symlink (ELOOP) or a path through a file (ENOTDIR), kPermissionDenied for EACCES,
+// kResourceExhausted for EMFILE, kDataLoss for EIO.
 Result<LedgerUsage> ReadLedgerUsage(const std::string& path);
 
 // LedgerMetricsText: for each container directory under `tenants_dir` whose ledger is valid

@@ -14,7 +14,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -23,10 +22,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "softslice/arbiter/arbiter.h"
+#include "softslice/arbiter/arbiter_loop.h"
 #include "softslice/arbiter/ledger_metrics.h"
 #include "softslice/arbiter/metrics_writer.h"
+#include "softslice/arbiter/tick_clock_impl.h"
 
 namespace {
 
@@ -71,12 +73,6 @@ void InstallExitReasons() {
     signal(SIGABRT, SIG_DFL);
     abort();
   });
-}
-
-uint64_t NowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
 bool ParseU64(std::string_view s, uint64_t max, uint64_t* out) {
@@ -194,33 +190,23 @@ int main(int argc, char** argv) {
     fprintf(stderr, "npushare-arbiter: exiting: %s\n", arbiter.status().ToString().c_str());
     return 1;
   }
-  uint64_t next = NowNs();
-  (*arbiter)->Tick(next);
-  printf("READY\n");
-  fflush(stdout);
-  uint64_t next_metrics = next;
   // Written on its own thread: the loop below must not stall on the disk (metrics_writer.h).
   std::optional<npushare::softslice::MetricsWriter> metrics;
+  npushare::softslice::ArbiterLoop::MetricsSink sink;
   if (!metrics_file.empty()) {
     metrics.emplace(metrics_file, [dir = options.tenants_dir] {
       return npushare::softslice::LedgerMetricsText(dir);
     });
+    sink = [&metrics](std::string text) { metrics->Publish(std::move(text)); };
   }
-  while (g_stop.load() == 0) {
-    next += tick_us * 1000;
-    timespec ts = {static_cast<time_t>(next / 1000000000ull),
-                   static_cast<long>(next % 1000000000ull)};
-    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
-    uint64_t now = NowNs();
-    if (now > next + 100 * tick_us * 1000) {
-      next = now;  // fell far behind (suspended): do not try to catch up tick by tick
-    }
-    (*arbiter)->Tick(now);
-    if (metrics.has_value() && now >= next_metrics) {
-      next_metrics = now + 1'000'000'000;
-      metrics->Publish((*arbiter)->MetricsText());
-    }
-  }
+  npushare::softslice::MonotonicTickClock clock;
+  npushare::softslice::ArbiterLoopOptions loop_options;
+  loop_options.tick_ns = tick_us * 1000;
+  npushare::softslice::ArbiterLoop loop(**arbiter, clock, loop_options, std::move(sink));
+  loop.Start();
+  printf("READY\n");
+  fflush(stdout);
+  loop.RunUntil([] { return g_stop.load() != 0; });
   fprintf(stderr, "npushare-arbiter: exiting on signal %d (%s)\n", g_stop.load(),
           strsignal(g_stop.load()));
   return 0;

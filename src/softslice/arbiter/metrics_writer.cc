@@ -14,37 +14,37 @@ MetricsWriter::MetricsWriter(std::string path, std::function<std::string()> tail
 
 MetricsWriter::~MetricsWriter() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_one();
+  cv_.NotifyOne();
   thread_.join();
 }
 
 void MetricsWriter::Publish(std::string text) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     pending_ = std::move(text);
   }
-  cv_.notify_one();
+  cv_.NotifyOne();
 }
 
 uint64_t MetricsWriter::writes() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return writes_;
 }
 
 void MetricsWriter::Run() {
   bool failing = false;  // one log line per failure streak, not one per second
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   while (true) {
-    cv_.wait(lock, [this] { return stop_ || pending_.has_value(); });
+    cv_.Wait(&mu_, [this]() NPUSHARE_REQUIRES(mu_) { return stop_ || pending_.has_value(); });
     if (!pending_.has_value()) {
       return;  // stopping, nothing left to write
     }
     std::string text = std::move(*pending_);
     pending_.reset();
-    lock.unlock();
+    lock.Unlock();
     if (tail_) {
       text += tail_();
     }
@@ -53,7 +53,7 @@ void MetricsWriter::Run() {
       fprintf(stderr, "npushare-arbiter: cannot write metrics: %s\n", s.ToString().c_str());
     }
     failing = !s.ok();
-    lock.lock();
+    lock.Lock();
     ++writes_;
   }
 }

@@ -22,6 +22,8 @@
 #include <string>
 #include <thread>
 
+#include "common/thread_annotations.h"
+
 namespace npushare::softslice {
 
 class MetricsWriter {
@@ -38,19 +40,19 @@ class MetricsWriter {
   void Publish(std::string text);
 
   // writes: files written so far (successful or not), for tests and logs.
-  uint64_t writes() const;
+  uint64_t writes() const NPUSHARE_EXCLUDES(mu_);
 
  private:
   void Run();
 
   const std::string path_;
   const std::function<std::string()> tail_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::optional<std::string> pending_;  // guarded by mu_
-  bool stop_ = false;                   // guarded by mu_
-  uint64_t writes_ = 0;                 // guarded by mu_
-  std::thread thread_;                  // last: starts after the fields above exist
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::optional<std::string> pending_ NPUSHARE_GUARDED_BY(mu_);
+  bool stop_ NPUSHARE_GUARDED_BY(mu_) = false;
+  uint64_t writes_ NPUSHARE_GUARDED_BY(mu_) = 0;
+  std::thread thread_;  // last: starts after the fields above exist
 };
 
 }  // namespace npushare::softslice

@@ -9,6 +9,8 @@
 #include <charconv>
 #include <vector>
 
+#include "common/fs_error.h"
+
 namespace npushare::softslice {
 namespace {
 
@@ -21,6 +23,15 @@ bool Trusted(const struct stat& st) {
 
 Status Invalid(std::string message) {
   return Status(StatusCode::kInvalidArgument, std::move(message));
+}
+
+// Failed: the system call named in `what` failed with errno `err` (read by the caller before
+// building `what`, which allocates); closes `fd`, if any.
+Status Failed(int err, const std::string& what, int fd = -1) {
+  if (fd >= 0) {
+    close(fd);
+  }
+  return FileSystemError(err, what);
 }
 
 // Fields: `line` split on spaces and tabs.
@@ -139,11 +150,15 @@ std::string RenderShareFile(const ShareSpec& spec) {
 Result<ShareSpec> ReadShareFile(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
-    return errno == ENOENT ? Status(StatusCode::kNotFound, "no share file " + path)
-                           : Status(StatusCode::kFailedPrecondition, "cannot open " + path);
+    const int err = errno;
+    return Failed(err, "share file " + path);  // ELOOP (a symlink): kFailedPrecondition
   }
   struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
+    return Failed(err, "stat share file " + path, fd);
+  }
+  if (!S_ISREG(st.st_mode)) {
     close(fd);
     return Status(StatusCode::kFailedPrecondition, "not a regular file: " + path);
   }
@@ -161,8 +176,8 @@ Result<ShareSpec> ReadShareFile(const std::string& path) {
       continue;
     }
     if (n < 0) {
-      close(fd);
-      return Status(StatusCode::kFailedPrecondition, "cannot read " + path);
+      const int err = errno;
+      return Failed(err, "read share file " + path, fd);
     }
     if (n == 0) {
       break;
@@ -177,8 +192,8 @@ Result<ShareSpec> ReadShareFile(const std::string& path) {
 Status CheckShareDir(const std::string& dir) {
   struct stat st;
   if (lstat(dir.c_str(), &st) != 0) {
-    return errno == ENOENT ? Status(StatusCode::kNotFound, "no shares directory " + dir)
-                           : Status(StatusCode::kFailedPrecondition, "cannot stat " + dir);
+    const int err = errno;
+    return Failed(err, "shares directory " + dir);
   }
   if (!S_ISDIR(st.st_mode) || !Trusted(st)) {
     return Status(StatusCode::kFailedPrecondition,

@@ -64,13 +64,18 @@ std::string RenderShareFile(const ShareSpec& spec);
 
 // ReadShareFile: reads and parses the regular file at `path` (symlinks refused, at most
 // kMaxShareFileBytes + 1 bytes read).
-// Errors: kNotFound if it does not exist; kFailedPrecondition if it is not a regular file, is
-// group/world-writable, is owned by a uid other than ours or root, or cannot be read;
+// Errors: kFailedPrecondition if it is not a regular file (a directory, a FIFO), is
+// group/world-writable or owned by a uid other than ours or root; when open, fstat or read
+// fails, the code of FileSystemError (common/fs_error.h): kNotFound if it does not exist,
+// kFailedPrecondition for a symlink (ELOOP) or a path through a file (ENOTDIR),
+// kPermissionDenied for EACCES, kResourceExhausted for EMFILE, kDataLoss for EIO;
 // otherwise those of ParseShareFile.
 Result<ShareSpec> ReadShareFile(const std::string& path);
 
 // CheckShareDir: OK if `dir` is a directory (not a symlink) owned by our uid or root and not
-// group/world-writable. Errors: kNotFound if it does not exist; kFailedPrecondition otherwise.
+// group/world-writable. Errors: kFailedPrecondition if it is not such a directory; when lstat
+// fails, the code of FileSystemError: kNotFound if it does not exist, kPermissionDenied for
+// EACCES, kFailedPrecondition for ENOTDIR, kInvalidArgument for ENAMETOOLONG.
 Status CheckShareDir(const std::string& dir);
 
 }  // namespace npushare::softslice

@@ -41,6 +41,9 @@
 // example on a stream being captured into a graph) drops that one fence.
 //
 // Locking: one process-wide mutex guards the tables; it is never held across a runtime call.
+// The tables and algorithms are FenceRing<Env> (fence_ring_core.h), a template over the clock and
+// the runtime's event functions; fence_ring.cc instantiates it once, the unit tests with a
+// scripted environment (tests/unit/softslice/fence_interleave_test.cc).
 //
 // Thread safety: every function may be called from any thread.
 #pragma once
