@@ -16,13 +16,20 @@
 //   ExtenderBindingArgs    {"PodName":"","PodNamespace":"","PodUID":"","Node":""}
 //   ExtenderBindingResult  {"Error":""}
 //
+// ParseExtenderArgs reads an ExtenderArgs body straight from its text (a SAX pass): the Pod
+// and Nodes become JSON, the NodeNames plain strings, so the 1,000s of names kube-scheduler
+// sends are never built as a JSON tree. It accepts and refuses exactly what
+// ParseBody + CanonicalExtenderArgs do (tested side by side).
+//
 // Thread safety: pure functions.
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
+#include "scheduler/extender_service.h"
 
 namespace npushare::scheduler::http {
 
@@ -35,13 +42,23 @@ inline constexpr size_t kMaxNodeNames = 100000;
 // value so a caller done with it can move it in (a Pod is large).
 Result<nlohmann::json> CanonicalExtenderArgs(nlohmann::json body);
 
+// ParseExtenderArgs: `text` as ExtenderArgs, split (extender_service.h ExtenderFilterArgs).
+// kInvalidArgument "request body is not valid JSON: <parser's message>" for bad JSON, else
+// the message CanonicalExtenderArgs gives for the same body (a body with several problems
+// reports the first in the order CanonicalExtenderArgs checks them). Same key rules: Go's
+// case-insensitive names; an exact duplicate key overrides the earlier one (as a JSON object
+// parse does), the same name in another case is "duplicate field". Does not limit nesting:
+// callers that need it check depth first (the HTTP layer does).
+Result<ExtenderFilterArgs> ParseExtenderArgs(std::string_view text);
+
 // CanonicalBindingArgs: kInvalidArgument unless PodName, PodNamespace and Node are non-empty
 // strings, PodUID is a string or absent, and no other key is present.
 Result<nlohmann::json> CanonicalBindingArgs(const nlohmann::json& body);
 
 // FilterResultWire: a service result as the wire ExtenderFilterResult; a result that is not
 // a map, or has fields of the wrong type, becomes an error result saying so.
-nlohmann::json FilterResultWire(const nlohmann::json& result);
+// Takes the result by value so a caller done with it can move it in.
+nlohmann::json FilterResultWire(nlohmann::json result);
 // FilterErrorResult: {"Nodes":null,"NodeNames":null,"FailedNodes":null,
 // "FailedAndUnresolvableNodes":null,"Error":message}.
 nlohmann::json FilterErrorResult(const std::string& message);

@@ -3,12 +3,12 @@
 namespace npushare::scheduler::http {
 
 void HttpMetrics::CountRequest(const std::string& route, int code) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ++requests_[{route, code}];
 }
 
 LatencyHistogram& HttpMetrics::Histogram(const std::string& route) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto& h = latency_[route];
   if (!h) {
     h = std::make_unique<LatencyHistogram>();
@@ -21,22 +21,22 @@ void HttpMetrics::ObserveLatency(const std::string& route, double seconds) {
 }
 
 void HttpMetrics::CountAdmission(const std::string& decision) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ++admissions_[decision];
 }
 
 void HttpMetrics::CountCertificateReload(bool ok) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ++(ok ? reloads_ok_ : reloads_rejected_);
 }
 
 void HttpMetrics::SetCertificateGeneration(uint64_t generation) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   generation_ = generation;
 }
 
 void HttpMetrics::Render(PrometheusText& out) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   out.Family("npushare_scheduler_http_requests_total", "counter",
              "HTTP requests answered, by route and status code.");
   for (const auto& [key, n] : requests_) {

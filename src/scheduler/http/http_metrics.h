@@ -22,30 +22,31 @@
 #include <utility>
 
 #include "common/prometheus_text.h"
+#include "common/thread_annotations.h"
 
 namespace npushare::scheduler::http {
 
 class HttpMetrics {
  public:
-  void CountRequest(const std::string& route, int code);
+  void CountRequest(const std::string& route, int code) NPUSHARE_EXCLUDES(mu_);
   void ObserveLatency(const std::string& route, double seconds);
-  void CountAdmission(const std::string& decision);
-  void CountCertificateReload(bool ok);
-  void SetCertificateGeneration(uint64_t generation);
+  void CountAdmission(const std::string& decision) NPUSHARE_EXCLUDES(mu_);
+  void CountCertificateReload(bool ok) NPUSHARE_EXCLUDES(mu_);
+  void SetCertificateGeneration(uint64_t generation) NPUSHARE_EXCLUDES(mu_);
 
   // Render: appends every family (each with its HELP/TYPE, even when empty).
-  void Render(PrometheusText& out) const;
+  void Render(PrometheusText& out) const NPUSHARE_EXCLUDES(mu_);
 
  private:
-  LatencyHistogram& Histogram(const std::string& route);
+  LatencyHistogram& Histogram(const std::string& route) NPUSHARE_EXCLUDES(mu_);
 
-  mutable std::mutex mu_;
-  std::map<std::pair<std::string, int>, uint64_t> requests_;          // guarded by mu_
-  std::map<std::string, std::unique_ptr<LatencyHistogram>> latency_;  // guarded by mu_
-  std::map<std::string, uint64_t> admissions_;                        // guarded by mu_
-  uint64_t reloads_ok_ = 0;                                           // guarded by mu_
-  uint64_t reloads_rejected_ = 0;                                     // guarded by mu_
-  uint64_t generation_ = 0;                                           // guarded by mu_
+  mutable Mutex mu_;
+  std::map<std::pair<std::string, int>, uint64_t> requests_ NPUSHARE_GUARDED_BY(mu_);
+  std::map<std::string, std::unique_ptr<LatencyHistogram>> latency_ NPUSHARE_GUARDED_BY(mu_);
+  std::map<std::string, uint64_t> admissions_ NPUSHARE_GUARDED_BY(mu_);
+  uint64_t reloads_ok_ NPUSHARE_GUARDED_BY(mu_) = 0;
+  uint64_t reloads_rejected_ NPUSHARE_GUARDED_BY(mu_) = 0;
+  uint64_t generation_ NPUSHARE_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace npushare::scheduler::http

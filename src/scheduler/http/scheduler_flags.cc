@@ -109,6 +109,14 @@ std::optional<SchedulerFlags> ParseSchedulerFlags(int argc, char** argv, std::os
   app.add_flag("--leader-elect", f.leader_elect,
                "run leader election on a Lease; only the leader binds (--leader-elect=false "
                "to disable)");
+  app.add_option(
+      "--leader-elect-follow", f.leader_elect_follow,
+      "[NAMESPACE/]NAME: do not elect; lead while this Lease (held by the kube-scheduler "
+      "beside this container) names this pod's hostname");
+  app.add_option(
+      "--leader-elect-follow-config", f.leader_elect_follow_config,
+      "FILE: as --leader-elect-follow, with the Lease of this KubeSchedulerConfiguration "
+      "(leaderElection.resourceNamespace/resourceName)");
   app.add_option("--leader-elect-resource-name", f.lease_name, "Lease name")->capture_default_str();
   app.add_option("--leader-elect-resource-namespace", f.lease_namespace,
                  "Lease namespace (default $POD_NAMESPACE, else kube-system)");
@@ -145,6 +153,11 @@ std::optional<SchedulerFlags> ParseSchedulerFlags(int argc, char** argv, std::os
   }
   if (f.renew_deadline >= f.lease_duration) {
     err << "--leader-elect-renew-deadline must be shorter than --leader-elect-lease-duration\n";
+    *exit_code = 2;
+    return std::nullopt;
+  }
+  if (!f.leader_elect_follow.empty() && !f.leader_elect_follow_config.empty()) {
+    err << "give at most one of --leader-elect-follow and --leader-elect-follow-config\n";
     *exit_code = 2;
     return std::nullopt;
   }

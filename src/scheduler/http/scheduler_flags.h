@@ -7,10 +7,12 @@
 //   --node-lock-timeout, --force-overwrite-default-scheduler, --leader-elect,
 //   --leader-elect-resource-name, --leader-elect-resource-namespace, --node-label-selector,
 //   --debug, -v
-// plus --kubeconfig (in-cluster config when absent) and the lease timing flags of
-// kube-scheduler (--leader-elect-lease-duration/-renew-deadline/-retry-period).
-// Other flags HAMi's chart may pass are accepted and ignored with a warning (listed in
-// `ignored`), so a chart upgrade that adds one does not crash-loop the scheduler.
+// plus --leader-elect-follow / --leader-elect-follow-config (lead beside the active
+// kube-scheduler instead of electing separately), --kubeconfig (in-cluster config when absent) and
+// the lease timing flags of kube-scheduler
+// (--leader-elect-lease-duration/-renew-deadline/-retry-period). Other flags HAMi's chart may pass
+// are accepted and ignored with a warning (listed in `ignored`), so a chart upgrade that adds one
+// does not crash-loop the scheduler.
 //
 // Thread safety: pure function.
 #pragma once
@@ -46,6 +48,13 @@ struct SchedulerFlags {
   std::map<std::string, std::string> node_label_selector;
   std::string kubeconfig;
   bool leader_elect = false;
+  // Follow mode (scheduler/service/lease_follower.h): instead of electing on its own Lease,
+  // lead while the Lease of the kube-scheduler in this pod names this pod's hostname. At most
+  // one of the two may be set; either one overrides --leader-elect and the own-Lease flags.
+  //   --leader-elect-follow=[NAMESPACE/]NAME           that Lease (namespace kube-system)
+  //   --leader-elect-follow-config=FILE  the Lease of kube-scheduler's KubeSchedulerConfiguration
+  std::string leader_elect_follow;
+  std::string leader_elect_follow_config;
   std::string lease_name = "npushare-scheduler";
   std::string lease_namespace;  // default $POD_NAMESPACE, else kube-system
   std::string identity;         // default $POD_NAME (else hostname) + "_" + random suffix

@@ -81,11 +81,18 @@ struct ParseErrorSax : nlohmann::json_sax<json> {
   }
 };
 
-Result<json> ParseBody(const std::string& body) {
+// CheckNesting: kInvalidArgument when `body` nests deeper than kMaxJsonDepth.
+Status CheckNesting(const std::string& body) {
   if (JsonNestingDepth(body) > kMaxJsonDepth) {
     return InvalidArgumentError("request body nests deeper than " + std::to_string(kMaxJsonDepth) +
                                 " levels");
   }
+  return OkStatus();
+}
+
+// ParseBody: `body` as JSON (nesting already checked), or kInvalidArgument with the parser's
+// message.
+Result<json> ParseBody(const std::string& body) {
   json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     ParseErrorSax sax;
@@ -247,8 +254,9 @@ void SchedulerHttpServer::RegisterRoutes(httplib::Server& server, bool metrics_o
     };
   };
 
-  // POST handlers share content-type and JSON checks; `handle` gets the parsed body.
-  auto post = [this, guarded, &server](const std::string& path, BodyKind kind, auto handle) {
+  // POST handlers share the content-type and nesting checks; `handle` gets the raw body
+  // (post_text) or the parsed one (post).
+  auto post_text = [this, guarded, &server](const std::string& path, BodyKind kind, auto handle) {
     server.Post(path, guarded(path, kind,
                               [kind, handle](const httplib::Request& req, httplib::Response& res) {
                                 if (!IsJsonContentType(req.get_header_value("Content-Type"))) {
@@ -257,35 +265,46 @@ void SchedulerHttpServer::RegisterRoutes(httplib::Server& server, bool metrics_o
                                                  req.get_header_value("Content-Type") + "\"");
                                   return;
                                 }
-                                auto body = ParseBody(req.body);
-                                if (!body.ok()) {
-                                  ReplyError(res, kind, 400, body.status().message());
+                                if (Status s = CheckNesting(req.body); !s.ok()) {
+                                  ReplyError(res, kind, 400, s.message());
                                   return;
                                 }
-                                handle(*body, req, res);
+                                handle(req, res);
                               }));
     server.Get(path, [path, kind](const httplib::Request&, httplib::Response& res) {
       res.set_header("Allow", "POST");
       ReplyError(res, kind, 405, path + " accepts POST only");
     });
   };
+  auto post = [post_text](const std::string& path, BodyKind kind, auto handle) {
+    post_text(path, kind, [kind, handle](const httplib::Request& req, httplib::Response& res) {
+      auto body = ParseBody(req.body);
+      if (!body.ok()) {
+        ReplyError(res, kind, 400, body.status().message());
+        return;
+      }
+      handle(*body, req, res);
+    });
+  };
 
   if (!metrics_only) {
-    post("/filter", BodyKind::kFilter,
-         [this](json& body, const httplib::Request&, httplib::Response& res) {
-           auto args = CanonicalExtenderArgs(std::move(body));
-           if (!args.ok()) {
-             ReplyError(res, BodyKind::kFilter, 400, args.status().message());
-             return;
-           }
-           auto result = service_.Filter(*args);
-           if (!result.ok()) {
-             const bool bad_input = result.status().code() == StatusCode::kInvalidArgument;
-             ReplyError(res, BodyKind::kFilter, bad_input ? 400 : 200, result.status().message());
-             return;
-           }
-           res.set_content(Dump(FilterResultWire(*result)), kJson);
-         });
+    // /filter reads its body in one SAX pass (extender_wire.h ParseExtenderArgs): the node
+    // names never become a JSON tree.
+    post_text(
+        "/filter", BodyKind::kFilter, [this](const httplib::Request& req, httplib::Response& res) {
+          auto args = ParseExtenderArgs(req.body);
+          if (!args.ok()) {
+            ReplyError(res, BodyKind::kFilter, 400, args.status().message());
+            return;
+          }
+          auto result = service_.FilterSplit(std::move(*args));
+          if (!result.ok()) {
+            const bool bad_input = result.status().code() == StatusCode::kInvalidArgument;
+            ReplyError(res, BodyKind::kFilter, bad_input ? 400 : 200, result.status().message());
+            return;
+          }
+          res.set_content(Dump(FilterResultWire(std::move(*result))), kJson);
+        });
     post("/bind", BodyKind::kBind,
          [this](json& body, const httplib::Request&, httplib::Response& res) {
            auto args = CanonicalBindingArgs(body);
@@ -501,24 +520,25 @@ Result<bool> SchedulerHttpServer::ReloadCertificate() {
 }
 
 void SchedulerHttpServer::PollCertificates() {
-  std::unique_lock<std::mutex> lock(poll_mu_);
+  MutexLock lock(&poll_mu_);
   while (!stopping_) {
-    poll_cv_.wait_for(lock, options_.cert_poll_period, [this] { return stopping_; });
+    poll_cv_.WaitFor(&poll_mu_, options_.cert_poll_period,
+                     [this]() NPUSHARE_REQUIRES(poll_mu_) { return stopping_; });
     if (stopping_) {
       break;
     }
-    lock.unlock();
+    lock.Unlock();
     ReloadCertificate().status().IgnoreError();  // logged and counted inside
-    lock.lock();
+    lock.Lock();
   }
 }
 
 void SchedulerHttpServer::Stop() {
   {
-    std::lock_guard<std::mutex> lock(poll_mu_);
+    MutexLock lock(&poll_mu_);
     stopping_ = true;
   }
-  poll_cv_.notify_all();
+  poll_cv_.NotifyAll();
   if (poll_thread_.joinable()) {
     poll_thread_.join();
   }

@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "scheduler/extender_service.h"
 #include "scheduler/http/admission_webhook.h"
 
@@ -144,7 +145,7 @@ class SchedulerHttpServer {
 
  private:
   void RegisterRoutes(httplib::Server& server, bool metrics_only);
-  void PollCertificates();
+  void PollCertificates() NPUSHARE_EXCLUDES(poll_mu_);
 
   const SchedulerHttpOptions options_;
   ExtenderService& service_;
@@ -158,9 +159,9 @@ class SchedulerHttpServer {
   std::thread serve_thread_;
   std::thread metrics_thread_;
   std::thread poll_thread_;
-  std::mutex poll_mu_;
-  std::condition_variable poll_cv_;
-  bool stopping_ = false;  // guarded by poll_mu_
+  Mutex poll_mu_;
+  CondVar poll_cv_;
+  bool stopping_ NPUSHARE_GUARDED_BY(poll_mu_) = false;
   int port_ = 0;
   int metrics_port_ = 0;
   bool started_ = false;

@@ -20,6 +20,7 @@
 #include "scheduler/http/scheduler_flags.h"
 #include "scheduler/http/scheduler_http_server.h"
 #include "scheduler/service/dashboard_source.h"
+#include "scheduler/service/lease_follower.h"
 #include "scheduler/service/scheduler_service.h"
 
 namespace npushare::scheduler::http {
@@ -39,9 +40,33 @@ std::string DefaultIdentity() {
   return EnvOr("POD_NAME", host) + "_" + suffix;
 }
 
+// FollowedLeaseFromFlags: the kube-scheduler Lease to follow, nullopt when not in follow mode.
+Result<std::optional<FollowedLease>> FollowedLeaseFromFlags(const SchedulerFlags& flags) {
+  if (!flags.leader_elect_follow.empty()) {
+    NPUSHARE_ASSIGN_OR_RETURN(FollowedLease l, ParseFollowedLeaseFlag(flags.leader_elect_follow));
+    return std::optional<FollowedLease>(std::move(l));
+  }
+  if (!flags.leader_elect_follow_config.empty()) {
+    NPUSHARE_ASSIGN_OR_RETURN(FollowedLease l, LoadFollowedLeaseFromKubeSchedulerConfig(
+                                                   flags.leader_elect_follow_config));
+    return std::optional<FollowedLease>(std::move(l));
+  }
+  return std::optional<FollowedLease>();
+}
+
 int Run(const SchedulerFlags& flags, const sigset_t& signals) {
   for (const auto& extra : flags.ignored) {
     spdlog::warn("ignoring unknown argument {}", extra);
+  }
+  auto followed = FollowedLeaseFromFlags(flags);
+  if (!followed.ok()) {
+    spdlog::critical("--leader-elect-follow: {}", followed.status().ToString());
+    return followed.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  const std::string hostname = LocalHostname();
+  if (followed->has_value() && (*followed)->leader_elect && hostname.empty()) {
+    spdlog::critical("--leader-elect-follow needs this pod's hostname; gethostname failed");
+    return 1;
   }
   kube::LoadOptions load;
   load.kubeconfig = flags.kubeconfig;
@@ -115,9 +140,34 @@ int Run(const SchedulerFlags& flags, const sigset_t& signals) {
   dash.Start();
 
   std::unique_ptr<kube::LeaderElector> elector;
+  std::unique_ptr<LeaseFollower> follower;
   std::atomic<bool> stopping{false};
   std::thread election;
-  if (flags.leader_elect) {
+  if (followed->has_value() && (*followed)->leader_elect) {
+    // Follow mode: bind exactly while the kube-scheduler beside us (which calls our /bind)
+    // holds its Lease; two separate elections could pick different pods (docs/scheduler.md).
+    LeaseFollowerOptions fo;
+    fo.namespace_name = (*followed)->namespace_name;
+    fo.lease_name = (*followed)->lease_name;
+    fo.hostname = hostname;
+    fo.log = [](const std::string& line) { spdlog::info("{}", line); };
+    spdlog::info("following kube-scheduler's Lease {}/{} as host {}", fo.namespace_name,
+                 fo.lease_name, fo.hostname);
+    follower = std::make_unique<LeaseFollower>(
+        client, fo,
+        [svc](bool leader) {
+          spdlog::info("{}", leader ? "the kube-scheduler in this pod leads: binding here"
+                                    : "the kube-scheduler in this pod does not lead: not binding");
+          svc->SetLeader(leader);
+        },
+        clock);
+    election = std::thread([&follower] { follower->Run(); });
+  } else if (followed->has_value()) {
+    // kube-scheduler runs without leader election: every replica's kube-scheduler schedules and
+    // binds through its own pod's npushare, so every replica must bind.
+    spdlog::info("kube-scheduler does not elect (leaderElection.leaderElect: false): leading");
+    svc->SetLeader(true);
+  } else if (flags.leader_elect) {
     kube::LeaderElectionOptions lo;
     lo.lease_name = flags.lease_name;
     lo.namespace_name = flags.lease_namespace.empty() ? EnvOr("POD_NAMESPACE", "kube-system")
@@ -156,6 +206,9 @@ int Run(const SchedulerFlags& flags, const sigset_t& signals) {
   stopping.store(true);
   if (elector) {
     elector->Stop();
+  }
+  if (follower) {
+    follower->Stop();
   }
   if (election.joinable()) {
     election.join();

@@ -145,7 +145,7 @@ Result<std::unique_ptr<ServingCertificate>> ServingCertificate::Load(std::string
   const Stamp cert_stamp = StampOf(out->cert_file_);
   const Stamp key_stamp = StampOf(out->key_file_);
   NPUSHARE_ASSIGN_OR_RETURN(auto pair, ParsePair(out->cert_file_, out->key_file_));
-  std::lock_guard<std::mutex> lock(out->mu_);
+  MutexLock lock(&out->mu_);
   out->pair_ = std::move(pair);
   out->cert_stamp_ = cert_stamp;
   out->key_stamp_ = key_stamp;
@@ -154,12 +154,12 @@ Result<std::unique_ptr<ServingCertificate>> ServingCertificate::Load(std::string
 }
 
 std::shared_ptr<const ServingCertificate::Pair> ServingCertificate::Current() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return pair_;
 }
 
 uint64_t ServingCertificate::Generation() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return generation_;
 }
 
@@ -185,11 +185,11 @@ bool ServingCertificate::Install(SSL_CTX* ctx) {
 }
 
 Result<bool> ServingCertificate::ReloadIfChanged() {
-  std::lock_guard<std::mutex> reload_lock(reload_mu_);
+  MutexLock reload_lock(&reload_mu_);
   const Stamp cert_stamp = StampOf(cert_file_);
   const Stamp key_stamp = StampOf(key_file_);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (cert_stamp == cert_stamp_ && key_stamp == key_stamp_) {
       return false;
     }
@@ -198,7 +198,7 @@ Result<bool> ServingCertificate::ReloadIfChanged() {
     key_stamp_ = key_stamp;
   }
   NPUSHARE_ASSIGN_OR_RETURN(auto pair, ParsePair(cert_file_, key_file_));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   pair_ = std::move(pair);
   ++generation_;
   return true;

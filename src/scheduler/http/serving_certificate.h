@@ -35,6 +35,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 
 namespace npushare::scheduler::http {
 
@@ -55,10 +56,10 @@ class ServingCertificate {
   // ReloadIfChanged: true when either file changed and the new pair is now in force; false
   // when nothing changed; an error (see Load) when the files changed but the new pair was
   // rejected — the previous pair stays in force.
-  Result<bool> ReloadIfChanged();
+  Result<bool> ReloadIfChanged() NPUSHARE_EXCLUDES(reload_mu_);
 
   // Generation: 1 after Load, +1 per successful reload.
-  uint64_t Generation() const;
+  uint64_t Generation() const NPUSHARE_EXCLUDES(mu_);
   // Describe: "sha256=<first 8 bytes of the fingerprint> subject=<DN>" of the certificate in
   // force (for logs).
   std::string Describe() const;
@@ -74,16 +75,16 @@ class ServingCertificate {
  private:
   ServingCertificate(std::string cert_file, std::string key_file);
   static int CertCallback(SSL* ssl, void* arg);
-  std::shared_ptr<const Pair> Current() const;
+  std::shared_ptr<const Pair> Current() const NPUSHARE_EXCLUDES(mu_);
 
   const std::string cert_file_;
   const std::string key_file_;
-  mutable std::mutex mu_;
-  std::shared_ptr<const Pair> pair_;  // guarded by mu_
-  Stamp cert_stamp_;                  // guarded by mu_; of the last attempt
-  Stamp key_stamp_;                   // guarded by mu_
-  uint64_t generation_ = 0;           // guarded by mu_
-  std::mutex reload_mu_;              // serialises ReloadIfChanged
+  mutable Mutex mu_;
+  std::shared_ptr<const Pair> pair_ NPUSHARE_GUARDED_BY(mu_);
+  Stamp cert_stamp_ NPUSHARE_GUARDED_BY(mu_);  // of the last attempt
+  Stamp key_stamp_ NPUSHARE_GUARDED_BY(mu_);
+  uint64_t generation_ NPUSHARE_GUARDED_BY(mu_) = 0;
+  Mutex reload_mu_;  // serialises ReloadIfChanged
 };
 
 }  // namespace npushare::scheduler::http

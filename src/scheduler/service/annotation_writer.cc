@@ -20,7 +20,7 @@ AnnotationWriter::~AnnotationWriter() {
 }
 
 void AnnotationWriter::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (running_ || stopping_) {
     return;
   }
@@ -30,20 +30,20 @@ void AnnotationWriter::Start() {
 
 void AnnotationWriter::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  work_cv_.notify_all();
+  work_cv_.NotifyAll();
   if (thread_.joinable()) {
     thread_.join();
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   running_ = false;
 }
 
 bool AnnotationWriter::Submit(PodAnnotationWrite&& w) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!running_ || stopping_) {
       return false;
     }
@@ -51,13 +51,14 @@ bool AnnotationWriter::Submit(PodAnnotationWrite&& w) {
     ++in_flight_[w.key];
     queue_.push_back(std::move(w));
   }
-  work_cv_.notify_one();
+  work_cv_.NotifyOne();
   return true;
 }
 
 Status AnnotationWriter::Wait(const std::string& key, std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  const bool settled = done_cv_.wait_for(lock, timeout, [&] { return in_flight_.count(key) == 0; });
+  MutexLock lock(&mu_);
+  const bool settled = done_cv_.WaitFor(
+      &mu_, timeout, [&]() NPUSHARE_REQUIRES(mu_) { return in_flight_.count(key) == 0; });
   if (!settled) {
     return Status(StatusCode::kDeadlineExceeded,
                   "the annotations Filter chose for pod " + key + " are still being written");
@@ -72,30 +73,30 @@ Status AnnotationWriter::Wait(const std::string& key, std::chrono::milliseconds 
 }
 
 size_t AnnotationWriter::Pending() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return queue_.size();
 }
 
 uint64_t AnnotationWriter::Failures() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return failures_;
 }
 
 void AnnotationWriter::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   while (true) {
-    work_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    work_cv_.Wait(&mu_, [this]() NPUSHARE_REQUIRES(mu_) { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) {
       return;  // stopping, and every queued write is done
     }
     PodAnnotationWrite w = std::move(queue_.front());
     queue_.pop_front();
-    lock.unlock();
+    lock.Unlock();
     Status s = write_(w);
     if (!s.ok() && on_failure_) {
       on_failure_(w, s);
     }
-    lock.lock();
+    lock.Lock();
     if (!s.ok()) {
       ++failures_;
     }
@@ -115,7 +116,7 @@ void AnnotationWriter::Run() {
         failed_[w.key] = std::move(s);
       }
     }
-    done_cv_.notify_all();
+    done_cv_.NotifyAll();
   }
 }
 

@@ -38,6 +38,7 @@
 #include <unordered_map>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 
 namespace npushare::scheduler {
 
@@ -63,7 +64,7 @@ class AnnotationWriter {
   AnnotationWriter& operator=(const AnnotationWriter&) = delete;
 
   // Start: starts the writer thread. REQUIRES: called at most once.
-  void Start();
+  void Start() NPUSHARE_EXCLUDES(mu_);
   // Stop: performs every write still queued, then joins. Idempotent; Submit returns false
   // afterwards.
   void Stop();
@@ -76,27 +77,28 @@ class AnnotationWriter {
   // when none was submitted or the last one finished well (or its outcome was already
   // reported by an earlier Wait), the last write's error when it failed, kDeadlineExceeded
   // when a write is still pending at the timeout.
-  Status Wait(const std::string& key, std::chrono::milliseconds timeout);
+  Status Wait(const std::string& key, std::chrono::milliseconds timeout) NPUSHARE_EXCLUDES(mu_);
 
   // Introspection for metrics.
-  size_t Pending() const;
-  uint64_t Failures() const;
+  size_t Pending() const NPUSHARE_EXCLUDES(mu_);
+  uint64_t Failures() const NPUSHARE_EXCLUDES(mu_);
 
  private:
-  void Run();
+  void Run() NPUSHARE_EXCLUDES(mu_);
 
   const WriteFn write_;
   const FailureFn on_failure_;
 
-  mutable std::mutex mu_;
-  std::condition_variable work_cv_;                 // the writer waits for work
-  std::condition_variable done_cv_;                 // Wait waits for writes to finish
-  std::deque<PodAnnotationWrite> queue_;            // guarded by mu_
-  std::unordered_map<std::string, int> in_flight_;  // guarded by mu_: key -> queued + running
-  std::unordered_map<std::string, Status> failed_;  // guarded by mu_: key -> last failure
-  bool running_ = false;                            // guarded by mu_
-  bool stopping_ = false;                           // guarded by mu_
-  uint64_t failures_ = 0;                           // guarded by mu_
+  mutable Mutex mu_;
+  CondVar work_cv_;  // the writer waits for work
+  CondVar done_cv_;  // Wait waits for writes to finish
+  std::deque<PodAnnotationWrite> queue_ NPUSHARE_GUARDED_BY(mu_);
+  std::unordered_map<std::string, int> in_flight_
+      NPUSHARE_GUARDED_BY(mu_);  // key -> queued + running
+  std::unordered_map<std::string, Status> failed_ NPUSHARE_GUARDED_BY(mu_);  // key -> last failure
+  bool running_ NPUSHARE_GUARDED_BY(mu_) = false;
+  bool stopping_ NPUSHARE_GUARDED_BY(mu_) = false;
+  uint64_t failures_ NPUSHARE_GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

@@ -73,6 +73,7 @@ std::string NameOf(const json& obj) {
 
 struct ClusterCache::NodeEntry {
   std::string name;
+  std::string resource_version;  // of the last object seen (NodeLockOf)
   hami::Annotations annotations;
   std::map<std::string, std::string, std::less<>> allocatable;
   std::set<std::string, std::less<>> dead;  // <cw> unregistered by the handshake
@@ -137,12 +138,12 @@ void ClusterCache::Log(const std::string& line) const {
 }
 
 std::shared_ptr<const config::DeviceConfig> ClusterCache::config() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return config_;
 }
 
 void ClusterCache::SetConfig(std::shared_ptr<const config::DeviceConfig> config) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   config_ = std::move(config);
   // IndexPodLocked may erase the entry it indexes: walk a copy of the keys.
   std::vector<std::string> keys;
@@ -226,7 +227,7 @@ void ClusterCache::UpsertNode(const json& node, int64_t now_civil) {
         (meta.ok() ? std::string("no metadata.name") : meta.status().ToString()));
     return;
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const auto& [k, v] : options_.node_label_selector) {
     auto l = meta->labels.find(k);
     if (l == meta->labels.end() || l->second != v) {
@@ -246,6 +247,7 @@ void ClusterCache::UpsertNode(const json& node, int64_t now_civil) {
     slot->name = meta->name;
     ++nodes_generation_;
   }
+  slot->resource_version = meta->resource_version;
   hami::Annotations annotations(meta->annotations.begin(), meta->annotations.end());
   std::map<std::string, std::string, std::less<>> allocatable;
   const json& alloc = kube::Field(kube::Field(node, "status"), "allocatable");
@@ -277,7 +279,7 @@ void ClusterCache::UpsertNode(const json& node, int64_t now_civil) {
 
 void ClusterCache::DeleteNode(const json& node) {
   const std::string name = NameOf(node);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = nodes_.find(name);
   if (it != nodes_.end()) {
     registered_nodes_ -= it->second->usage ? 1 : 0;
@@ -288,7 +290,7 @@ void ClusterCache::DeleteNode(const json& node) {
 
 std::vector<HandshakePatch> ClusterCache::HandshakeTick(int64_t now_civil) {
   std::vector<HandshakePatch> out;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (auto& [name, e] : nodes_) {
     bool changed = false;
     for (const auto& chip : config_->chips) {
@@ -433,7 +435,7 @@ void ClusterCache::UpsertPod(const json& obj) {
   }
   PodSpec& pod = *parsed;
   const std::string key = pod.Key();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = pods_.find(key);
   const bool terminated =
       pod.phase == scheduling::PodPhase::kSucceeded || pod.phase == scheduling::PodPhase::kFailed;
@@ -483,7 +485,7 @@ void ClusterCache::DeletePod(const json& obj) {
   const json& meta = kube::Field(obj, "metadata");
   const std::string key =
       kube::StringField(meta, "namespace", "default") + "/" + kube::StringField(meta, "name");
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = pods_.find(key);
   if (it == pods_.end()) {
     return;
@@ -500,7 +502,7 @@ FilterDecision ClusterCache::ChooseAndAssume(const PodSpec& pod,
                                              SteadyTime now, int64_t now_unix) {
   FilterDecision d;
   const std::string key = pod.Key();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // A pod filtered again (a retry) must not compete with its own earlier allocation.
   std::string set_aside;
   if (auto it = pods_.find(key); it != pods_.end() && !it->second->indexed_node.empty()) {
@@ -626,7 +628,7 @@ FilterDecision ClusterCache::ChooseAndAssume(const PodSpec& pod,
 }
 
 void ClusterCache::Unassume(const std::string& pod_key, uint64_t token) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = pods_.find(pod_key);
   if (it == pods_.end() || !it->second->assumed || it->second->token != token) {
     return;
@@ -637,7 +639,7 @@ void ClusterCache::Unassume(const std::string& pod_key, uint64_t token) {
 }
 
 size_t ClusterCache::ExpireAssumed(SteadyTime now) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<std::pair<std::string, std::string>> expired;
   // Oldest first; stops at the first assumption still young (this runs every 50 ms under the
   // lock Filter takes, so it must not walk every pod).
@@ -667,7 +669,7 @@ size_t ClusterCache::ExpireAssumed(SteadyTime now) {
 // ---------------------------------------------------------------------------- introspection
 
 std::vector<DeviceSnapshot> ClusterCache::Devices() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<DeviceSnapshot> out;
   for (const auto& [node, e] : nodes_) {
     if (!e->usage) {
@@ -698,7 +700,7 @@ std::vector<DeviceSnapshot> ClusterCache::Devices() const {
 }
 
 std::vector<ContainerAllocationSnapshot> ClusterCache::Allocations() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<ContainerAllocationSnapshot> out;
   for (const auto& [key, e] : pods_) {
     const PlacedPod* p = EffectiveLocked(*e);
@@ -725,7 +727,7 @@ std::vector<ContainerAllocationSnapshot> ClusterCache::Allocations() const {
 }
 
 CacheCounts ClusterCache::Counts() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   CacheCounts c;
   c.nodes = registered_nodes_;
   for (const auto& [key, e] : pods_) {
@@ -739,7 +741,7 @@ CacheCounts ClusterCache::Counts() const {
 }
 
 std::optional<PodPlacement> ClusterCache::PlacementOf(const std::string& pod_key) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = pods_.find(pod_key);
   if (it == pods_.end()) {
     return std::nullopt;
@@ -759,8 +761,23 @@ std::optional<PodPlacement> ClusterCache::PlacementOf(const std::string& pod_key
   return out;
 }
 
+std::optional<NodeLockHint> ClusterCache::NodeLockOf(const std::string& node) const {
+  MutexLock lock(&mu_);
+  auto it = nodes_.find(node);
+  if (it == nodes_.end()) {
+    return std::nullopt;
+  }
+  NodeLockHint hint;
+  hint.resource_version = it->second->resource_version;
+  auto a = it->second->annotations.find(hami::kNodeLockAnnotation);
+  if (a != it->second->annotations.end()) {
+    hint.value = a->second;
+  }
+  return hint;
+}
+
 std::optional<scheduling::NodeState> ClusterCache::NodeForTest(const std::string& node) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = nodes_.find(node);
   if (it == nodes_.end() || it->second->state.registered.empty()) {
     return std::nullopt;
@@ -769,7 +786,7 @@ std::optional<scheduling::NodeState> ClusterCache::NodeForTest(const std::string
 }
 
 std::optional<std::string> ClusterCache::PodNodeForTest(const std::string& pod_key) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = pods_.find(pod_key);
   if (it == pods_.end() || it->second->indexed_node.empty()) {
     return std::nullopt;

@@ -54,7 +54,9 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "config/device_config.h"
+#include "scheduler/service/cached_node_lock.h"
 #include "scheduling/node_usage.h"
 #include "scheduling/pod_filter.h"
 #include "scheduling/pod_spec.h"
@@ -148,8 +150,8 @@ class ClusterCache {
 
   // SetConfig: switches the device config and re-derives every node and pod from the facts
   // already seen (no re-list needed). Assumed entries are kept.
-  void SetConfig(std::shared_ptr<const config::DeviceConfig> config);
-  std::shared_ptr<const config::DeviceConfig> config() const;
+  void SetConfig(std::shared_ptr<const config::DeviceConfig> config) NPUSHARE_EXCLUDES(mu_);
+  std::shared_ptr<const config::DeviceConfig> config() const NPUSHARE_EXCLUDES(mu_);
 
   // Node informer events. `now_civil` is the local civil time in seconds (hami/handshake.h).
   void UpsertNode(const nlohmann::json& node, int64_t now_civil);
@@ -168,9 +170,9 @@ class ClusterCache {
                                  const scheduling::FilterOptions& options, SteadyTime now,
                                  int64_t now_unix);
   // Unassume: drops the assumed entry of `pod_key` if it is still the one `token` names.
-  void Unassume(const std::string& pod_key, uint64_t token);
+  void Unassume(const std::string& pod_key, uint64_t token) NPUSHARE_EXCLUDES(mu_);
   // ExpireAssumed: drops assumed entries older than assume_ttl; returns how many.
-  size_t ExpireAssumed(SteadyTime now);
+  size_t ExpireAssumed(SteadyTime now) NPUSHARE_EXCLUDES(mu_);
 
   // HandshakeTick: one register pass over every node and registered <cw>: re-evaluates
   // liveness at `now_civil` (unregistering dead chip types) and returns the patches the
@@ -178,61 +180,69 @@ class ClusterCache {
   std::vector<HandshakePatch> HandshakeTick(int64_t now_civil);
 
   // PlacementOf: the placement counted for `pod_key`, or nullopt when the pod holds nothing.
-  std::optional<PodPlacement> PlacementOf(const std::string& pod_key) const;
+  std::optional<PodPlacement> PlacementOf(const std::string& pod_key) const NPUSHARE_EXCLUDES(mu_);
+  // NodeLockOf: the node lock annotation (hami.io/mutex.lock) and resourceVersion of `node`
+  // as the informer last delivered them (may be stale: a hint, cached_node_lock.h), or
+  // nullopt for a node the cache does not hold.
+  std::optional<NodeLockHint> NodeLockOf(const std::string& node) const NPUSHARE_EXCLUDES(mu_);
 
   // Introspection for metrics and tests.
-  std::vector<DeviceSnapshot> Devices() const;
-  std::vector<ContainerAllocationSnapshot> Allocations() const;
-  CacheCounts Counts() const;
+  std::vector<DeviceSnapshot> Devices() const NPUSHARE_EXCLUDES(mu_);
+  std::vector<ContainerAllocationSnapshot> Allocations() const NPUSHARE_EXCLUDES(mu_);
+  CacheCounts Counts() const NPUSHARE_EXCLUDES(mu_);
   // NodeState of `node` as Filter sees it (registered chip types only), or nullopt.
-  std::optional<scheduling::NodeState> NodeForTest(const std::string& node) const;
+  std::optional<scheduling::NodeState> NodeForTest(const std::string& node) const
+      NPUSHARE_EXCLUDES(mu_);
   // HasPodUsage: whether `pod_key` currently counts (confirmed or assumed), and where.
-  std::optional<std::string> PodNodeForTest(const std::string& pod_key) const;
+  std::optional<std::string> PodNodeForTest(const std::string& pod_key) const
+      NPUSHARE_EXCLUDES(mu_);
 
  private:
   struct NodeEntry;
   struct PodEntry;
 
   void Log(const std::string& line) const;
-  void DeriveNodeLocked(NodeEntry& e, int64_t now_civil, bool log_errors);
-  void DerivePodLocked(PodEntry& e, bool log_errors);
-  bool LiveLocked(const NodeEntry& e, const std::string& cw, int64_t now_civil) const;
-  const scheduling::PlacedPod* EffectiveLocked(const PodEntry& e) const;
+  void DeriveNodeLocked(NodeEntry& e, int64_t now_civil, bool log_errors) NPUSHARE_REQUIRES(mu_);
+  void DerivePodLocked(PodEntry& e, bool log_errors) NPUSHARE_REQUIRES(mu_);
+  bool LiveLocked(const NodeEntry& e, const std::string& cw, int64_t now_civil) const
+      NPUSHARE_REQUIRES(mu_);
+  const scheduling::PlacedPod* EffectiveLocked(const PodEntry& e) const NPUSHARE_REQUIRES(mu_);
   // DropAssumedLocked: forgets e's assumed allocation (and its place in assumed_by_token_).
-  void DropAssumedLocked(PodEntry& e);
+  void DropAssumedLocked(PodEntry& e) NPUSHARE_REQUIRES(mu_);
   // RememberVerdictLocked: stores what Filter decided on `e` for pod shape `shape`.
-  void RememberVerdictLocked(NodeEntry& e, uint32_t shape, const scheduling::NodeVerdict& verdict);
-  void IndexPodLocked(const std::string& key, const std::string& old_node);
-  void RecomputeNodeLocked(const std::string& node);
+  void RememberVerdictLocked(NodeEntry& e, uint32_t shape, const scheduling::NodeVerdict& verdict)
+      NPUSHARE_REQUIRES(mu_);
+  void IndexPodLocked(const std::string& key, const std::string& old_node) NPUSHARE_REQUIRES(mu_);
+  void RecomputeNodeLocked(const std::string& node) NPUSHARE_REQUIRES(mu_);
 
   const ClusterCacheOptions options_;
   const LogFn log_;
 
-  mutable std::mutex mu_;
-  std::shared_ptr<const config::DeviceConfig> config_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::shared_ptr<const config::DeviceConfig> config_ NPUSHARE_GUARDED_BY(mu_);
   // Hashed: Filter looks up every candidate name (1,000s per call).
-  std::unordered_map<std::string, std::unique_ptr<NodeEntry>> nodes_;   // guarded by mu_
-  std::map<std::string, std::unique_ptr<PodEntry>, std::less<>> pods_;  // guarded by mu_
+  std::unordered_map<std::string, std::unique_ptr<NodeEntry>> nodes_ NPUSHARE_GUARDED_BY(mu_);
+  std::map<std::string, std::unique_ptr<PodEntry>, std::less<>> pods_ NPUSHARE_GUARDED_BY(mu_);
   // node -> keys of pods whose effective usage is on it (the node may be unknown yet).
-  std::map<std::string, std::set<std::string>, std::less<>> pods_by_node_;  // guarded by mu_
+  std::map<std::string, std::set<std::string>, std::less<>> pods_by_node_ NPUSHARE_GUARDED_BY(mu_);
   // token -> pod key of every assumed entry, oldest first (ExpireAssumed walks it).
-  std::map<uint64_t, std::string> assumed_by_token_;  // guarded by mu_
-  SteadyTime last_assumed_at_{};                      // guarded by mu_
+  std::map<uint64_t, std::string> assumed_by_token_ NPUSHARE_GUARDED_BY(mu_);
+  SteadyTime last_assumed_at_ NPUSHARE_GUARDED_BY(mu_){};
   // PodShapeKey -> id (ids start at 1 and are never reused), for NodeEntry::verdicts.
-  std::unordered_map<std::string, uint32_t> shape_ids_;  // guarded by mu_
-  uint32_t next_shape_id_ = 1;                           // guarded by mu_
-  uint64_t next_version_ = 1;                            // guarded by mu_
+  std::unordered_map<std::string, uint32_t> shape_ids_ NPUSHARE_GUARDED_BY(mu_);
+  uint32_t next_shape_id_ NPUSHARE_GUARDED_BY(mu_) = 1;
+  uint64_t next_version_ NPUSHARE_GUARDED_BY(mu_) = 1;
   // The node list of the last ChooseAndAssume resolved to entries (null: not cached), valid
   // while nodes_generation_ (bumped when an entry is added or erased) is unchanged.
-  uint64_t nodes_generation_ = 0;              // guarded by mu_
-  uint64_t resolved_generation_ = UINT64_MAX;  // guarded by mu_
-  std::vector<std::string> resolved_names_;    // guarded by mu_
-  std::vector<NodeEntry*> resolved_entries_;   // guarded by mu_
-  size_t registered_nodes_ = 0;                // guarded by mu_: entries whose usage is set
-  uint64_t next_token_ = 1;                    // guarded by mu_
-  uint64_t assume_expired_ = 0;                // guarded by mu_
-  uint64_t garbled_ = 0;                       // guarded by mu_
-  uint64_t unregistered_ = 0;                  // guarded by mu_
+  uint64_t nodes_generation_ NPUSHARE_GUARDED_BY(mu_) = 0;
+  uint64_t resolved_generation_ NPUSHARE_GUARDED_BY(mu_) = UINT64_MAX;
+  std::vector<std::string> resolved_names_ NPUSHARE_GUARDED_BY(mu_);
+  std::vector<NodeEntry*> resolved_entries_ NPUSHARE_GUARDED_BY(mu_);
+  size_t registered_nodes_ NPUSHARE_GUARDED_BY(mu_) = 0;  // entries whose usage is set
+  uint64_t next_token_ NPUSHARE_GUARDED_BY(mu_) = 1;
+  uint64_t assume_expired_ NPUSHARE_GUARDED_BY(mu_) = 0;
+  uint64_t garbled_ NPUSHARE_GUARDED_BY(mu_) = 0;
+  uint64_t unregistered_ NPUSHARE_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace npushare::scheduler

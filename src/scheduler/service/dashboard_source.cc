@@ -142,7 +142,7 @@ std::map<std::string, std::string> DashboardSource::PluginPodIpByNode() const {
 
 std::vector<std::string> DashboardSource::ContainerNames(const std::string& pod_key) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = names_.find(pod_key);
     if (it != names_.end()) {
       return it->second;
@@ -164,7 +164,7 @@ std::vector<std::string> DashboardSource::ContainerNames(const std::string& pod_
       }
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   names_[pod_key] = names;
   return names;
 }
@@ -255,7 +255,7 @@ Result<dashboard::ClusterSnapshot> DashboardSource::Snapshot() {
     chip.slices.push_back(std::move(s));
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (auto it = names_.begin(); it != names_.end();) {
       it = allocated.count(it->first) != 0 ? std::next(it) : names_.erase(it);
     }
@@ -280,7 +280,7 @@ Result<dashboard::ClusterSnapshot> DashboardSource::Snapshot() {
   }
   {
     // First refresh that saw the pod pending (kept while it stays pending).
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (auto& [key, t] : since) {
       auto it = pending_since_.find(key);
       if (it != pending_since_.end()) {

@@ -42,6 +42,7 @@
 #include <string>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "dashboard/cluster_snapshot.h"
 #include "kube/informer.h"
 #include "kube/kube_client.h"
@@ -93,11 +94,11 @@ class DashboardSource : public dashboard::SnapshotSource {
   const SchedulerService& service_;
   const DashboardSourceOptions options_;
   std::unique_ptr<kube::Informer> plugin_pods_;
-  std::mutex mu_;
+  Mutex mu_;
   // pod key -> container names (spec.containers[].name), pruned to pods still allocated.
-  std::map<std::string, std::vector<std::string>> names_;  // guarded by mu_
+  std::map<std::string, std::vector<std::string>> names_ NPUSHARE_GUARDED_BY(mu_);
   // pod key -> first refresh that listed it pending, for the pods pending now.
-  std::map<std::string, int64_t> pending_since_;  // guarded by mu_
+  std::map<std::string, int64_t> pending_since_ NPUSHARE_GUARDED_BY(mu_);
 };
 
 }  // namespace npushare::scheduler

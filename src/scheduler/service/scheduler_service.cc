@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "common/file_reader.h"
+#include "common/thread_annotations.h"
 #include "config/config_loader.h"
 #include "hami/pod_devices.h"
 #include "hami/scheduler_policy.h"
@@ -19,6 +20,7 @@
 #include "kube/node_lock_client.h"
 #include "kube/objects.h"
 #include "scheduler/service/annotation_writer.h"
+#include "scheduler/service/cached_node_lock.h"
 #include "scheduler/service/cluster_cache.h"
 #include "scheduler/service/extender_json.h"
 #include "scheduler/service/metrics_text.h"
@@ -164,13 +166,13 @@ class SchedulerService::Impl {
 
   void Stop() {
     {
-      std::lock_guard<std::mutex> lock(loop_mu_);
+      MutexLock lock(&loop_mu_);
       if (stopping_) {
         return;
       }
       stopping_ = true;
     }
-    loop_cv_.notify_all();
+    loop_cv_.NotifyAll();
     if (loop_.joinable()) {
       loop_.join();
     }
@@ -184,7 +186,7 @@ class SchedulerService::Impl {
   }
 
   bool Stopped() {
-    std::lock_guard<std::mutex> lock(loop_mu_);
+    MutexLock lock(&loop_mu_);
     return stopping_;
   }
 
@@ -197,10 +199,10 @@ class SchedulerService::Impl {
   void Loop() {
     auto next_tick = clock_.Now();
     auto next_config = clock_.Now() + options_.config_poll_period;
-    std::unique_lock<std::mutex> lock(loop_mu_);
+    MutexLock lock(&loop_mu_);
     while (!stopping_) {
       const bool forced = std::exchange(tick_now_, false);
-      lock.unlock();
+      lock.Unlock();
       const auto now = clock_.Now();
       if ((forced || now >= next_tick) && Ready()) {
         RunHandshake();
@@ -211,8 +213,9 @@ class SchedulerService::Impl {
         ReloadConfig().IgnoreError();  // logged and recorded inside
         next_config = now + options_.config_poll_period;
       }
-      lock.lock();
-      loop_cv_.wait_for(lock, kLoopGranularity, [this] { return stopping_ || tick_now_; });
+      lock.Lock();
+      loop_cv_.WaitFor(&loop_mu_, kLoopGranularity,
+                       [this]() NPUSHARE_REQUIRES(loop_mu_) { return stopping_ || tick_now_; });
     }
   }
 
@@ -235,7 +238,7 @@ class SchedulerService::Impl {
   // ------------------------------------------------------------------ config
 
   Status ReloadConfig() {
-    std::lock_guard<std::mutex> lock(config_mu_);
+    MutexLock lock(&config_mu_);
     auto text = ReadFileLimited(options_.device_config_file, config::kMaxConfigFileBytes);
     if (text.ok() && *text == config_text_) {
       return OkStatus();
@@ -298,6 +301,28 @@ class SchedulerService::Impl {
   Result<json> Filter(const json& body) {
     const auto start = clock_.Now();
     NPUSHARE_ASSIGN_OR_RETURN(FilterArgs args, ParseFilterArgs(body));
+    json result = FilterParsed(args);
+    filter_latency_.Observe(clock_.Now() - start);
+    return result;
+  }
+
+  // FilterSplit: the HTTP layer's split args; NodeNames go straight to FilterParsed. A body
+  // with only Nodes (not nodeCacheCapable) takes the JSON path, which reads Nodes.items.
+  Result<json> FilterSplit(ExtenderFilterArgs split) {
+    if (!split.node_names) {
+      json body = json::object();
+      body["Pod"] = std::move(split.pod);
+      body["Nodes"] = std::move(split.nodes);
+      body["NodeNames"] = nullptr;
+      return Filter(body);
+    }
+    const auto start = clock_.Now();
+    if (!split.pod.is_object()) {
+      return InvalidArgumentError("ExtenderArgs.Pod must be a Pod object");
+    }
+    FilterArgs args;
+    args.pod = &split.pod;
+    args.node_names = std::move(split.node_names);
     json result = FilterParsed(args);
     filter_latency_.Observe(clock_.Now() - start);
     return result;
@@ -388,7 +413,7 @@ class SchedulerService::Impl {
     constexpr auto kRepeatAfter = std::chrono::seconds(60);
     constexpr size_t kMaxRemembered = 10000;
     const auto now = clock_.Now();
-    std::lock_guard<std::mutex> lock(events_mu_);
+    MutexLock lock(&events_mu_);
     auto it = last_event_.find(key);
     if (it != last_event_.end() && it->second.first == summary &&
         now - it->second.second < kRepeatAfter) {
@@ -465,7 +490,14 @@ class SchedulerService::Impl {
     if (uses_npu) {
       // One lock key per node (hami-protocol.md §2.4): upstream's per-chip-type calls after the
       // first are re-entrant no-ops, so one Acquire covers every chip type.
-      NPUSHARE_RETURN_IF_ERROR(locks_.Acquire(args.node, ref).WithContext("node lock"));
+      // The informer's copy of the node saves the GET when it is current; a stale copy only
+      // costs a refused patch before the full protocol (cached_node_lock.h).
+      LockHintOutcome how = LockHintOutcome::kNoHint;
+      Status locked =
+          AcquireNodeLockWithHint(client_, locks_, clock_, options_.node_lock_timeout.count(),
+                                  args.node, ref, cache_.NodeLockOf(args.node), &how);
+      lock_hint_outcomes_[static_cast<size_t>(how)].fetch_add(1);
+      NPUSHARE_RETURN_IF_ERROR(locked.WithContext("node lock"));
     }
     // bind-phase/bind-time travel in the Binding, which the API server merges into the pod
     // atomically with spec.nodeName (k8s-apis.md §4.8): upstream patches them first, leaving
@@ -728,6 +760,15 @@ class SchedulerService::Impl {
              "Filter annotation writes that failed (the pod's assumed allocation is dropped).");
     w.Sample("npushare_scheduler_annotation_write_failures_total", {},
              static_cast<double>(writer_.Failures()));
+    w.Family("npushare_scheduler_node_lock_cache_total", "counter",
+             "Node lock acquisitions by how the informer's copy of the node served: hit (one "
+             "conditional patch), stale (patch refused, full protocol), not_free / no_copy "
+             "(full protocol).");
+    constexpr const char* kHintNames[] = {"no_copy", "not_free", "hit", "stale"};
+    for (size_t i = 0; i < lock_hint_outcomes_.size(); ++i) {
+      w.Sample("npushare_scheduler_node_lock_cache_total", {{"result", kHintNames[i]}},
+               static_cast<double>(lock_hint_outcomes_[i].load()));
+    }
     w.Family("npushare_scheduler_leader", "gauge", "1 when this replica is the leader.");
     w.Sample("npushare_scheduler_leader", {}, leader_.load() ? 1 : 0);
     return w.Take();
@@ -737,9 +778,9 @@ class SchedulerService::Impl {
     const bool was = leader_.exchange(leader);
     if (leader && !was) {
       // Upstream runs a register pass on becoming leader.
-      std::lock_guard<std::mutex> lock(loop_mu_);
+      MutexLock lock(&loop_mu_);
       tick_now_ = true;
-      loop_cv_.notify_all();
+      loop_cv_.NotifyAll();
     }
   }
   bool IsLeader() const { return leader_.load(); }
@@ -756,7 +797,7 @@ class SchedulerService::Impl {
     return pods_ ? pods_->Get(key) : nullptr;
   }
   std::map<std::string, std::string> Unschedulable() const {
-    std::lock_guard<std::mutex> lock(events_mu_);
+    MutexLock lock(&events_mu_);
     std::map<std::string, std::string> out;
     for (const auto& [key, last] : last_event_) {
       out.emplace(key, last.first);
@@ -776,27 +817,29 @@ class SchedulerService::Impl {
   std::unique_ptr<kube::Informer> pods_;
   std::atomic<bool> leader_{false};
 
-  std::mutex loop_mu_;
-  std::condition_variable loop_cv_;
-  bool stopping_ = false;  // guarded by loop_mu_
-  bool tick_now_ = false;  // guarded by loop_mu_: run a handshake pass now (new leader)
+  Mutex loop_mu_;
+  CondVar loop_cv_;
+  bool stopping_ NPUSHARE_GUARDED_BY(loop_mu_) = false;
+  bool tick_now_ NPUSHARE_GUARDED_BY(loop_mu_) = false;  // run a handshake pass now (new leader)
   std::thread loop_;
 
-  std::mutex config_mu_;
-  std::string config_text_;      // guarded by config_mu_: the text of the config in use
-  std::string last_bad_config_;  // guarded by config_mu_
+  Mutex config_mu_;
+  std::string config_text_ NPUSHARE_GUARDED_BY(config_mu_);  // the text of the config in use
+  std::string last_bad_config_ NPUSHARE_GUARDED_BY(config_mu_);
   std::atomic<uint64_t> config_reloads_{0};
   std::atomic<uint64_t> config_reload_failures_{0};
 
-  mutable std::mutex events_mu_;
+  mutable Mutex events_mu_;
   // pod key -> (summary, when) of the last unschedulable Event; guarded by events_mu_.
   std::unordered_map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>>
-      last_event_;
+      last_event_ NPUSHARE_GUARDED_BY(events_mu_);
 
   LatencyHistogram filter_latency_;
   LatencyHistogram bind_latency_;
   std::array<std::atomic<uint64_t>, kFilterKinds> filter_results_{};
   std::array<std::atomic<uint64_t>, kBindKinds> bind_results_{};
+  // Indexed by LockHintOutcome.
+  std::array<std::atomic<uint64_t>, 4> lock_hint_outcomes_{};
 };
 
 // ------------------------------------------------------------------ SchedulerService
@@ -847,6 +890,9 @@ bool SchedulerService::IsLeader() const {
 }
 Result<nlohmann::json> SchedulerService::Filter(const nlohmann::json& extender_args) {
   return impl_->Filter(extender_args);
+}
+Result<nlohmann::json> SchedulerService::FilterSplit(ExtenderFilterArgs args) {
+  return impl_->FilterSplit(std::move(args));
 }
 Result<nlohmann::json> SchedulerService::Bind(const nlohmann::json& binding_args) {
   return impl_->Bind(binding_args);

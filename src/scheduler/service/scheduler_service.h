@@ -14,7 +14,9 @@
 //     fits nowhere gets a Warning Event "FilteringFailed" with the dry run's summary, at most
 //     once a minute per pod and summary) and Bind (leader only: node lock -> binding
 //     subresource carrying bind-phase/bind-time, which the API server merges atomically;
-//     on failure the lock is released and the error returned);
+//     on failure the lock is released and the error returned; the lock is taken with one
+//     conditional patch when the informer's copy of the node shows it free, with the full
+//     GET-decide-patch protocol otherwise or when that patch is refused: cached_node_lock.h);
 //   * the device config, re-read when its file changes (a bad file keeps the last good one);
 //   * Prometheus series (MetricsText()).
 //
@@ -125,6 +127,8 @@ class SchedulerService : public ExtenderService {
   // ExtenderService. Filter answers with `Error` set while !Ready() (usage not rebuilt yet:
   // answering could overcommit), and Bind with `Error` set on a follower.
   Result<nlohmann::json> Filter(const nlohmann::json& extender_args) override;
+  // FilterSplit: Filter without a JSON tree of the node names (the HTTP layer's path).
+  Result<nlohmann::json> FilterSplit(ExtenderFilterArgs args) override;
   Result<nlohmann::json> Bind(const nlohmann::json& binding_args) override;
   bool Ready() const override;
 

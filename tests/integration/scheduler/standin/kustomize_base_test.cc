@@ -232,13 +232,35 @@ TEST_F(KustomizeBaseTest, PartsAgreeWithEachOther) {
             Find("Service", "npushare-scheduler")["metadata"]["name"]);
   EXPECT_EQ(hook["admissionReviewVersions"], json({"v1", "v1beta1"}));
   EXPECT_EQ(hook["failurePolicy"], "Ignore");
-  // kube-scheduler and npushare-scheduler elect on different Leases.
+  // Only kube-scheduler elects; npushare-scheduler follows its Lease by reading the very
+  // config file kube-scheduler reads (the scheduler-config volume in both containers), so the
+  // Lease is named in one place (scheduler/service/lease_follower.h).
   auto cfg_doc = ParseYamlDocuments(SchedulerConfigText());
   ASSERT_TRUE(cfg_doc.ok());
-  std::string kube_scheduler_lease = (*cfg_doc)[0]["leaderElection"]["resourceName"];
-  EXPECT_FALSE(kube_scheduler_lease.empty());
-  EXPECT_NE(kube_scheduler_lease, Flag("leader-elect-resource-name"));
-  EXPECT_FALSE(Flag("leader-elect-resource-name").empty());
+  EXPECT_EQ((*cfg_doc)[0]["leaderElection"]["leaderElect"], true);
+  EXPECT_TRUE(Flag("leader-elect-resource-name").empty());
+  EXPECT_TRUE(Flag("leader-elect-follow").empty());
+  const std::string follow = Flag("leader-elect-follow-config");
+  std::string kube_scheduler_config;
+  const json kube_scheduler = Container("kube-scheduler");
+  for (const auto& arg : kube_scheduler["command"]) {
+    if (arg.get<std::string>().rfind("--config=", 0) == 0) {
+      kube_scheduler_config = arg.get<std::string>().substr(9);
+    }
+  }
+  EXPECT_FALSE(follow.empty());
+  EXPECT_EQ(follow, kube_scheduler_config);
+  auto mount_of = [&](const std::string& name) {
+    const json c = Container(name);
+    for (const auto& m : c["volumeMounts"]) {
+      if (m["name"] == "scheduler-config") {
+        return m["mountPath"].get<std::string>();
+      }
+    }
+    return std::string("<not mounted>");
+  };
+  EXPECT_EQ(mount_of("npushare-scheduler"), mount_of("kube-scheduler"));
+  EXPECT_EQ(follow.rfind(mount_of("npushare-scheduler") + "/", 0), 0u) << follow;
 }
 
 TEST_F(KustomizeBaseTest, AppliesToKubeLocalDryRunThenForReal) {

@@ -80,6 +80,21 @@ TEST(SchedulerFlagsTest, BadValuesExit2AndHelpExits0) {
   EXPECT_EQ(code, 0);
 }
 
+TEST(SchedulerFlagsTest, FollowModeFlagsAreExclusiveAndKeepLeaderElectAccepted) {
+  auto f = Parse({"--leader-elect=true", "--leader-elect-follow-config=/config/config.yaml"});
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(f->leader_elect);
+  EXPECT_EQ(f->leader_elect_follow_config, "/config/config.yaml");
+  EXPECT_EQ(f->leader_elect_follow, "");
+  f = Parse({"--leader-elect-follow", "kube-system/kube-scheduler"});
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->leader_elect_follow, "kube-system/kube-scheduler");
+  EXPECT_TRUE(f->ignored.empty());
+  int code = -1;
+  EXPECT_FALSE(Parse({"--leader-elect-follow=a/b", "--leader-elect-follow-config=/c.yaml"}, &code));
+  EXPECT_EQ(code, 2);
+}
+
 TEST(SchedulerFlagsTest, NodeLabelSelectorIsHamisKeyValueMap) {
   auto f = Parse({"--node-label-selector=gpu=on,zone=a", "--node-label-selector", "rack=7"});
   ASSERT_TRUE(f);
