@@ -18,9 +18,9 @@ ChildReaper::ChildReaper(pid_t pid, std::function<void(int)> on_exit) : pid_(pid
     if (on_exit) {
       on_exit(code);
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     code_ = code;
-    cv_.notify_all();
+    cv_.NotifyAll();
   });
 }
 
@@ -31,12 +31,12 @@ ChildReaper::~ChildReaper() {
 }
 
 bool ChildReaper::WaitFor(std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_for(lock, timeout, [this] { return code_.has_value(); });
+  MutexLock lock(&mu_);
+  return cv_.WaitFor(&mu_, timeout, [this]() NPUSHARE_REQUIRES(mu_) { return code_.has_value(); });
 }
 
 std::optional<int> ChildReaper::code() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return code_;
 }
 

@@ -20,6 +20,8 @@
 #include <optional>
 #include <thread>
 
+#include "common/thread_annotations.h"
+
 namespace npushare::container_sim {
 
 class ChildReaper {
@@ -33,15 +35,15 @@ class ChildReaper {
 
   pid_t pid() const { return pid_; }
   // WaitFor: true once the child has been reaped (within `timeout`).
-  bool WaitFor(std::chrono::milliseconds timeout);
+  bool WaitFor(std::chrono::milliseconds timeout) NPUSHARE_EXCLUDES(mu_);
   // code: 0..255 or 128 + signal once reaped (-1 if someone else reaped it).
-  std::optional<int> code() const;
+  std::optional<int> code() const NPUSHARE_EXCLUDES(mu_);
 
  private:
   const pid_t pid_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::optional<int> code_;
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::optional<int> code_ NPUSHARE_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

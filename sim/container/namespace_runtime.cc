@@ -17,6 +17,7 @@
 
 #include "common/atomic_file.h"
 #include "common/file_reader.h"
+#include "common/thread_annotations.h"
 #include "sim/container/bundle.h"
 #include "sim/container/child_reaper.h"
 #include "sim/container/log_file.h"
@@ -263,7 +264,7 @@ class NamespaceContainer final : public Container {
   }
 
   Status Kill(milliseconds grace) override {
-    std::lock_guard<std::mutex> lock(kill_mu_);
+    MutexLock lock(&kill_mu_);
     if (cleaned_) {
       return kill_status_;
     }
@@ -290,9 +291,9 @@ class NamespaceContainer final : public Container {
   const bool ascend_;
   std::atomic<bool> started_{false};
   ChildReaper reaper_;
-  std::mutex kill_mu_;
-  bool cleaned_ = false;
-  Status kill_status_;
+  Mutex kill_mu_;
+  bool cleaned_ NPUSHARE_GUARDED_BY(kill_mu_) = false;
+  Status kill_status_ NPUSHARE_GUARDED_BY(kill_mu_);
 };
 
 class NamespaceRuntime final : public ContainerRuntime {

@@ -465,6 +465,13 @@ Status DemoCluster::StartNode(NodePaths& node) {
   NPUSHARE_ASSIGN_OR_RETURN(std::string ready,
                             plugin->WaitForLine("READY metrics_port=", options_.start_timeout));
   node.metrics_port = std::atoi(ready.c_str() + std::string("READY metrics_port=").size());
+  // A restart (RestartComponent) must come back on the same port: the node annotation below
+  // names it, and nothing would update it. The spec is the one Launch just recorded.
+  for (std::string& arg : specs_.back().argv) {
+    if (arg == "127.0.0.1:0") {
+      arg = "127.0.0.1:" + std::to_string(node.metrics_port);
+    }
+  }
   // The dashboard finds a plugin's /metrics by its pod IP in a real cluster; these plugins are
   // processes on 127.0.0.1 ports, so tell it with the override annotation.
   const std::string metrics_url =

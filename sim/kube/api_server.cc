@@ -263,10 +263,10 @@ void LocalApiServer::Stop() {
   }
   started_ = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_.store(true);
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   store_->NotifyAll();  // open watches see stopping_ and end
   http_->stop();
   if (listen_thread_.joinable()) {
@@ -287,32 +287,33 @@ void LocalApiServer::Stop() {
 }
 
 void LocalApiServer::ReaperLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   while (!stopping_.load()) {
-    lock.unlock();
+    lock.Unlock();
     auto earliest = api_.ReapExpiredPods(std::chrono::system_clock::now());
     api_.FinishNamespaceDeletions();
-    lock.lock();
+    lock.Lock();
     auto wait = std::chrono::milliseconds(1000);
     if (earliest) {
       auto until = *earliest - std::chrono::system_clock::now();
       wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until),
                         std::chrono::milliseconds(10), wait);
     }
-    cv_.wait_for(lock, wait, [this] { return stopping_.load(); });
+    cv_.WaitFor(&mu_, wait, [this]() NPUSHARE_REQUIRES(mu_) { return stopping_.load(); });
   }
 }
 
 void LocalApiServer::PersistLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   while (!stopping_.load()) {
-    cv_.wait_for(lock, options_.persist_interval, [this] { return stopping_.load(); });
+    cv_.WaitFor(&mu_, options_.persist_interval,
+                [this]() NPUSHARE_REQUIRES(mu_) { return stopping_.load(); });
     if (stopping_.load()) {
       break;
     }
-    lock.unlock();
+    lock.Unlock();
     persistence_->MaybeCompact().IgnoreError();  // retried at the next interval
-    lock.lock();
+    lock.Lock();
   }
 }
 

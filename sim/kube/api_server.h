@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "sim/kube/admission_webhooks.h"
 #include "sim/kube/object_api.h"
 #include "sim/kube/object_store.h"
@@ -143,8 +144,8 @@ class LocalApiServer {
   // ServeLogs: pods/{name}/log, proxied to the node's kubelet (pod_logs.h).
   void ServeLogs(const std::string& ns, const std::string& name, const void* request,
                  void* response);
-  void ReaperLoop();
-  void PersistLoop();
+  void ReaperLoop() NPUSHARE_EXCLUDES(mu_);
+  void PersistLoop() NPUSHARE_EXCLUDES(mu_);
 
   const LocalApiServerOptions options_;
   std::shared_ptr<ObjectStore> store_;
@@ -158,8 +159,8 @@ class LocalApiServer {
   std::thread reaper_thread_;
   std::thread persist_thread_;
   std::atomic<bool> stopping_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;  // wakes the reaper/persist loops on Stop()
+  Mutex mu_;
+  CondVar cv_;  // wakes the reaper/persist loops on Stop()
   std::string url_;
   std::string address_;
   bool started_ = false;

@@ -235,7 +235,7 @@ Status Journal::Append(const JournalRecord& record) {
 }
 
 Status Journal::SyncThrough(int64_t rv) {
-  std::lock_guard<std::mutex> lock(sync_mu_);
+  MutexLock lock(&sync_mu_);
   if (synced_rv_ >= rv) {
     return OkStatus();  // someone else's fdatasync covered it (group commit)
   }
@@ -248,7 +248,7 @@ Status Journal::SyncThrough(int64_t rv) {
 }
 
 Status Journal::Rotate(int64_t start_rv) {
-  std::lock_guard<std::mutex> lock(sync_mu_);
+  MutexLock lock(&sync_mu_);
   if (::fdatasync(fd_) != 0) {
     return UnavailableError(ErrnoText("fdatasync", dir_));
   }

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 
 namespace npushare::kube_local {
 
@@ -84,11 +85,11 @@ class Journal {
 
   // SyncThrough: returns once every record with revision <= rv is on disk (fdatasync).
   // @return kUnavailable when fdatasync fails.
-  Status SyncThrough(int64_t rv);
+  Status SyncThrough(int64_t rv) NPUSHARE_EXCLUDES(sync_mu_);
 
   // Rotate: syncs the current segment and starts journal-<start_rv>.log; on failure the
   // current segment stays in use. REQUIRES: serialized with Append().
-  Status Rotate(int64_t start_rv);
+  Status Rotate(int64_t start_rv) NPUSHARE_EXCLUDES(sync_mu_);
 
   // segment_bytes: bytes appended to the current segment (drives compaction).
   uint64_t segment_bytes() const { return segment_bytes_.load(); }
@@ -103,12 +104,12 @@ class Journal {
   Status OpenSegment(int64_t start_rv);
 
   std::string dir_;
-  std::mutex sync_mu_;       // serializes fdatasync and fd switches
+  Mutex sync_mu_;            // serializes fdatasync and fd switches
   int fd_ = -1;              // written under the caller's lock; switched under sync_mu_ too
   int64_t appended_rv_ = 0;  // guarded by the caller's lock (read under sync_mu_ in Rotate)
   std::atomic<int64_t> last_appended_{0};
-  int64_t synced_rv_ = 0;  // guarded by sync_mu_
-  bool broken_ = false;    // guarded by the caller's lock
+  int64_t synced_rv_ NPUSHARE_GUARDED_BY(sync_mu_) = 0;
+  bool broken_ = false;  // guarded by the caller's lock
   std::atomic<uint64_t> segment_bytes_{0};
 };
 

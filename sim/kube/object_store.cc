@@ -24,7 +24,7 @@ void ObjectStore::AppendLocked(const std::string& resource, StoredEvent ev) {
 
 Result<ObjectPtr> ObjectStore::Write(const std::string& resource, const std::string& key,
                                      const Mutator& mutate) {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto& objs = objects_[resource];
   auto it = objs.find(key);
   ObjectPtr current = it == objs.end() ? nullptr : it->second;
@@ -44,7 +44,7 @@ Result<ObjectPtr> ObjectStore::Write(const std::string& resource, const std::str
   objs[key] = frozen;
   AppendLocked(resource, StoredEvent{rv, current ? EventType::kModified : EventType::kAdded, frozen,
                                      current});
-  lock.unlock();
+  lock.Unlock();
   NPUSHARE_RETURN_IF_ERROR(MakeDurable(rv));
   return frozen;
 }
@@ -72,21 +72,21 @@ Status ObjectStore::MakeDurable(int64_t rv) {
     if (!synced.ok()) {
       return UnavailableError("the write may not be durable: " + synced.message());
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     durable_rv_ = std::max(durable_rv_, rv);
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   return OkStatus();
 }
 
 void ObjectStore::SetJournal(Journal* journal) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   journal_ = journal;
   durable_rv_ = rv_;
 }
 
 Status ObjectStore::Replay(const JournalRecord& record) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (record.rv <= rv_) {
     return Status(StatusCode::kDataLoss, "journal record at revision " + std::to_string(record.rv) +
                                              " is not after revision " + std::to_string(rv_));
@@ -106,7 +106,7 @@ Status ObjectStore::Replay(const JournalRecord& record) {
 Result<ObjectStore::Contents> ObjectStore::Capture(
     const std::function<Status(int64_t rv)>& while_locked) const {
   Contents c;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (while_locked) {
     NPUSHARE_RETURN_IF_ERROR(while_locked(rv_));
   }
@@ -131,7 +131,7 @@ Status ObjectStore::SaveContents(const Contents& contents, const std::string& pa
 
 Result<ObjectPtr> ObjectStore::Remove(const std::string& resource, const std::string& key,
                                       const std::function<Status(const json&)>& precondition) {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto& objs = objects_[resource];
   auto it = objs.find(key);
   if (it == objs.end()) {
@@ -152,13 +152,13 @@ Result<ObjectPtr> ObjectStore::Remove(const std::string& resource, const std::st
   (*last)["metadata"]["resourceVersion"] = std::to_string(rv);
   ObjectPtr frozen = last;
   AppendLocked(resource, StoredEvent{rv, EventType::kDeleted, frozen, prev});
-  lock.unlock();
+  lock.Unlock();
   NPUSHARE_RETURN_IF_ERROR(MakeDurable(rv));
   return frozen;
 }
 
 ObjectPtr ObjectStore::Get(const std::string& resource, const std::string& key) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto r = objects_.find(resource);
   if (r == objects_.end()) {
     return nullptr;
@@ -171,7 +171,7 @@ ObjectStore::Page ObjectStore::ListPage(const std::string& resource, const std::
                                         const std::string& after_key, size_t limit,
                                         const std::function<bool(const json&)>& filter) const {
   Page page;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   page.rv = rv_;
   auto r = objects_.find(resource);
   if (r == objects_.end()) {
@@ -205,7 +205,7 @@ bool ObjectStore::IsGoneLocked(const std::string& resource, int64_t after_rv) co
 }
 
 bool ObjectStore::IsGone(const std::string& resource, int64_t after_rv) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return IsGoneLocked(resource, after_rv);
 }
 
@@ -213,14 +213,14 @@ ObjectStore::WatchBatch ObjectStore::WaitEvents(const std::string& resource, int
                                                 std::chrono::steady_clock::time_point deadline,
                                                 const std::atomic<bool>* stop) const {
   WatchBatch batch;
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // Only durable events are delivered (durable_rv_), so no watcher sees a change that a
   // crash before its fdatasync could undo.
   auto first_after = [&](const std::deque<StoredEvent>& evs) {
     return std::upper_bound(evs.begin(), evs.end(), after_rv,
                             [](int64_t v, const StoredEvent& e) { return v < e.rv; });
   };
-  auto has_events = [&] {
+  auto has_events = [&]() NPUSHARE_REQUIRES(mu_) {
     auto h = history_.find(resource);
     if (h == history_.end()) {
       return false;
@@ -228,7 +228,7 @@ ObjectStore::WatchBatch ObjectStore::WaitEvents(const std::string& resource, int
     auto first = first_after(h->second.events);
     return first != h->second.events.end() && first->rv <= durable_rv_;
   };
-  cv_.wait_until(lock, deadline, [&] {
+  cv_.WaitUntil(&mu_, deadline, [&]() NPUSHARE_REQUIRES(mu_) {
     return (stop != nullptr && stop->load()) || IsGoneLocked(resource, after_rv) || has_events();
   });
   if (IsGoneLocked(resource, after_rv)) {
@@ -248,29 +248,29 @@ ObjectStore::WatchBatch ObjectStore::WaitEvents(const std::string& resource, int
 }
 
 void ObjectStore::NotifyAll() const {
-  { std::lock_guard<std::mutex> lock(mu_); }
-  cv_.notify_all();
+  { MutexLock lock(&mu_); }
+  cv_.NotifyAll();
 }
 
 int64_t ObjectStore::CurrentRv() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return rv_;
 }
 
 size_t ObjectStore::Count(const std::string& resource) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto r = objects_.find(resource);
   return r == objects_.end() ? 0 : r->second.size();
 }
 
 void ObjectStore::CompactForTest() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (auto& [res, h] : history_) {
     h.events.clear();
     h.compacted_rv = rv_;
   }
   base_rv_ = rv_;
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 Status ObjectStore::Save(const std::string& path) const {
@@ -308,7 +308,7 @@ Status ObjectStore::Load(const std::string& path, size_t max_bytes) {
       objects[it.key()][key] = std::make_shared<const json>(std::move(obj));
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   objects_ = std::move(objects);
   history_.clear();
   rv_ = std::max<int64_t>(1, doc["resourceVersion"].get<int64_t>());

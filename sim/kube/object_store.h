@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "sim/kube/journal.h"
 
 namespace npushare::kube_local {
@@ -69,7 +70,7 @@ class ObjectStore {
   // Write: runs `mutate` under the store lock and commits its result.
   // @return the stored object (with its new RV), or the mutator's error.
   Result<ObjectPtr> Write(const std::string& resource, const std::string& key,
-                          const Mutator& mutate);
+                          const Mutator& mutate) NPUSHARE_EXCLUDES(mu_);
 
   // Remove: deletes the object if `precondition` (may be empty) accepts it.
   // @return the last state (with the deletion's RV); kNotFound when absent.
@@ -77,7 +78,7 @@ class ObjectStore {
                            const std::function<Status(const nlohmann::json&)>& precondition);
 
   // Get: the object or null.
-  ObjectPtr Get(const std::string& resource, const std::string& key) const;
+  ObjectPtr Get(const std::string& resource, const std::string& key) const NPUSHARE_EXCLUDES(mu_);
 
   // ListPage: objects whose key starts with `prefix`, strictly after `after_key`, accepted by
   // `filter`, at most `limit` (0 = all). `more` is set when a further matching object exists.
@@ -105,25 +106,25 @@ class ObjectStore {
                         std::chrono::steady_clock::time_point deadline,
                         const std::atomic<bool>* stop) const;
   // IsGone: whether a watch from after_rv can no longer be served.
-  bool IsGone(const std::string& resource, int64_t after_rv) const;
+  bool IsGone(const std::string& resource, int64_t after_rv) const NPUSHARE_EXCLUDES(mu_);
 
   // NotifyAll: wakes every WaitEvents() (used when a server stops).
   void NotifyAll() const;
 
   int64_t CurrentRv() const;
-  size_t Count(const std::string& resource) const;
+  size_t Count(const std::string& resource) const NPUSHARE_EXCLUDES(mu_);
 
   // CompactForTest: drops all retained history (every older watch becomes gone).
-  void CompactForTest();
+  void CompactForTest() NPUSHARE_EXCLUDES(mu_);
 
   // SetJournal: every later change is appended to `journal` under the store lock (a failed
   // append aborts the write with the journal's error) and Write/Remove return only after
   // Journal::SyncThrough covered it (an fdatasync failure is returned as kUnavailable; the
   // change then stays in memory). REQUIRES: before concurrent use; `journal` outlives its use.
-  void SetJournal(Journal* journal);
+  void SetJournal(Journal* journal) NPUSHARE_EXCLUDES(mu_);
   // Replay: applies one journaled change while loading (no history, no journal). Records must
   // come in increasing revision order. @return kDataLoss for a record not after CurrentRv().
-  Status Replay(const JournalRecord& record);
+  Status Replay(const JournalRecord& record) NPUSHARE_EXCLUDES(mu_);
 
   // Contents: the objects and the revision they are at.
   struct Contents {
@@ -154,22 +155,22 @@ class ObjectStore {
     std::deque<StoredEvent> events;
     int64_t compacted_rv = 0;  // events with rv <= compacted_rv may be missing
   };
-  void AppendLocked(const std::string& resource, StoredEvent ev);
-  bool IsGoneLocked(const std::string& resource, int64_t after_rv) const;
+  void AppendLocked(const std::string& resource, StoredEvent ev) NPUSHARE_REQUIRES(mu_);
+  bool IsGoneLocked(const std::string& resource, int64_t after_rv) const NPUSHARE_REQUIRES(mu_);
   // JournalLocked: appends the change at revision rv (object null: deleted).
   Status JournalLocked(const std::string& resource, const std::string& key, int64_t rv,
-                       const ObjectPtr& object);
+                       const ObjectPtr& object) NPUSHARE_REQUIRES(mu_);
   // MakeDurable: waits for the journal to cover rv, then lets watches see it.
   Status MakeDurable(int64_t rv);
 
   const StoreOptions options_;
-  mutable std::mutex mu_;
-  mutable std::condition_variable cv_;
-  std::map<std::string, std::map<std::string, ObjectPtr>> objects_;  // guarded by mu_
-  std::map<std::string, History> history_;                           // guarded by mu_
-  int64_t rv_ = 1;                                                   // guarded by mu_
-  int64_t base_rv_ = 0;     // guarded by mu_; RV at Load (older watches are gone)
-  int64_t durable_rv_ = 1;  // guarded by mu_; watches see events up to here
+  mutable Mutex mu_;
+  mutable CondVar cv_;
+  std::map<std::string, std::map<std::string, ObjectPtr>> objects_ NPUSHARE_GUARDED_BY(mu_);
+  std::map<std::string, History> history_ NPUSHARE_GUARDED_BY(mu_);
+  int64_t rv_ NPUSHARE_GUARDED_BY(mu_) = 1;
+  int64_t base_rv_ NPUSHARE_GUARDED_BY(mu_) = 0;     // RV at Load (older watches are gone)
+  int64_t durable_rv_ NPUSHARE_GUARDED_BY(mu_) = 1;  // watches see events up to here
   Journal* journal_ = nullptr;
   mutable std::atomic<bool> dirty_{false};
 };

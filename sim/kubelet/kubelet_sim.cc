@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "common/thread_annotations.h"
 #include "deviceplugin/kubelet/proto_convert.h"
 #include "deviceplugin/kubelet/socket_file.h"
 #include "deviceplugin/v1beta1/api.grpc.pb.h"
@@ -87,7 +88,7 @@ class KubeletSim::Impl {
   ~Impl() { Stop(); }
 
   Status StartServing() {
-    std::lock_guard life(life_mu_);
+    MutexLock life(&life_mu_);
     if (server_ != nullptr) {
       return OkStatus();
     }
@@ -110,7 +111,7 @@ class KubeletSim::Impl {
   // behind our back.
   void StopServing() {
     {
-      std::lock_guard life(life_mu_);
+      MutexLock life(&life_mu_);
       if (server_ != nullptr) {
         server_->Shutdown(DeadlineAfter(std::chrono::seconds(2)));
         server_->Wait();
@@ -120,12 +121,12 @@ class KubeletSim::Impl {
     }
     std::map<std::string, std::shared_ptr<Endpoint>> endpoints;
     {
-      std::lock_guard g(mu_);
+      MutexLock g(&mu_);
       endpoints.swap(endpoints_);
       for (auto& [name, r] : state_.resources) {
         r.connected = false;
       }
-      cv_.notify_all();
+      cv_.NotifyAll();
     }
     for (auto& [name, ep] : endpoints) {
       CloseEndpoint(*ep);
@@ -135,13 +136,13 @@ class KubeletSim::Impl {
   Status Restart() {
     StopServing();
     {
-      std::lock_guard g(mu_);
+      MutexLock g(&mu_);
       // Capacity reads 0 until plugins register again; allocations are checkpointed.
       for (auto& [name, r] : state_.resources) {
         r.devices.clear();
       }
       ++state_.restarts;
-      cv_.notify_all();
+      cv_.NotifyAll();
     }
     CleanupPluginDirectory(options_.plugin_dir);
     return StartServing();
@@ -163,21 +164,21 @@ class KubeletSim::Impl {
     if (s.ok()) {
       s = Connect(req.resource_name(), req.endpoint());
     }
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     record.result = s;
     state_.registrations.push_back(std::move(record));
-    cv_.notify_all();
+    cv_.NotifyAll();
     return deviceplugin::ToGrpcStatus(s);
   }
 
   Result<DeviceGrant> Allocate(const DeviceRequest& request) {
-    std::lock_guard serial(alloc_mu_);
+    MutexLock serial(&alloc_mu_);
     std::shared_ptr<Endpoint> ep;
     std::string owner = request.owner;
     std::vector<std::string> available;
     bool advertised = false;
     {
-      std::lock_guard g(mu_);
+      MutexLock g(&mu_);
       auto it = state_.resources.find(request.resource_name);
       auto eit = endpoints_.find(request.resource_name);
       if (it == state_.resources.end() || eit == endpoints_.end()) {
@@ -234,7 +235,7 @@ class KubeletSim::Impl {
       ctx.set_deadline(DeadlineAfter(options_.rpc_timeout));
       grpc::Status gs = ep->stub->GetPreferredAllocation(&ctx, preq, &presp);
       {
-        std::lock_guard g(mu_);
+        MutexLock g(&mu_);
         ++state_.resources[resource].preferred_allocation_calls;
       }
       if (!gs.ok()) {
@@ -259,10 +260,10 @@ class KubeletSim::Impl {
     grpc::ClientContext ctx;
     ctx.set_deadline(DeadlineAfter(options_.rpc_timeout));
     grpc::Status gs = ep->stub->Allocate(&ctx, areq, &aresp);
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     ResourceState& r = state_.resources[resource];
     ++r.allocate_calls;
-    cv_.notify_all();
+    cv_.NotifyAll();
     if (!gs.ok()) {
       return FromGrpcStatus(gs);
     }
@@ -278,7 +279,7 @@ class KubeletSim::Impl {
   }
 
   size_t Release(const std::string& owner) {
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     size_t freed = 0;
     for (auto& [name, r] : state_.resources) {
       for (auto it = r.allocated.begin(); it != r.allocated.end();) {
@@ -291,19 +292,19 @@ class KubeletSim::Impl {
       }
     }
     grants_.erase(owner);
-    cv_.notify_all();
+    cv_.NotifyAll();
     return freed;
   }
 
   KubeletState State() const {
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     return state_;
   }
 
   bool WaitFor(const std::function<bool(const KubeletState&)>& predicate,
                std::chrono::milliseconds timeout) const {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return predicate(state_); });
+    MutexLock lock(&mu_);
+    return cv_.WaitFor(&mu_, timeout, [&]() NPUSHARE_REQUIRES(mu_) { return predicate(state_); });
   }
 
   const KubeletSimOptions& options() const { return options_; }
@@ -362,7 +363,7 @@ class KubeletSim::Impl {
     }
     std::shared_ptr<Endpoint> old;
     {
-      std::lock_guard g(mu_);
+      MutexLock g(&mu_);
       auto& slot = endpoints_[resource];
       old = std::move(slot);
       slot = ep;
@@ -374,7 +375,7 @@ class KubeletSim::Impl {
       // Started under mu_: its first update waits for this insertion to be visible.
       Endpoint* raw = ep.get();
       ep->reader = std::thread([this, raw] { ReadStream(raw); });
-      cv_.notify_all();
+      cv_.NotifyAll();
     }
     if (old != nullptr) {
       CloseEndpoint(*old);
@@ -382,7 +383,7 @@ class KubeletSim::Impl {
     return OkStatus();
   }
 
-  bool IsCurrent(const Endpoint* ep) const {
+  bool IsCurrent(const Endpoint* ep) const NPUSHARE_REQUIRES(mu_) {
     auto it = endpoints_.find(ep->resource);
     return it != endpoints_.end() && it->second.get() == ep;
   }
@@ -395,17 +396,17 @@ class KubeletSim::Impl {
         continue;
       }
       std::vector<PluginDevice> devices = deviceplugin::FromListAndWatchResponse(response);
-      std::lock_guard g(mu_);
+      MutexLock g(&mu_);
       if (!IsCurrent(ep)) {
         continue;
       }
       ResourceState& r = state_.resources[ep->resource];
       r.devices = std::move(devices);
       ++r.list_and_watch_updates;
-      cv_.notify_all();
+      cv_.NotifyAll();
     }
     reader->Finish().IgnoreError();
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     if (IsCurrent(ep)) {
       // PluginDisconnected: every device of the resource turns unhealthy.
       ResourceState& r = state_.resources[ep->resource];
@@ -414,25 +415,25 @@ class KubeletSim::Impl {
       }
       r.connected = false;
       ++r.stream_ends;
-      cv_.notify_all();
+      cv_.NotifyAll();
     }
   }
 
   const KubeletSimOptions options_;
   const std::string socket_path_;
 
-  std::mutex life_mu_;
-  std::unique_ptr<grpc::Server> server_;          // GUARDED_BY(life_mu_)
-  std::unique_ptr<RegistrationService> service_;  // GUARDED_BY(life_mu_)
+  Mutex life_mu_;
+  std::unique_ptr<grpc::Server> server_ NPUSHARE_GUARDED_BY(life_mu_);
+  std::unique_ptr<RegistrationService> service_ NPUSHARE_GUARDED_BY(life_mu_);
 
-  std::mutex alloc_mu_;  // one Allocate at a time
+  Mutex alloc_mu_;  // one Allocate at a time
 
-  mutable std::mutex mu_;
-  mutable std::condition_variable cv_;
-  KubeletState state_;                                                // GUARDED_BY(mu_)
-  std::map<std::string, std::shared_ptr<Endpoint>> endpoints_;        // GUARDED_BY(mu_)
-  std::map<std::string, std::map<std::string, DeviceGrant>> grants_;  // GUARDED_BY(mu_)
-  uint64_t anonymous_owners_ = 0;                                     // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  mutable CondVar cv_;
+  KubeletState state_ NPUSHARE_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<Endpoint>> endpoints_ NPUSHARE_GUARDED_BY(mu_);
+  std::map<std::string, std::map<std::string, DeviceGrant>> grants_ NPUSHARE_GUARDED_BY(mu_);
+  uint64_t anonymous_owners_ NPUSHARE_GUARDED_BY(mu_) = 0;
 };
 
 Result<std::unique_ptr<KubeletSim>> KubeletSim::Start(KubeletSimOptions options) {

@@ -20,6 +20,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/thread_annotations.h"
 #include "kube/http_transport_impl.h"
 #include "kube/kube_client.h"
 #include "kube/rest_config.h"
@@ -29,13 +30,15 @@
 
 namespace {
 
+using npushare::Mutex;
+using npushare::MutexLock;
 using npushare::kubelet_sim::KubeletSim;
 using npushare::kubelet_sim::KubeletState;
 
-std::mutex g_stdout_mu;  // lines from the pod workers and the main loop never interleave
+Mutex g_stdout_mu;  // lines from the pod workers and the main loop never interleave
 
 void PrintLine(const std::string& line) {
-  std::lock_guard g(g_stdout_mu);
+  MutexLock g(&g_stdout_mu);
   fputs((line + "\n").c_str(), stdout);
   fflush(stdout);
 }

@@ -69,7 +69,7 @@ Status NodeAgent::Start() {
 
 void NodeAgent::Stop() {
   {
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     if (stopping_) {
       return;
     }
@@ -84,7 +84,7 @@ void NodeAgent::Stop() {
   }
   std::map<std::string, std::unique_ptr<PodWorker>> workers;
   {
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     workers.swap(workers_);
   }
   for (auto& [uid, w] : workers) {
@@ -98,7 +98,7 @@ void NodeAgent::Stop() {
 
 std::optional<LogTarget> NodeAgent::FindLog(const LogKey& key) const {
   const std::string wanted = key.namespace_name + "/" + key.pod;
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   const PodWorker* best = nullptr;
   for (const auto& [uid, w] : workers_) {
     if (w->key() == wanted && (best == nullptr || !w->Finished())) {
@@ -112,7 +112,7 @@ std::optional<LogTarget> NodeAgent::FindLog(const LogKey& key) const {
 }
 
 NodeAgentStats NodeAgent::Stats() const {
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   return stats_;
 }
 
@@ -172,7 +172,7 @@ Status NodeAgent::WriteNodeStatus(const DeviceCounts& devices) {
                                       {.subresource = "status", .resource_version = ""})
                                .status());
   const auto written_at = clock_.Now();
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   ++stats_.node_status_writes;
   written_devices_ = devices;
   written_at_ = written_at;
@@ -185,7 +185,7 @@ void NodeAgent::HeartbeatLoop() {
   DeviceCounts published;
   std::chrono::steady_clock::time_point next;
   {
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     published = written_devices_;
     next = written_at_ + options_.heartbeat_interval;
   }
@@ -221,7 +221,7 @@ void NodeAgent::OnPod(const json& pod) {
   if (uid.empty()) {
     return;
   }
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   if (stopping_) {
     return;
   }
@@ -251,7 +251,7 @@ void NodeAgent::OnPod(const json& pod) {
 
 void NodeAgent::OnPodGone(const json& pod) {
   const std::string uid = StringField(Field(pod, "metadata"), "uid");
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   auto it = workers_.find(uid);
   if (it != workers_.end()) {
     it->second->Gone();

@@ -39,6 +39,7 @@
 #include <thread>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "kube/clock.h"
 #include "kube/informer.h"
 #include "kube/kube_client.h"
@@ -110,7 +111,7 @@ class NodeAgent {
   int port() const { return port_; }
   // FindLog: what the logs server serves for `key`.
   std::optional<LogTarget> FindLog(const LogKey& key) const;
-  NodeAgentStats Stats() const;
+  NodeAgentStats Stats() const NPUSHARE_EXCLUDES(mu_);
 
  private:
   Status RegisterNode();
@@ -118,7 +119,7 @@ class NodeAgent {
   void HeartbeatLoop();
   void OnPod(const nlohmann::json& pod);
   void OnPodGone(const nlohmann::json& pod);
-  void ReapFinishedLocked();
+  void ReapFinishedLocked() NPUSHARE_REQUIRES(mu_);
 
   kube::KubeClient& client_;
   KubeletSim& devices_;
@@ -127,19 +128,20 @@ class NodeAgent {
   kube::Clock& clock_;
 
   // Construction order: the logs server and informer are stopped before the workers go.
-  std::mutex admission_mu_;  // one pod admitted at a time (kubelet's admission is serial)
+  Mutex admission_mu_;  // one pod admitted at a time (kubelet's admission is serial)
   std::unique_ptr<ContainerLogsServer> logs_;
   int port_ = 0;
   std::string ready_since_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<std::string, std::unique_ptr<PodWorker>> workers_;  // GUARDED_BY(mu_), by pod uid
-  NodeAgentStats stats_;                                       // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::map<std::string, std::unique_ptr<PodWorker>> workers_
+      NPUSHARE_GUARDED_BY(mu_);  // by pod uid
+  NodeAgentStats stats_ NPUSHARE_GUARDED_BY(mu_);
   // written_devices_: resource -> (capacity, allocatable) last written to the Node.
-  std::map<std::string, std::pair<size_t, size_t>> written_devices_;  // GUARDED_BY(mu_)
-  std::chrono::steady_clock::time_point written_at_;                  // GUARDED_BY(mu_)
-  bool stopping_ = false;                                             // GUARDED_BY(mu_)
+  std::map<std::string, std::pair<size_t, size_t>> written_devices_ NPUSHARE_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point written_at_ NPUSHARE_GUARDED_BY(mu_);
+  bool stopping_ NPUSHARE_GUARDED_BY(mu_) = false;
 
   std::unique_ptr<kube::Informer> pods_;
   std::thread heartbeat_;

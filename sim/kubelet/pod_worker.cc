@@ -105,28 +105,28 @@ void PodWorker::Start() {
 }
 
 void PodWorker::Update(const json& pod) {
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   pod_ = pod;
   if (Field(Field(pod, "metadata"), "deletionTimestamp").is_string()) {
     deletion_requested_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void PodWorker::Gone() {
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   gone_ = true;
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void PodWorker::Shutdown() {
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   shutdown_ = true;
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 bool PodWorker::Finished() const {
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   return finished_;
 }
 
@@ -150,7 +150,7 @@ std::optional<LogTarget> PodWorker::FindLog(const std::string& container, bool p
 }
 
 bool PodWorker::Interrupted() const {
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   return deletion_requested_ || gone_ || shutdown_;
 }
 
@@ -163,7 +163,7 @@ std::string PodWorker::PodDir() const {
 }
 
 json PodWorker::PodSnapshot() const {
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   json p = pod_;
   p["kind"] = "Pod";
   p["apiVersion"] = "v1";
@@ -177,7 +177,7 @@ void PodWorker::Event(const std::string& type, const std::string& reason,
 }
 
 std::chrono::milliseconds PodWorker::GracePeriod() const {
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   if (shutdown_) {
     return std::chrono::milliseconds(0);
   }
@@ -199,7 +199,7 @@ void PodWorker::Run() {
     ReleaseDevices();
     bool write;
     {
-      std::lock_guard g(mu_);
+      MutexLock g(&mu_);
       write = !gone_ && !shutdown_;
     }
     if (write) {
@@ -209,7 +209,7 @@ void PodWorker::Run() {
   WaitForEnd();
   bool finish_delete;
   {
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     finish_delete = deletion_requested_ && !gone_ && !shutdown_;
   }
   if (finish_delete) {
@@ -220,14 +220,14 @@ void PodWorker::Run() {
       fprintf(stderr, "kubelet-sim: delete pod %s: %s\n", key_.c_str(), s.ToString().c_str());
     }
   }
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   finished_ = true;
 }
 
 void PodWorker::Prepare() {
   json status;
   {
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     status = Field(pod_, "status");
     if (Field(Field(pod_, "metadata"), "deletionTimestamp").is_string()) {
       deletion_requested_ = true;
@@ -238,7 +238,7 @@ void PodWorker::Prepare() {
     terminal_at_start_ = true;
     return;
   }
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   status_.start_time = StringField(status, "startTime");
   if (status_.start_time.empty()) {
     status_.start_time = Now();
@@ -283,7 +283,7 @@ void PodWorker::Prepare() {
 void PodWorker::Lifecycle() {
   if (lost_ && restart_policy_ == "Never") {
     {
-      std::lock_guard g(mu_);
+      MutexLock g(&mu_);
       status_.phase = "Failed";
       status_.reason = "ContainerStatusUnknown";
       status_.message = "kubelet-sim restarted and lost the pod's containers";
@@ -296,7 +296,7 @@ void PodWorker::Lifecycle() {
     const std::string message =
         "Allocate failed due to " + admitted.message() + ", which is unexpected";
     {
-      std::lock_guard g(mu_);
+      MutexLock g(&mu_);
       status_.phase = "Failed";
       status_.reason = "UnexpectedAdmissionError";
       status_.message = message;
@@ -314,7 +314,7 @@ void PodWorker::Lifecycle() {
 }
 
 Status PodWorker::Admit() {
-  std::lock_guard admission(*ctx_.admission_mu);
+  MutexLock admission(ctx_.admission_mu);
   KubeletState state = ctx_.devices->State();
   auto is_plugin_resource = [&state](const std::string& name) {
     return state.resources.count(name) > 0;
@@ -358,7 +358,7 @@ Status PodWorker::Admit() {
 void PodWorker::StartSlot(Slot& s) {
   int attempt;
   {
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     auto& rec = s.init ? status_.init_containers[s.index] : status_.containers[s.index];
     attempt = rec.restart_count;
   }
@@ -403,7 +403,7 @@ void PodWorker::StartSlot(Slot& s) {
     }
   }
   const std::string now = Now();
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   auto& rec = s.init ? status_.init_containers[s.index] : status_.containers[s.index];
   rec.container_id = "sim://" + id;
   if (started.ok()) {
@@ -434,7 +434,7 @@ bool PodWorker::Reap(Slot& s) {
   s.running->store(false);
   s.needs_decision = true;
   const std::string now = Now();
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   auto& rec = s.init ? status_.init_containers[s.index] : status_.containers[s.index];
   rec.state = State::kTerminated;
   rec.terminated = Terminated{
@@ -445,7 +445,7 @@ bool PodWorker::Reap(Slot& s) {
 void PodWorker::ScheduleRestart(Slot& s) {
   int restarts;
   {
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     auto& rec = s.init ? status_.init_containers[s.index] : status_.containers[s.index];
     restarts = rec.restart_count;
     rec.last_terminated = rec.terminated;
@@ -460,7 +460,7 @@ void PodWorker::ScheduleRestart(Slot& s) {
   }
   backoff = std::min(backoff, ctx_.max_backoff);
   {
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     auto& rec = s.init ? status_.init_containers[s.index] : status_.containers[s.index];
     rec.waiting_message =
         "back-off " + std::to_string(backoff.count()) + "ms restarting failed container " + s.name;
@@ -485,7 +485,7 @@ bool PodWorker::RunInitContainer(size_t i) {
     s.needs_decision = false;
     int code;
     {
-      std::lock_guard g(mu_);
+      MutexLock g(&mu_);
       code = status_.init_containers[s.index].terminated.value_or(Terminated{}).exit_code;
     }
     if (code == 0) {
@@ -493,7 +493,7 @@ bool PodWorker::RunInitContainer(size_t i) {
       return true;
     }
     if (restart_policy_ == "Never") {
-      std::lock_guard g(mu_);
+      MutexLock g(&mu_);
       status_.phase = "Failed";
       return false;
     }
@@ -523,7 +523,7 @@ void PodWorker::RunAppContainers() {
         s->needs_decision = false;
         int code;
         {
-          std::lock_guard g(mu_);
+          MutexLock g(&mu_);
           code = status_.containers[s->index].terminated.value_or(Terminated{}).exit_code;
         }
         if (restart_policy_ == "Always" || (restart_policy_ == "OnFailure" && code != 0)) {
@@ -541,7 +541,7 @@ void PodWorker::RunAppContainers() {
     }
     bool terminal;
     {
-      std::lock_guard g(mu_);
+      MutexLock g(&mu_);
       std::vector<bool> restarting;
       for (auto& s : app_slots_) {
         restarting.push_back(s->restart_at.has_value() || s->needs_decision);
@@ -590,7 +590,7 @@ void PodWorker::KillAll(std::chrono::milliseconds grace) {
       s->restart_at.reset();
     }
   }
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   if (any || status_.phase == "Running") {
     std::vector<bool> none(status_.containers.size(), false);
     std::string phase = PodPhaseOf(status_.containers, none);
@@ -610,7 +610,7 @@ void PodWorker::Publish() {
   json status;
   std::string phase;
   {
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     status_.UpdateConditions(Now());
     status = status_.ToJson();
     phase = status_.phase;
@@ -649,14 +649,16 @@ void PodWorker::WaitTick(std::optional<std::chrono::steady_clock::time_point> du
     }
     return;
   }
-  std::unique_lock lock(mu_);
-  cv_.wait_for(lock, ctx_.poll_interval,
-               [this] { return deletion_requested_ || gone_ || shutdown_; });
+  MutexLock lock(&mu_);
+  cv_.WaitFor(&mu_, ctx_.poll_interval, [this]() NPUSHARE_REQUIRES(mu_) {
+    return deletion_requested_ || gone_ || shutdown_;
+  });
 }
 
 void PodWorker::WaitForEnd() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [this] { return deletion_requested_ || gone_ || shutdown_; });
+  MutexLock lock(&mu_);
+  cv_.Wait(&mu_,
+           [this]() NPUSHARE_REQUIRES(mu_) { return deletion_requested_ || gone_ || shutdown_; });
 }
 
 }  // namespace npushare::kubelet_sim

@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "kube/clock.h"
 #include "kube/kube_client.h"
 #include "sim/container/container_runtime.h"
@@ -52,7 +53,7 @@ struct PodWorkerContext {
   KubeletSim* devices = nullptr;
   container_sim::ContainerRuntime* runtime = nullptr;
   kube::Clock* clock = nullptr;
-  std::mutex* admission_mu = nullptr;  // one pod admitted at a time, as in kubelet
+  Mutex* admission_mu = nullptr;  // one pod admitted at a time, as in kubelet
   std::string root_dir;
   std::chrono::milliseconds poll_interval{100};
   std::chrono::milliseconds initial_backoff{1000};
@@ -73,13 +74,13 @@ class PodWorker {
   // Start: runs the worker thread. REQUIRES: called once.
   void Start();
   // Update: a newer version of the pod (a deletionTimestamp starts the graceful end).
-  void Update(const nlohmann::json& pod);
+  void Update(const nlohmann::json& pod) NPUSHARE_EXCLUDES(mu_);
   // Gone: the pod was removed from the API: kill, release, no more writes.
-  void Gone();
+  void Gone() NPUSHARE_EXCLUDES(mu_);
   // Shutdown: the agent stops: kill without grace, release, no more writes.
   void Shutdown();
   // Finished: the thread has returned (safe to destroy without blocking).
-  bool Finished() const;
+  bool Finished() const NPUSHARE_EXCLUDES(mu_);
 
   // FindLog: the log of `container` (or its previous run), nullopt when unknown.
   std::optional<LogTarget> FindLog(const std::string& container, bool previous) const;
@@ -102,12 +103,12 @@ class PodWorker {
   void ReleaseDevices();
   void Publish();
   void WaitTick(std::optional<std::chrono::steady_clock::time_point> due);
-  void WaitForEnd();
-  bool Interrupted() const;
-  std::chrono::milliseconds GracePeriod() const;
+  void WaitForEnd() NPUSHARE_EXCLUDES(mu_);
+  bool Interrupted() const NPUSHARE_EXCLUDES(mu_);
+  std::chrono::milliseconds GracePeriod() const NPUSHARE_EXCLUDES(mu_);
   std::string Now() const;
   void Event(const std::string& type, const std::string& reason, const std::string& message);
-  nlohmann::json PodSnapshot() const;
+  nlohmann::json PodSnapshot() const NPUSHARE_EXCLUDES(mu_);
   std::string PodDir() const;
 
   const PodWorkerContext ctx_;
@@ -117,14 +118,14 @@ class PodWorker {
   const std::string key_;
   std::string restart_policy_ = "Always";
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  nlohmann::json pod_;               // GUARDED_BY(mu_): latest object
-  bool deletion_requested_ = false;  // GUARDED_BY(mu_)
-  bool gone_ = false;                // GUARDED_BY(mu_)
-  bool shutdown_ = false;            // GUARDED_BY(mu_)
-  bool finished_ = false;            // GUARDED_BY(mu_)
-  PodStatusRecord status_;           // GUARDED_BY(mu_) for readers; written by the worker thread
+  mutable Mutex mu_;
+  CondVar cv_;
+  nlohmann::json pod_ NPUSHARE_GUARDED_BY(mu_);  // latest object
+  bool deletion_requested_ NPUSHARE_GUARDED_BY(mu_) = false;
+  bool gone_ NPUSHARE_GUARDED_BY(mu_) = false;
+  bool shutdown_ NPUSHARE_GUARDED_BY(mu_) = false;
+  bool finished_ NPUSHARE_GUARDED_BY(mu_) = false;
+  PodStatusRecord status_ NPUSHARE_GUARDED_BY(mu_);  // for readers; written by the worker thread
 
   // Worker-thread state.
   std::vector<std::unique_ptr<Slot>> init_slots_;

@@ -124,10 +124,10 @@ void KubeScheduler::Stop() {
     nodes_->Stop();
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   if (schedule_thread_.joinable()) {
     schedule_thread_.join();
   }
@@ -139,7 +139,7 @@ void KubeScheduler::Stop() {
 }
 
 SchedulerStats KubeScheduler::Stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return stats_;
 }
 
@@ -153,7 +153,7 @@ bool KubeScheduler::IsOurPending(const json& pod) const {
 void KubeScheduler::OnNode(const json& node, bool deleted) {
   std::string name = StringField(Field(node, "metadata"), "name");
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (deleted) {
       node_index_.erase(name);
     } else {
@@ -197,19 +197,19 @@ void KubeScheduler::TrackPodLocked(const std::string& key, const json* pod) {
 void KubeScheduler::OnPodAdd(const json& pod) {
   std::string key = kube::ObjectKey(pod);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     TrackPodLocked(key, &pod);
   }
   if (!IsOurPending(pod)) {
     return;
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (in_flight_.count(key) == 0 && in_active_.insert(key).second) {
       active_.push_back(key);
     }
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void KubeScheduler::OnPodUpdate(const json& old_pod, const json& new_pod) {
@@ -217,13 +217,13 @@ void KubeScheduler::OnPodUpdate(const json& old_pod, const json& new_pod) {
   bool was_bound = !NodeName(old_pod).empty();
   bool bound = !NodeName(new_pod).empty();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     TrackPodLocked(key, &new_pod);
   }
   if (bound) {
     bool freed = !Terminal(old_pod) && Terminal(new_pod);
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (!was_bound) {
         unschedulable_.erase(key);
         backoff_.erase(key);
@@ -243,7 +243,7 @@ void KubeScheduler::OnPodUpdate(const json& old_pod, const json& new_pod) {
     return;  // only the status changed (e.g. our own condition): nothing new to try
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++event_seq_;
     auto it = unschedulable_.find(key);
     if (it != unschedulable_.end()) {
@@ -260,13 +260,13 @@ void KubeScheduler::OnPodUpdate(const json& old_pod, const json& new_pod) {
       active_.push_back(key);
     }
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void KubeScheduler::OnPodDelete(const json& pod) {
   std::string key = kube::ObjectKey(pod);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     TrackPodLocked(key, nullptr);
     unschedulable_.erase(key);
     backoff_.erase(key);
@@ -280,7 +280,7 @@ void KubeScheduler::OnPodDelete(const json& pod) {
 
 void KubeScheduler::OnClusterChange() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++event_seq_;
     auto now = clock_.Now();
     for (const auto& [key, u] : unschedulable_) {
@@ -294,7 +294,7 @@ void KubeScheduler::OnClusterChange() {
     }
     unschedulable_.clear();
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 std::chrono::steady_clock::duration KubeScheduler::BackoffFor(int attempts) const {
@@ -306,7 +306,7 @@ std::chrono::steady_clock::duration KubeScheduler::BackoffFor(int attempts) cons
 }
 
 void KubeScheduler::ScheduleLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   while (!stopping_) {
     auto now = clock_.Now();
     auto next = now + std::chrono::seconds(1);
@@ -336,8 +336,8 @@ void KubeScheduler::ScheduleLoop() {
     if (active_.empty()) {
       // Real time bounded by the next deadline on `clock_` (at most 1 s, so a fake clock
       // that jumps is noticed).
-      cv_.wait_for(lock, std::max<std::chrono::steady_clock::duration>(
-                             next - now, std::chrono::milliseconds(1)));
+      cv_.WaitFor(&mu_, std::max<std::chrono::steady_clock::duration>(
+                            next - now, std::chrono::milliseconds(1)));
       continue;
     }
     std::string key = active_.front();
@@ -349,22 +349,22 @@ void KubeScheduler::ScheduleLoop() {
     in_flight_.insert(key);
     uint64_t seq = event_seq_;
     ++stats_.attempts;
-    lock.unlock();
+    lock.Unlock();
     std::string message;
     Outcome outcome = ScheduleOne(key, &message);
-    lock.lock();
+    lock.Lock();
     if (outcome == Outcome::kDone) {
       in_flight_.erase(key);
     } else if (outcome == Outcome::kUnschedulable || outcome == Outcome::kError) {
-      lock.unlock();
+      lock.Unlock();
       Requeue(key, outcome, seq);
-      lock.lock();
+      lock.Lock();
     }
   }
 }
 
 void KubeScheduler::Requeue(const std::string& key, Outcome outcome, uint64_t cycle_event_seq) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   in_flight_.erase(key);
   if (stopping_) {
     return;
@@ -382,7 +382,7 @@ void KubeScheduler::Requeue(const std::string& key, Outcome outcome, uint64_t cy
   } else {
     unschedulable_[key] = {until, now};
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 KubeScheduler::Outcome KubeScheduler::ScheduleOne(const std::string& key, std::string* message) {
@@ -404,7 +404,7 @@ KubeScheduler::Outcome KubeScheduler::ScheduleOne(const std::string& key, std::s
   std::map<std::string, int64_t> score;  // in-tree (least-allocated) score of feasible nodes
   size_t node_count = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (assumed_.count(key) != 0) {
       return Outcome::kDone;  // bound a moment ago; the informer has not caught up
     }
@@ -434,12 +434,12 @@ KubeScheduler::Outcome KubeScheduler::ScheduleOne(const std::string& key, std::s
       continue;
     }
     if (!ext.IsInterested(pod)) {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       ++stats_.extender_skipped;
       continue;
     }
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       ++stats_.extender_filter_calls;
     }
     auto result = ext.Filter(pod, feasible);
@@ -510,27 +510,27 @@ KubeScheduler::Outcome KubeScheduler::ScheduleOne(const std::string& key, std::s
     }
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     assumed_[key] = {chosen, *requests};
     AddUsageLocked(chosen, *requests, +1);
     bind_queue_.push_back(std::move(task));
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   return Outcome::kBinding;
 }
 
 void KubeScheduler::BindLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   while (true) {
-    cv_.wait(lock, [this] { return stopping_ || !bind_queue_.empty(); });
+    cv_.Wait(&mu_, [this]() NPUSHARE_REQUIRES(mu_) { return stopping_ || !bind_queue_.empty(); });
     if (stopping_) {
       return;
     }
     BindTask task = std::move(bind_queue_.front());
     bind_queue_.pop_front();
-    lock.unlock();
+    lock.Unlock();
     Bind(std::move(task));
-    lock.lock();
+    lock.Lock();
   }
 }
 
@@ -543,7 +543,7 @@ void KubeScheduler::Bind(BindTask task) {
   bool done = false;
   if (task.binder != nullptr) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       ++stats_.extender_bind_calls;
     }
     bound = task.binder->Bind(ns, name, uid, task.node);
@@ -559,7 +559,7 @@ void KubeScheduler::Bind(BindTask task) {
   }
   if (!bound.ok()) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (auto it = assumed_.find(task.key); it != assumed_.end()) {
         AddUsageLocked(it->second.node, it->second.requests, -1);
         assumed_.erase(it);
@@ -570,7 +570,7 @@ void KubeScheduler::Bind(BindTask task) {
     return;
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     in_flight_.erase(task.key);
     attempts_.erase(task.key);
     reported_.erase(task.key);
@@ -589,7 +589,7 @@ void KubeScheduler::ReportFailure(const json& pod, const std::string& reason,
                                   const std::string& message) {
   std::string key = kube::ObjectKey(pod);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto& last = reported_[key];
     if (last == reason + "\n" + message) {
       return;  // condition and event already say so

@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "kube/clock.h"
 #include "kube/informer.h"
 #include "kube/kube_client.h"
@@ -104,7 +105,7 @@ class KubeScheduler {
   // Idempotent.
   void Stop();
 
-  SchedulerStats Stats() const;
+  SchedulerStats Stats() const NPUSHARE_EXCLUDES(mu_);
 
  private:
   enum class Outcome { kDone, kBinding, kUnschedulable, kError };
@@ -135,20 +136,22 @@ class KubeScheduler {
   void OnClusterChange();
   bool IsOurPending(const nlohmann::json& pod) const;
 
-  void ScheduleLoop();
-  void BindLoop();
+  void ScheduleLoop() NPUSHARE_EXCLUDES(mu_);
+  void BindLoop() NPUSHARE_EXCLUDES(mu_);
   // ScheduleOne: one scheduling cycle; `message` explains kUnschedulable / kError.
   Outcome ScheduleOne(const std::string& key, std::string* message);
   void Bind(BindTask task);
   // Requeue: after a failed cycle (caller holds no lock).
-  void Requeue(const std::string& key, Outcome outcome, uint64_t cycle_event_seq);
+  void Requeue(const std::string& key, Outcome outcome, uint64_t cycle_event_seq)
+      NPUSHARE_EXCLUDES(mu_);
   std::chrono::steady_clock::duration BackoffFor(int attempts) const;
   void ReportFailure(const nlohmann::json& pod, const std::string& reason,
                      const std::string& message);
   // TrackPodLocked: keeps placed_/usage_ in step with one pod's latest state (null: deleted)
   // and retires its assumption once the informer shows it bound. REQUIRES: mu_ held.
-  void TrackPodLocked(const std::string& key, const nlohmann::json* pod);
-  void AddUsageLocked(const std::string& node, const ResourceList& requests, int sign);
+  void TrackPodLocked(const std::string& key, const nlohmann::json* pod) NPUSHARE_REQUIRES(mu_);
+  void AddUsageLocked(const std::string& node, const ResourceList& requests, int sign)
+      NPUSHARE_REQUIRES(mu_);
   void OnNode(const nlohmann::json& node, bool deleted);
 
   kube::KubeClient& client_;
@@ -161,23 +164,23 @@ class KubeScheduler {
   std::unique_ptr<kube::Informer> pods_;
   std::unique_ptr<kube::Informer> nodes_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;                                                 // guarded by mu_
-  std::deque<std::string> active_;                                        // guarded by mu_
-  std::set<std::string> in_active_;                                       // guarded by mu_
-  std::map<std::string, std::chrono::steady_clock::time_point> backoff_;  // guarded by mu_
-  std::map<std::string, Unschedulable> unschedulable_;                    // guarded by mu_
-  std::map<std::string, int> attempts_;                                   // guarded by mu_
-  std::set<std::string> in_flight_;              // guarded by mu_ (cycle or binding)
-  std::map<std::string, Assumed> assumed_;       // guarded by mu_
-  std::map<std::string, NodeEntry> node_index_;  // guarded by mu_: by node name
-  std::map<std::string, Placement> placed_;      // guarded by mu_: bound pods
-  std::map<std::string, NodeUsage> usage_;       // guarded by mu_: placed_ + assumed_
-  uint64_t event_seq_ = 0;                       // guarded by mu_
-  std::deque<BindTask> bind_queue_;              // guarded by mu_
-  std::map<std::string, std::string> reported_;  // guarded by mu_: key -> last message
-  SchedulerStats stats_;                         // guarded by mu_
+  mutable Mutex mu_;
+  CondVar cv_;
+  bool stopping_ NPUSHARE_GUARDED_BY(mu_) = false;
+  std::deque<std::string> active_ NPUSHARE_GUARDED_BY(mu_);
+  std::set<std::string> in_active_ NPUSHARE_GUARDED_BY(mu_);
+  std::map<std::string, std::chrono::steady_clock::time_point> backoff_ NPUSHARE_GUARDED_BY(mu_);
+  std::map<std::string, Unschedulable> unschedulable_ NPUSHARE_GUARDED_BY(mu_);
+  std::map<std::string, int> attempts_ NPUSHARE_GUARDED_BY(mu_);
+  std::set<std::string> in_flight_ NPUSHARE_GUARDED_BY(mu_);  // (cycle or binding)
+  std::map<std::string, Assumed> assumed_ NPUSHARE_GUARDED_BY(mu_);
+  std::map<std::string, NodeEntry> node_index_ NPUSHARE_GUARDED_BY(mu_);  // by node name
+  std::map<std::string, Placement> placed_ NPUSHARE_GUARDED_BY(mu_);      // bound pods
+  std::map<std::string, NodeUsage> usage_ NPUSHARE_GUARDED_BY(mu_);       // placed_ + assumed_
+  uint64_t event_seq_ NPUSHARE_GUARDED_BY(mu_) = 0;
+  std::deque<BindTask> bind_queue_ NPUSHARE_GUARDED_BY(mu_);
+  std::map<std::string, std::string> reported_ NPUSHARE_GUARDED_BY(mu_);  // key -> last message
+  SchedulerStats stats_ NPUSHARE_GUARDED_BY(mu_);
 
   std::thread schedule_thread_;
   std::vector<std::thread> bind_threads_;

@@ -17,13 +17,22 @@ json NumOrNull(float v) {
   return std::isnan(v) ? json(nullptr) : json(static_cast<double>(v));
 }
 
-json SliceJson(const SliceView& s) {
+// SliceKind: "hard" (a vNPU template), "whole" (a whole chip on a hard-slicing node: no
+// template, no soft quota) or "soft".
+const char* SliceKind(const SliceView& s, ChipMode chip_mode) {
+  if (!s.template_name.empty()) {
+    return "hard";
+  }
+  return chip_mode == ChipMode::kSoft ? "soft" : "whole";
+}
+
+json SliceJson(const SliceView& s, ChipMode chip_mode) {
   return json{
       {"namespace", s.pod_namespace},
       {"pod", s.pod_name},
       {"container", s.container},
       {"container_index", s.container_index},
-      {"kind", s.template_name.empty() ? "soft" : "hard"},
+      {"kind", SliceKind(s, chip_mode)},
       {"template", s.template_name},
       {"memory_quota_bytes", s.memory_quota_bytes},
       {"core_percent", s.core_percent},
@@ -75,7 +84,7 @@ json ClusterJson(const ClusterSnapshot& snapshot, const History& history,
       for (const SliceView& s : c.slices) {
         chip_alloc += s.memory_quota_bytes;
         core_alloc += s.core_percent;
-        slice_list.push_back(SliceJson(s));
+        slice_list.push_back(SliceJson(s, c.mode));
       }
       ++chips;
       slices += c.slices.size();

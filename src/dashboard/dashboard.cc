@@ -83,10 +83,10 @@ int64_t Dashboard::Now() const {
 }
 
 Status Dashboard::Refresh() {
-  std::lock_guard<std::mutex> refresh_lock(refresh_mu_);
+  MutexLock refresh_lock(&refresh_mu_);
   Result<ClusterSnapshot> snap = source_.Snapshot();
   if (!snap.ok()) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     last_error_ = snap.status().message();
     return snap.status();
   }
@@ -134,14 +134,14 @@ Status Dashboard::Refresh() {
   }
   scraper_.Retain(names);
   history_.Record(s);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   latest_ = std::move(s);
   last_error_.clear();
   return OkStatus();
 }
 
 void Dashboard::Start() {
-  std::lock_guard<std::mutex> lock(loop_mu_);
+  MutexLock lock(&loop_mu_);
   if (thread_.joinable()) {
     return;
   }
@@ -151,29 +151,29 @@ void Dashboard::Start() {
 
 void Dashboard::Stop() {
   {
-    std::lock_guard<std::mutex> lock(loop_mu_);
+    MutexLock lock(&loop_mu_);
     stopping_ = true;
   }
-  loop_cv_.notify_all();
+  loop_cv_.NotifyAll();
   if (thread_.joinable()) {
     thread_.join();
   }
 }
 
 void Dashboard::Loop() {
-  std::unique_lock<std::mutex> lock(loop_mu_);
+  MutexLock lock(&loop_mu_);
   while (!stopping_) {
-    lock.unlock();
+    lock.Unlock();
     // The error is kept in last_error_ and shown by Json(); nothing else to do with it here.
     Refresh().IgnoreError();
-    lock.lock();
-    loop_cv_.wait_for(lock, std::chrono::milliseconds(options_.refresh_period_ms),
-                      [this] { return stopping_; });
+    lock.Lock();
+    loop_cv_.WaitFor(&loop_mu_, std::chrono::milliseconds(options_.refresh_period_ms),
+                     [this]() NPUSHARE_REQUIRES(loop_mu_) { return stopping_; });
   }
 }
 
 ClusterSnapshot Dashboard::Latest() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return latest_;
 }
 
@@ -182,7 +182,7 @@ nlohmann::json Dashboard::Json(size_t history_points) const {
   ClusterJsonOptions o;
   o.history_points = history_points;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     s = latest_;
     o.error = last_error_;
   }

@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "dashboard/cluster_json.h"
 #include "dashboard/cluster_snapshot.h"
 #include "dashboard/history.h"
@@ -68,11 +69,11 @@ class Dashboard {
   // Refresh: snapshot + scrape + record. OK when a snapshot was taken (scrape failures are
   // recorded per node in NodeView::metrics_error, not returned); the source's error otherwise
   // (then the latest view keeps its last good snapshot, and Json() reports the error).
-  Status Refresh();
+  Status Refresh() NPUSHARE_EXCLUDES(refresh_mu_);
 
   // Start: refreshes every refresh_period in a background thread (first refresh at once).
   // Idempotent. Stop: ends it and joins; idempotent; the destructor calls it.
-  void Start();
+  void Start() NPUSHARE_EXCLUDES(loop_mu_);
   void Stop();
 
   // Latest: the snapshot of the last successful Refresh (empty before the first).
@@ -82,20 +83,20 @@ class Dashboard {
   const History& history() const { return history_; }
 
  private:
-  void Loop();
+  void Loop() NPUSHARE_EXCLUDES(loop_mu_);
   int64_t Now() const;
 
   SnapshotSource& source_;
   const DashboardOptions options_;
   MetricsScraper scraper_;
   History history_;
-  std::mutex refresh_mu_;  // serialises Refresh()
-  mutable std::mutex mu_;
-  ClusterSnapshot latest_;  // guarded by mu_
-  std::string last_error_;  // guarded by mu_
-  std::mutex loop_mu_;
-  std::condition_variable loop_cv_;
-  bool stopping_ = false;  // guarded by loop_mu_
+  Mutex refresh_mu_;  // serialises Refresh()
+  mutable Mutex mu_;
+  ClusterSnapshot latest_ NPUSHARE_GUARDED_BY(mu_);
+  std::string last_error_ NPUSHARE_GUARDED_BY(mu_);
+  Mutex loop_mu_;
+  CondVar loop_cv_;
+  bool stopping_ NPUSHARE_GUARDED_BY(loop_mu_) = false;
   std::thread thread_;
 };
 

@@ -73,7 +73,7 @@ History::History(HistoryOptions options) : options_(options), capacity_(Capacity
 
 bool History::Record(const ClusterSnapshot& snapshot) {
   const int64_t t = snapshot.time_unix_ms;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (recorded_any_ && t - last_recorded_ms_ < options_.period_ms) {
     return false;
   }
@@ -119,7 +119,7 @@ std::vector<HistoryPoint> History::Points(const std::string& node, const std::st
                                           size_t max_points, int64_t now_ms) const {
   std::vector<HistoryPoint> all;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = rings_.find(std::make_pair(node, uuid));
     if (it == rings_.end() || max_points == 0) {
       return {};
@@ -158,12 +158,12 @@ std::vector<HistoryPoint> History::Points(const std::string& node, const std::st
 }
 
 size_t History::SeriesCount() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return rings_.size();
 }
 
 uint64_t History::dropped_series() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return dropped_series_;
 }
 

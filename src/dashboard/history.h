@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "dashboard/cluster_snapshot.h"
 
 namespace npushare::dashboard {
@@ -70,8 +71,8 @@ class History {
 
   // Capacity: samples per chip ring (window / period, at least 2).
   size_t Capacity() const { return capacity_; }
-  size_t SeriesCount() const;
-  uint64_t dropped_series() const;
+  size_t SeriesCount() const NPUSHARE_EXCLUDES(mu_);
+  uint64_t dropped_series() const NPUSHARE_EXCLUDES(mu_);
   const HistoryOptions& options() const { return options_; }
 
  private:
@@ -83,11 +84,11 @@ class History {
 
   const HistoryOptions options_;
   const size_t capacity_;
-  mutable std::mutex mu_;
-  std::map<std::pair<std::string, std::string>, Ring> rings_;  // guarded by mu_
-  int64_t last_recorded_ms_ = 0;                               // guarded by mu_
-  bool recorded_any_ = false;                                  // guarded by mu_
-  uint64_t dropped_series_ = 0;                                // guarded by mu_
+  mutable Mutex mu_;
+  std::map<std::pair<std::string, std::string>, Ring> rings_ NPUSHARE_GUARDED_BY(mu_);
+  int64_t last_recorded_ms_ NPUSHARE_GUARDED_BY(mu_) = 0;
+  bool recorded_any_ NPUSHARE_GUARDED_BY(mu_) = false;
+  uint64_t dropped_series_ NPUSHARE_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace npushare::dashboard

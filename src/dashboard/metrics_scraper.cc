@@ -132,7 +132,7 @@ Result<NodeUsage> MetricsScraper::Scrape(const std::string& node, const std::str
   NPUSHARE_ASSIGN_OR_RETURN(ParsedMetrics parsed,
                             ParsePrometheusText(body, options_.parse_limits, IsContainerSeries));
   NodeUsage usage = ExtractContainerUsage(parsed);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::map<ContainerUsageKey, Counters>& prev = previous_[node];
   std::map<ContainerUsageKey, Counters> next;
   for (ContainerUsage& c : usage.containers) {
@@ -156,7 +156,7 @@ Result<NodeUsage> MetricsScraper::Scrape(const std::string& node, const std::str
 }
 
 void MetricsScraper::Retain(const std::set<std::string>& nodes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (auto it = previous_.begin(); it != previous_.end();) {
     if (nodes.count(it->first) == 0) {
       it = previous_.erase(it);

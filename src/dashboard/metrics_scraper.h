@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "dashboard/prometheus_parser.h"
 
 namespace npushare::dashboard {
@@ -128,7 +129,7 @@ class MetricsScraper {
   Result<NodeUsage> Scrape(const std::string& node, const std::string& url, int64_t now_ms);
 
   // Retain: forgets the counters of every node not in `nodes` (bounded memory).
-  void Retain(const std::set<std::string>& nodes);
+  void Retain(const std::set<std::string>& nodes) NPUSHARE_EXCLUDES(mu_);
 
  private:
   struct Counters {
@@ -139,8 +140,8 @@ class MetricsScraper {
 
   MetricsFetcher& fetcher_;
   const ScraperOptions options_;
-  std::mutex mu_;
-  std::map<std::string, std::map<ContainerUsageKey, Counters>> previous_;  // guarded by mu_
+  Mutex mu_;
+  std::map<std::string, std::map<ContainerUsageKey, Counters>> previous_ NPUSHARE_GUARDED_BY(mu_);
 };
 
 }  // namespace npushare::dashboard

@@ -15,14 +15,14 @@ std::string HttpResponse::Header(std::string_view name) const {
 
 void StreamCancel::Cancel() {
   cancelled_.store(true);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (waker_) {
     waker_();
   }
 }
 
 void StreamCancel::SetWaker(std::function<void()> waker) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   waker_ = std::move(waker);
 }
 

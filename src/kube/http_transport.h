@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 
 namespace npushare::kube {
 
@@ -74,8 +75,8 @@ class StreamCancel {
 
  private:
   std::atomic<bool> cancelled_{false};
-  std::mutex mu_;
-  std::function<void()> waker_;  // guarded by mu_
+  Mutex mu_;
+  std::function<void()> waker_ NPUSHARE_GUARDED_BY(mu_);
 };
 
 // LineHandler: receives each complete line of a 2xx streamed body, without the '\n'.

@@ -201,7 +201,7 @@ CurlTransport::~CurlTransport() {
 
 void* CurlTransport::AcquireHandle() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!idle_handles_.empty()) {
       void* h = idle_handles_.back();
       idle_handles_.pop_back();
@@ -213,7 +213,7 @@ void* CurlTransport::AcquireHandle() {
 }
 
 void CurlTransport::ReleaseHandle(void* handle) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (idle_handles_.size() < kMaxIdleHandles) {
     idle_handles_.push_back(handle);
   } else {
@@ -222,7 +222,7 @@ void CurlTransport::ReleaseHandle(void* handle) {
 }
 
 std::string CurlTransport::CurrentToken() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (config_.bearer_token_file.empty()) {
     return token_;
   }

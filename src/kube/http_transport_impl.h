@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "kube/clock.h"
 #include "kube/http_transport.h"
 #include "kube/rest_config.h"
@@ -48,17 +49,17 @@ class CurlTransport final : public HttpTransport {
  private:
   struct Call;
   void* AcquireHandle();
-  void ReleaseHandle(void* handle);
+  void ReleaseHandle(void* handle) NPUSHARE_EXCLUDES(mu_);
   // Configure: sets URL, method, headers, TLS and callbacks on `easy` for `call`.
   Status Configure(void* easy, Call& call, const HttpRequest& request, bool streaming);
-  std::string CurrentToken();
+  std::string CurrentToken() NPUSHARE_EXCLUDES(mu_);
 
   const RestConfig config_;
   Clock& clock_;
-  std::mutex mu_;
-  std::vector<void*> idle_handles_;  // guarded by mu_; CURL* kept to reuse connections
-  std::string token_;                // guarded by mu_
-  std::chrono::steady_clock::time_point token_read_at_{};  // guarded by mu_
+  Mutex mu_;
+  std::vector<void*> idle_handles_ NPUSHARE_GUARDED_BY(mu_);  // CURL* kept to reuse connections
+  std::string token_ NPUSHARE_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point token_read_at_ NPUSHARE_GUARDED_BY(mu_){};
 };
 
 }  // namespace npushare::kube

@@ -49,10 +49,10 @@ void Informer::Start() {
 
 void Informer::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   cancel_.Cancel();
   if (run_thread_.joinable()) {
     run_thread_.join();
@@ -63,13 +63,15 @@ void Informer::Stop() {
 }
 
 bool Informer::HasSynced() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return synced_;
 }
 
 bool Informer::WaitForSync(std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_for(lock, timeout, [this] { return synced_ || stopping_; }) && synced_;
+  MutexLock lock(&mu_);
+  return cv_.WaitFor(&mu_, timeout, [this]() NPUSHARE_REQUIRES(mu_) {
+    return synced_ || stopping_;
+  }) && synced_;
 }
 
 Informer::Entry Informer::MakeEntry(const ObjectPtr& obj) const {
@@ -96,7 +98,7 @@ Informer::ObjectPtr Informer::Materialize(const Entry& e) {
 Informer::ObjectPtr Informer::Get(const std::string& key) const {
   Entry copy;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = cache_.find(key);
     if (it == cache_.end()) {
       return nullptr;
@@ -109,7 +111,7 @@ Informer::ObjectPtr Informer::Get(const std::string& key) const {
 std::vector<Informer::ObjectPtr> Informer::List() const {
   std::vector<Entry> copies;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     copies.reserve(cache_.size());
     for (const auto& [k, v] : cache_) {
       copies.push_back(v);
@@ -124,23 +126,23 @@ std::vector<Informer::ObjectPtr> Informer::List() const {
 }
 
 size_t Informer::Size() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return cache_.size();
 }
 
 std::string Informer::LastResourceVersion() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return last_rv_;
 }
 
 InformerStats Informer::Stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return stats_;
 }
 
 bool Informer::WaitBackoff(std::chrono::milliseconds d) {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, d, [this] { return stopping_; });
+  MutexLock lock(&mu_);
+  cv_.WaitFor(&mu_, d, [this]() NPUSHARE_REQUIRES(mu_) { return stopping_; });
   return !stopping_;
 }
 
@@ -184,7 +186,7 @@ Status Informer::ListAndReplace(const std::string& rv) {
   std::vector<ObjectPtr> adds;
   std::vector<ObjectPtr> deletes;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (const auto& [key, entry] : fresh) {
       auto it = cache_.find(key);
       auto p = parsed.find(key);
@@ -209,7 +211,7 @@ Status Informer::ListAndReplace(const std::string& rv) {
     ++stats_.lists;
   }
   parsed.clear();
-  std::lock_guard<std::mutex> hl(handler_mu_);
+  MutexLock hl(&handler_mu_);
   for (const auto& d : deletes) {
     if (handlers_.on_delete) {
       handlers_.on_delete(*d);
@@ -228,17 +230,17 @@ Status Informer::ListAndReplace(const std::string& rv) {
   // Synced only once the handlers have seen the first list (client-go's HasSynced): a cache
   // built from the handlers is complete when WaitForSync returns.
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     synced_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   return OkStatus();
 }
 
 bool Informer::ApplyEvent(WatchEvent&& ev) {
   std::string rv = ResourceVersionOf(ev.object);
   if (ev.type == "BOOKMARK") {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!rv.empty()) {
       last_rv_ = rv;
     }
@@ -257,7 +259,7 @@ bool Informer::ApplyEvent(WatchEvent&& ev) {
   ObjectPtr old;
   enum { kNone, kAdd, kUpdate, kDelete } action = kNone;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (stopping_) {
       return false;
     }
@@ -286,7 +288,7 @@ bool Informer::ApplyEvent(WatchEvent&& ev) {
       ++stats_.events;
     }
   }
-  std::lock_guard<std::mutex> hl(handler_mu_);
+  MutexLock hl(&handler_mu_);
   switch (action) {
     case kAdd:
       if (handlers_.on_add) {
@@ -323,7 +325,7 @@ void Informer::Run() {
   };
   for (;;) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (stopping_) {
         return;
       }
@@ -351,7 +353,7 @@ void Informer::Run() {
                                                2 * options_.watch_timeout_seconds - 1);
     wo.timeout_seconds = options_.watch_timeout_seconds > 0 ? timeout(rng) : 0;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       ++stats_.watches;
     }
     bool got_event = false;
@@ -363,7 +365,7 @@ void Informer::Run() {
         },
         &cancel_);
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (stopping_) {
         return;
       }
@@ -400,9 +402,9 @@ void Informer::ResyncLoop() {
       return;
     }
     std::vector<ObjectPtr> snapshot = List();
-    std::lock_guard<std::mutex> hl(handler_mu_);
+    MutexLock hl(&handler_mu_);
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (stopping_) {
         return;
       }

@@ -43,6 +43,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "kube/http_transport.h"
 #include "kube/kube_client.h"
 #include "kube/resource.h"
@@ -116,18 +117,18 @@ class Informer {
 
   // HasSynced: true once the first LIST has been applied and its add/update/delete handler
   // calls have returned.
-  bool HasSynced() const;
+  bool HasSynced() const NPUSHARE_EXCLUDES(mu_);
   // WaitForSync: waits until synced or `timeout`; returns HasSynced().
-  bool WaitForSync(std::chrono::milliseconds timeout) const;
+  bool WaitForSync(std::chrono::milliseconds timeout) const NPUSHARE_EXCLUDES(mu_);
 
   // Get: the cached object under ObjectKey ("ns/name" or "name"), or null.
   ObjectPtr Get(const std::string& key) const;
   // List: a snapshot of every cached object (in no particular order).
   std::vector<ObjectPtr> List() const;
-  size_t Size() const;
+  size_t Size() const NPUSHARE_EXCLUDES(mu_);
   // LastResourceVersion: the RV the next watch would resume from ("" before the first list).
-  std::string LastResourceVersion() const;
-  InformerStats Stats() const;
+  std::string LastResourceVersion() const NPUSHARE_EXCLUDES(mu_);
+  InformerStats Stats() const NPUSHARE_EXCLUDES(mu_);
 
  private:
   void Run();
@@ -142,22 +143,22 @@ class Informer {
   static ObjectPtr Materialize(const Entry& e);
   Status ListAndReplace(const std::string& rv);
   bool ApplyEvent(WatchEvent&& ev);
-  bool WaitBackoff(std::chrono::milliseconds d);  // false when stopping
+  bool WaitBackoff(std::chrono::milliseconds d) NPUSHARE_EXCLUDES(mu_);  // false when stopping
 
   KubeClient& client_;
   const ResourceType type_;
   const InformerOptions options_;
   InformerHandlers handlers_;
 
-  mutable std::mutex mu_;
-  mutable std::condition_variable cv_;
-  std::unordered_map<std::string, Entry> cache_;  // guarded by mu_
-  std::string last_rv_;                           // guarded by mu_
-  bool synced_ = false;                           // guarded by mu_
-  bool stopping_ = false;                         // guarded by mu_
-  InformerStats stats_;                           // guarded by mu_
+  mutable Mutex mu_;
+  mutable CondVar cv_;
+  std::unordered_map<std::string, Entry> cache_ NPUSHARE_GUARDED_BY(mu_);
+  std::string last_rv_ NPUSHARE_GUARDED_BY(mu_);
+  bool synced_ NPUSHARE_GUARDED_BY(mu_) = false;
+  bool stopping_ NPUSHARE_GUARDED_BY(mu_) = false;
+  InformerStats stats_ NPUSHARE_GUARDED_BY(mu_);
 
-  std::mutex handler_mu_;  // serializes handler calls between the watch and resync threads
+  Mutex handler_mu_;  // serializes handler calls between the watch and resync threads
   StreamCancel cancel_;
   std::thread run_thread_;
   std::thread resync_thread_;

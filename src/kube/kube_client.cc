@@ -82,7 +82,7 @@ KubeClient::KubeClient(HttpTransport& transport, ClientOptions options, Clock& c
 std::chrono::nanoseconds KubeClient::Backoff(int attempt) {
   auto base = options_.initial_backoff * (int64_t{1} << std::min(attempt, 20));
   auto capped = std::min<std::chrono::nanoseconds>(base, options_.max_backoff);
-  std::lock_guard<std::mutex> lock(rng_mu_);
+  MutexLock lock(&rng_mu_);
   std::uniform_real_distribution<double> dist(0.5, 1.0);
   return std::chrono::nanoseconds(
       static_cast<int64_t>(static_cast<double>(capped.count()) * dist(rng_)));

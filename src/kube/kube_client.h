@@ -38,6 +38,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "kube/clock.h"
 #include "kube/http_transport.h"
 #include "kube/rate_limiter.h"
@@ -172,8 +173,8 @@ class KubeClient {
   const ClientOptions options_;
   Clock& clock_;
   TokenBucket limiter_;
-  std::mutex rng_mu_;
-  std::mt19937_64 rng_;  // guarded by rng_mu_
+  Mutex rng_mu_;
+  std::mt19937_64 rng_ NPUSHARE_GUARDED_BY(rng_mu_);
 };
 
 // ParseJson: parses `text` without throwing; kDataLoss with `what` in the message on failure.

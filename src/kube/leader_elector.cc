@@ -16,7 +16,7 @@ LeaderElector::LeaderElector(KubeClient& client, LeaderElectionOptions options,
       clock_(clock) {}
 
 std::string LeaderElector::ObservedHolder() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return observed_holder_;
 }
 
@@ -43,7 +43,7 @@ bool LeaderElector::TryAcquireOrRenew() {
     if (!created.ok()) {
       return false;
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     observed_record_ = (*created)["spec"].dump();
     observed_holder_ = options_.identity;
     observed_time_ = now;
@@ -57,7 +57,7 @@ bool LeaderElector::TryAcquireOrRenew() {
   std::string holder = StringField(spec, "holderIdentity");
   int64_t observed_duration = IntField(spec, "leaseDurationSeconds", duration);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     std::string record = spec.dump();
     if (record != observed_record_) {
       observed_record_ = record;
@@ -81,7 +81,7 @@ bool LeaderElector::TryAcquireOrRenew() {
   if (!updated.ok()) {
     return false;  // 409: lost the race
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   observed_record_ = (*updated)["spec"].dump();
   observed_holder_ = options_.identity;
   observed_time_ = now;

@@ -27,6 +27,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/thread_annotations.h"
 #include "kube/clock.h"
 #include "kube/kube_client.h"
 
@@ -69,7 +70,7 @@ class LeaderElector {
 
   bool IsLeader() const { return leader_.load(); }
   // ObservedHolder: the holderIdentity last read from the lease.
-  std::string ObservedHolder() const;
+  std::string ObservedHolder() const NPUSHARE_EXCLUDES(mu_);
 
  private:
   void Release();
@@ -80,10 +81,10 @@ class LeaderElector {
   Clock& clock_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> leader_{false};
-  mutable std::mutex mu_;
-  std::string observed_record_;                            // guarded by mu_
-  std::string observed_holder_;                            // guarded by mu_
-  std::chrono::steady_clock::time_point observed_time_{};  // guarded by mu_
+  mutable Mutex mu_;
+  std::string observed_record_ NPUSHARE_GUARDED_BY(mu_);
+  std::string observed_holder_ NPUSHARE_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point observed_time_ NPUSHARE_GUARDED_BY(mu_){};
 };
 
 }  // namespace npushare::kube

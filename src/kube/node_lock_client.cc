@@ -61,11 +61,11 @@ std::string NodeLockClient::LockValueFor(const hami::PodRef& pod,
   return hami::FormatNodeLock(UnixSeconds(now), 0, pod.ns, pod.name);
 }
 
-std::mutex& NodeLockClient::NodeMutex(std::string_view node) {
-  std::lock_guard<std::mutex> lock(mu_);
+Mutex& NodeLockClient::NodeMutex(std::string_view node) {
+  MutexLock lock(&mu_);
   auto& slot = node_mutexes_[std::string(node)];
   if (!slot) {
-    slot = std::make_unique<std::mutex>();
+    slot = std::make_unique<Mutex>();
   }
   return *slot;
 }
@@ -76,7 +76,7 @@ void NodeLockClient::Backoff(int round) {
                     (int64_t{1} << shift);
   double factor = 1.0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     factor += std::uniform_real_distribution<double>(0.0, 0.5)(rng_);
   }
   clock_.SleepFor(
@@ -132,7 +132,7 @@ Status NodeLockClient::Acquire(std::string_view node, const hami::PodRef& pod) {
   if (pod.ns.empty() || pod.name.empty()) {
     return InvalidArgumentError("node lock owner needs a namespace and a name");
   }
-  std::lock_guard<std::mutex> node_lock(NodeMutex(node));
+  MutexLock node_lock(&NodeMutex(node));
   Status last;
   for (int round = 0; round < options_.max_attempts; ++round) {
     if (round > 0) {
@@ -187,7 +187,7 @@ Status NodeLockClient::TryRelease(std::string_view node, const hami::PodRef& pod
 }
 
 Status NodeLockClient::Release(std::string_view node, const hami::PodRef& pod, bool force) {
-  std::lock_guard<std::mutex> node_lock(NodeMutex(node));
+  MutexLock node_lock(&NodeMutex(node));
   std::optional<std::string> first_seen;
   Status last;
   for (int round = 0; round < options_.max_attempts; ++round) {

@@ -56,6 +56,7 @@
 #include <unordered_map>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "hami/node_lock.h"
 #include "kube/clock.h"
 #include "kube/kube_client.h"
@@ -95,7 +96,7 @@ class NodeLockClient {
                                   std::chrono::system_clock::time_point now);
 
  private:
-  std::mutex& NodeMutex(std::string_view node);
+  Mutex& NodeMutex(std::string_view node) NPUSHARE_EXCLUDES(mu_);
   void Backoff(int round);
   Status TryAcquire(std::string_view node, const hami::PodRef& pod, bool* retry);
   Status TryRelease(std::string_view node, const hami::PodRef& pod, bool force,
@@ -104,11 +105,11 @@ class NodeLockClient {
   KubeClient& client_;
   Clock& clock_;
   const NodeLockOptions options_;
-  std::mutex mu_;  // guards node_mutexes_ and rng_
+  Mutex mu_;  // guards node_mutexes_ and rng_
   // node_mutexes_: one mutex per node name ever locked by this process; entries are never
   // erased (a node name costs a few bytes, and erasing would race with a waiter).
-  std::unordered_map<std::string, std::unique_ptr<std::mutex>> node_mutexes_;
-  std::mt19937_64 rng_;
+  std::unordered_map<std::string, std::unique_ptr<Mutex>> node_mutexes_ NPUSHARE_GUARDED_BY(mu_);
+  std::mt19937_64 rng_ NPUSHARE_GUARDED_BY(mu_);
 };
 
 // IsLostResponse: a non-idempotent call failed in a way that leaves unknown whether the

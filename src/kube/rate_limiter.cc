@@ -11,7 +11,7 @@ std::chrono::nanoseconds TokenBucket::Reserve() {
   if (qps_ <= 0) {
     return std::chrono::nanoseconds(0);
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto now = clock_.Now();
   double elapsed = std::chrono::duration<double>(now - last_).count();
   last_ = now;

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <mutex>
 
+#include "common/thread_annotations.h"
 #include "kube/clock.h"
 
 namespace npushare::kube {
@@ -35,9 +36,9 @@ class TokenBucket {
   const double qps_;
   const double burst_;
   Clock& clock_;
-  std::mutex mu_;
-  double tokens_;                               // guarded by mu_; may go negative (debt)
-  std::chrono::steady_clock::time_point last_;  // guarded by mu_
+  Mutex mu_;
+  double tokens_ NPUSHARE_GUARDED_BY(mu_);  // may go negative (debt)
+  std::chrono::steady_clock::time_point last_ NPUSHARE_GUARDED_BY(mu_);
 };
 
 }  // namespace npushare::kube

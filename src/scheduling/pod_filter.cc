@@ -405,8 +405,10 @@ void SummarizeNodeInto(const config::DeviceConfig& config, const NodeState& node
     NodeSummary::ChipType& t = s.chip_types.emplace_back();
     t.chip = config.FindByCommonWord(cw);
     t.ascend910 = std::string_view(cw).substr(0, 9) == "Ascend910";
-    t.uniform_type =
-        std::all_of(list.begin(), list.end(), [&](const DeviceUsage& d) { return d.type == cw; });
+    // A named copy of the binding: clang < 16 cannot capture a structured binding in a lambda.
+    const std::string& common_word = cw;
+    t.uniform_type = std::all_of(list.begin(), list.end(),
+                                 [&](const DeviceUsage& d) { return d.type == common_word; });
     for (const DeviceUsage& d : list) {
       sums.Add(d);
     }

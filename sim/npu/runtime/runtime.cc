@@ -62,14 +62,14 @@ bool ParseUint(const char*& p, uint64_t* out) {
 // TakeEntry: under `mu`, moves the value stored for `key` into *out and erases it; false if
 // `map` has no such key. Callers release what they took outside the lock.
 template <typename Map>
-bool TakeEntry(std::mutex& mu, Map& map, void* key, typename Map::mapped_type* out) {
-  std::lock_guard<std::mutex> l(mu);
-  auto it = map.find(key);
-  if (it == map.end()) {
+bool TakeEntry(Mutex& mu, Map* map, void* key, typename Map::mapped_type* out) {
+  MutexLock l(&mu);
+  auto it = map->find(key);
+  if (it == map->end()) {
     return false;
   }
   *out = std::move(it->second);
-  map.erase(it);
+  map->erase(it);
   return true;
 }
 
@@ -241,7 +241,7 @@ rtError_t Runtime::SynchronizeDevice() {
   }
   std::vector<Stream*> streams;
   {
-    std::lock_guard<std::mutex> l(obj_mu_);
+    MutexLock l(&obj_mu_);
     for (auto& kv : streams_) {
       if (kv.second->device().chip == devices_[d]->info.chip) {
         streams.push_back(kv.second.get());
@@ -249,7 +249,7 @@ rtError_t Runtime::SynchronizeDevice() {
     }
   }
   {
-    std::lock_guard<std::mutex> l(devices_[d]->mu);
+    MutexLock l(&devices_[d]->mu);
     if (devices_[d]->default_stream) {
       streams.push_back(devices_[d]->default_stream.get());
     }
@@ -394,7 +394,7 @@ rtError_t Runtime::Malloc(void** ptr, uint64_t size) {
     return ACL_ERROR_RT_MEMORY_ALLOCATION;
   }
   {
-    std::lock_guard<std::mutex> l(mem_mu_);
+    MutexLock l(&mem_mu_);
     allocations_[p] = Allocation{size, d};
   }
   *ptr = p;
@@ -403,7 +403,7 @@ rtError_t Runtime::Malloc(void** ptr, uint64_t size) {
 
 rtError_t Runtime::Free(void* ptr) {
   Allocation a{};
-  if (!TakeEntry(mem_mu_, allocations_, ptr, &a)) {
+  if (!TakeEntry(mem_mu_, &allocations_, ptr, &a)) {
     return ACL_ERROR_RT_MEMORY_FREE;
   }
   munmap(ptr, a.size);
@@ -449,7 +449,7 @@ rtError_t Runtime::MallocPhysical(rtDrvMemHandle* handle, size_t size) {
   auto h = std::make_unique<PhysHandle>(PhysHandle{kPhysMagic, fd, size, d});
   void* key = h.get();
   {
-    std::lock_guard<std::mutex> l(mem_mu_);
+    MutexLock l(&mem_mu_);
     physical_[key] = std::move(h);
   }
   *handle = key;
@@ -458,7 +458,7 @@ rtError_t Runtime::MallocPhysical(rtDrvMemHandle* handle, size_t size) {
 
 rtError_t Runtime::FreePhysical(rtDrvMemHandle handle) {
   std::unique_ptr<PhysHandle> h;
-  if (!TakeEntry(mem_mu_, physical_, handle, &h)) {
+  if (!TakeEntry(mem_mu_, &physical_, handle, &h)) {
     return ACL_ERROR_RT_PARAM_INVALID;
   }
   close(h->fd);  // pages stay alive while still mapped, as with a real handle
@@ -474,7 +474,7 @@ rtError_t Runtime::ReserveAddress(void** ptr, size_t size) {
   if (p == MAP_FAILED) {
     return ACL_ERROR_RT_MEMORY_ALLOCATION;
   }
-  std::lock_guard<std::mutex> l(mem_mu_);
+  MutexLock l(&mem_mu_);
   reservations_[p] = size;
   *ptr = p;
   return RT_ERROR_NONE;
@@ -482,7 +482,7 @@ rtError_t Runtime::ReserveAddress(void** ptr, size_t size) {
 
 rtError_t Runtime::ReleaseAddress(void* ptr) {
   size_t size = 0;
-  if (!TakeEntry(mem_mu_, reservations_, ptr, &size)) {
+  if (!TakeEntry(mem_mu_, &reservations_, ptr, &size)) {
     return ACL_ERROR_RT_PARAM_INVALID;
   }
   munmap(ptr, size);
@@ -490,7 +490,7 @@ rtError_t Runtime::ReleaseAddress(void* ptr) {
 }
 
 rtError_t Runtime::MapMem(void* ptr, size_t size, size_t offset, rtDrvMemHandle handle) {
-  std::lock_guard<std::mutex> l(mem_mu_);
+  MutexLock l(&mem_mu_);
   auto h = physical_.find(handle);
   if (h == physical_.end() || size == 0 || offset + size > h->second->size) {
     return ACL_ERROR_RT_PARAM_INVALID;
@@ -514,7 +514,7 @@ rtError_t Runtime::MapMem(void* ptr, size_t size, size_t offset, rtDrvMemHandle 
 }
 
 rtError_t Runtime::UnmapMem(void* ptr) {
-  std::lock_guard<std::mutex> l(mem_mu_);
+  MutexLock l(&mem_mu_);
   auto it = mappings_.find(ptr);
   if (it == mappings_.end()) {
     return ACL_ERROR_RT_PARAM_INVALID;
@@ -533,7 +533,7 @@ rtError_t Runtime::CreateStream(rtStream_t* stream) {
   }
   auto s = std::make_unique<Stream>(&devices_[d]->info);
   void* key = s.get();
-  std::lock_guard<std::mutex> l(obj_mu_);
+  MutexLock l(&obj_mu_);
   streams_[key] = std::move(s);
   *stream = key;
   return RT_ERROR_NONE;
@@ -541,7 +541,7 @@ rtError_t Runtime::CreateStream(rtStream_t* stream) {
 
 rtError_t Runtime::DestroyStream(rtStream_t stream) {
   std::unique_ptr<Stream> s;
-  if (!TakeEntry(obj_mu_, streams_, stream, &s)) {
+  if (!TakeEntry(obj_mu_, &streams_, stream, &s)) {
     return ACL_ERROR_RT_PARAM_INVALID;
   }
   s.reset();  // drains and joins outside the lock
@@ -556,14 +556,14 @@ rtError_t Runtime::ResolveStream(rtStream_t stream, Stream** out) {
       return rc;
     }
     Device& dev = *devices_[d];
-    std::lock_guard<std::mutex> l(dev.mu);
+    MutexLock l(&dev.mu);
     if (!dev.default_stream) {
       dev.default_stream = std::make_unique<Stream>(&dev.info);
     }
     *out = dev.default_stream.get();
     return RT_ERROR_NONE;
   }
-  std::lock_guard<std::mutex> l(obj_mu_);
+  MutexLock l(&obj_mu_);
   auto it = streams_.find(stream);
   if (it == streams_.end()) {
     return ACL_ERROR_RT_PARAM_INVALID;
@@ -598,14 +598,14 @@ rtError_t Runtime::LoadBinary(const void* data, uint64_t length, rtBinHandle* bi
   b->magic = kBinaryMagic;
   ParseBinaryDescriptor(data, length, &b->desc);
   void* key = b.get();
-  std::lock_guard<std::mutex> l(obj_mu_);
+  MutexLock l(&obj_mu_);
   binaries_[key] = std::move(b);
   *bin = key;
   return RT_ERROR_NONE;
 }
 
 rtError_t Runtime::UnloadBinary(rtBinHandle bin) {
-  std::lock_guard<std::mutex> l(obj_mu_);
+  MutexLock l(&obj_mu_);
   auto it = binaries_.find(bin);
   if (it == binaries_.end()) {
     return ACL_ERROR_RT_INVALID_HANDLE;
@@ -621,7 +621,7 @@ rtError_t Runtime::GetFunction(rtBinHandle bin, const char* name, rtFuncHandle* 
   if (name == nullptr || strnlen(name, 256) == 256) {
     return ACL_ERROR_RT_PARAM_INVALID;
   }
-  std::lock_guard<std::mutex> l(obj_mu_);
+  MutexLock l(&obj_mu_);
   auto it = binaries_.find(bin);
   if (it == binaries_.end()) {
     return ACL_ERROR_RT_INVALID_HANDLE;
@@ -640,7 +640,7 @@ rtError_t Runtime::RegisterStub(rtBinHandle bin, const void* stub, const char* n
   if (stub == nullptr) {
     return ACL_ERROR_RT_PARAM_INVALID;
   }
-  std::lock_guard<std::mutex> l(obj_mu_);
+  MutexLock l(&obj_mu_);
   KernelDesc desc;
   auto it = binaries_.find(bin);
   if (it != binaries_.end()) {
@@ -654,7 +654,7 @@ rtError_t Runtime::RegisterStub(rtBinHandle bin, const void* stub, const char* n
 }
 
 rtError_t Runtime::DescForFunction(rtFuncHandle func, KernelDesc* desc) {
-  std::lock_guard<std::mutex> l(obj_mu_);
+  MutexLock l(&obj_mu_);
   auto it = functions_.find(func);
   if (it == functions_.end()) {
     return ACL_ERROR_RT_INVALID_HANDLE;
@@ -664,13 +664,13 @@ rtError_t Runtime::DescForFunction(rtFuncHandle func, KernelDesc* desc) {
 }
 
 KernelDesc Runtime::DescForStub(const void* stub) {
-  std::lock_guard<std::mutex> l(obj_mu_);
+  MutexLock l(&obj_mu_);
   auto it = stubs_.find(stub);
   return it == stubs_.end() ? KernelDesc{} : it->second;
 }
 
 KernelDesc Runtime::DescForBinary(rtBinHandle bin) {
-  std::lock_guard<std::mutex> l(obj_mu_);
+  MutexLock l(&obj_mu_);
   auto it = binaries_.find(bin);
   return it == binaries_.end() ? KernelDesc{} : it->second->desc;
 }

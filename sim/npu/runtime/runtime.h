@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "runtime/rt.h"
 #include "runtime/stream.h"
 #include "state/shared_state.h"
@@ -57,8 +58,9 @@ class Runtime {
   rtError_t FreePhysical(rtDrvMemHandle handle);
   rtError_t ReserveAddress(void** ptr, size_t size);
   rtError_t ReleaseAddress(void* ptr);
-  rtError_t MapMem(void* ptr, size_t size, size_t offset, rtDrvMemHandle handle);
-  rtError_t UnmapMem(void* ptr);
+  rtError_t MapMem(void* ptr, size_t size, size_t offset, rtDrvMemHandle handle)
+      NPUSHARE_EXCLUDES(mem_mu_);
+  rtError_t UnmapMem(void* ptr) NPUSHARE_EXCLUDES(mem_mu_);
 
   rtError_t CreateStream(rtStream_t* stream);
   rtError_t DestroyStream(rtStream_t stream);
@@ -66,13 +68,13 @@ class Runtime {
   rtError_t ResolveStream(rtStream_t stream, Stream** out);
 
   rtError_t LoadBinary(const void* data, uint64_t length, rtBinHandle* bin);
-  rtError_t UnloadBinary(rtBinHandle bin);
+  rtError_t UnloadBinary(rtBinHandle bin) NPUSHARE_EXCLUDES(obj_mu_);
   rtError_t GetFunction(rtBinHandle bin, const char* name, rtFuncHandle* func);
   rtError_t RegisterStub(rtBinHandle bin, const void* stub, const char* name);
   // DescForFunction / DescForStub / DescForBinary: the descriptor for a launch handle.
-  rtError_t DescForFunction(rtFuncHandle func, KernelDesc* desc);
-  KernelDesc DescForStub(const void* stub);
-  KernelDesc DescForBinary(rtBinHandle bin);
+  rtError_t DescForFunction(rtFuncHandle func, KernelDesc* desc) NPUSHARE_EXCLUDES(obj_mu_);
+  KernelDesc DescForStub(const void* stub) NPUSHARE_EXCLUDES(obj_mu_);
+  KernelDesc DescForBinary(rtBinHandle bin) NPUSHARE_EXCLUDES(obj_mu_);
 
   // Launch: enqueues a kernel (the hot path: no shared-state access on the caller's thread).
   rtError_t Launch(rtStream_t stream, const KernelDesc& desc, uint32_t num_blocks);
@@ -88,8 +90,8 @@ class Runtime {
  private:
   struct Device {
     DeviceInfo info;
-    std::mutex mu;
-    std::unique_ptr<Stream> default_stream;  // GUARDED_BY(mu), created on first use
+    Mutex mu;
+    std::unique_ptr<Stream> default_stream NPUSHARE_GUARDED_BY(mu);  // created on first use
   };
   struct Allocation {
     uint64_t size;
@@ -122,23 +124,23 @@ class Runtime {
   std::unique_ptr<SharedState> state_;
   std::vector<std::unique_ptr<Device>> devices_;  // immutable after Open()
 
-  std::mutex mem_mu_;
-  std::unordered_map<void*, Allocation> allocations_;  // GUARDED_BY(mem_mu_)
-  std::unordered_map<void*, size_t> reservations_;     // GUARDED_BY(mem_mu_)
-  std::unordered_map<void*, size_t> mappings_;         // GUARDED_BY(mem_mu_)
-  int32_t slot_ = -1;                                  // GUARDED_BY(state lock)
+  Mutex mem_mu_;
+  std::unordered_map<void*, Allocation> allocations_ NPUSHARE_GUARDED_BY(mem_mu_);
+  std::unordered_map<void*, size_t> reservations_ NPUSHARE_GUARDED_BY(mem_mu_);
+  std::unordered_map<void*, size_t> mappings_ NPUSHARE_GUARDED_BY(mem_mu_);
+  int32_t slot_ = -1;  // GUARDED_BY(state lock)
   // The slot's liveness: an OFD lock on its byte held through slot_lock_fd_ (a separate open
   // file description of state.bin, O_CLOEXEC so an exec'd image registers afresh), or the pid
   // when that descriptor could not be opened or the kernel has no OFD locks.
   int slot_lock_fd_ = -1;                               // GUARDED_BY(state lock)
   uint32_t liveness_ = NPUSIM_PROC_LIVENESS_SLOT_LOCK;  // GUARDED_BY(state lock)
 
-  std::mutex obj_mu_;
-  std::unordered_map<void*, std::unique_ptr<Stream>> streams_;       // GUARDED_BY(obj_mu_)
-  std::unordered_map<void*, std::unique_ptr<Binary>> binaries_;      // GUARDED_BY(obj_mu_)
-  std::unordered_map<const void*, KernelDesc> stubs_;                // GUARDED_BY(obj_mu_)
-  std::unordered_map<void*, KernelDesc> functions_;                  // GUARDED_BY(obj_mu_)
-  std::unordered_map<void*, std::unique_ptr<PhysHandle>> physical_;  // GUARDED_BY(mem_mu_)
+  Mutex obj_mu_;
+  std::unordered_map<void*, std::unique_ptr<Stream>> streams_ NPUSHARE_GUARDED_BY(obj_mu_);
+  std::unordered_map<void*, std::unique_ptr<Binary>> binaries_ NPUSHARE_GUARDED_BY(obj_mu_);
+  std::unordered_map<const void*, KernelDesc> stubs_ NPUSHARE_GUARDED_BY(obj_mu_);
+  std::unordered_map<void*, KernelDesc> functions_ NPUSHARE_GUARDED_BY(obj_mu_);
+  std::unordered_map<void*, std::unique_ptr<PhysHandle>> physical_ NPUSHARE_GUARDED_BY(mem_mu_);
 };
 
 }  // namespace npushare::sim

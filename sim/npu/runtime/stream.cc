@@ -18,32 +18,32 @@ void SleepUntil(uint64_t t_ns) {
 }
 
 uint64_t Event::BeginRecord() {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return ++recorded_gen_;
 }
 
 void Event::Complete(uint64_t gen, uint64_t t_ns) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (gen > completed_gen_) {
     completed_gen_ = gen;
     time_ns_ = t_ns;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 uint64_t Event::WaitFor(uint64_t gen) {
-  std::unique_lock<std::mutex> l(mu_);
-  cv_.wait(l, [&] { return completed_gen_ >= gen; });
+  MutexLock l(&mu_);
+  cv_.Wait(&mu_, [&]() NPUSHARE_REQUIRES(mu_) { return completed_gen_ >= gen; });
   return time_ns_;
 }
 
 uint64_t Event::Latest() {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return recorded_gen_;
 }
 
 bool Event::CompletedTime(uint64_t* t_ns) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (recorded_gen_ == 0 || completed_gen_ < recorded_gen_) {
     return false;
   }
@@ -56,19 +56,19 @@ Stream::Stream(const DeviceInfo* device) : device_(device), worker_([this] { Wor
 Stream::~Stream() {
   Synchronize();
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     stop_ = true;
     magic_ = 0;
   }
-  work_cv_.notify_one();
+  work_cv_.NotifyOne();
   worker_.join();
 }
 
 void Stream::Enqueue(Task task) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (queue_.size() >= kMaxDepth) {
     ++done_waiters_;
-    done_cv_.wait(l, [&] { return queue_.size() < kMaxDepth; });
+    done_cv_.Wait(&mu_, [&]() NPUSHARE_REQUIRES(mu_) { return queue_.size() < kMaxDepth; });
     --done_waiters_;
   }
   queue_.push_back(task);
@@ -76,38 +76,38 @@ void Stream::Enqueue(Task task) {
   // Waking the worker costs a futex syscall; only pay it when the worker is actually parked.
   if (worker_idle_) {
     worker_idle_ = false;
-    l.unlock();
-    work_cv_.notify_one();
+    l.Unlock();
+    work_cv_.NotifyOne();
   }
 }
 
 void Stream::Synchronize() {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   uint64_t target = enqueued_;
   ++done_waiters_;
-  done_cv_.wait(l, [&] { return completed_ >= target; });
+  done_cv_.Wait(&mu_, [&]() NPUSHARE_REQUIRES(mu_) { return completed_ >= target; });
   --done_waiters_;
 }
 
 void Stream::WorkerLoop() {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   for (;;) {
     while (queue_.empty() && !stop_) {
       worker_idle_ = true;
-      work_cv_.wait(l);
+      work_cv_.Wait(&mu_);
     }
     worker_idle_ = false;
     if (queue_.empty() && stop_) {
       return;
     }
     Task task = queue_.front();
-    l.unlock();
+    l.Unlock();
     Execute(task);
-    l.lock();
+    l.Lock();
     queue_.pop_front();
     ++completed_;
     if (done_waiters_ > 0) {
-      done_cv_.notify_all();
+      done_cv_.NotifyAll();
     }
   }
 }

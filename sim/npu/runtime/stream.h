@@ -21,6 +21,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/thread_annotations.h"
 #include "state/shared_state.h"
 
 namespace npushare::sim {
@@ -46,24 +47,24 @@ class Event {
   void Invalidate() { magic_ = 0; }
 
   // BeginRecord: called at enqueue time; returns the generation the stream must complete.
-  uint64_t BeginRecord();
+  uint64_t BeginRecord() NPUSHARE_EXCLUDES(mu_);
   // Complete: called by the worker when generation `gen` is reached at device time `t_ns`.
-  void Complete(uint64_t gen, uint64_t t_ns);
+  void Complete(uint64_t gen, uint64_t t_ns) NPUSHARE_EXCLUDES(mu_);
   // WaitFor: blocks until generation `gen` completed; returns its device time.
-  uint64_t WaitFor(uint64_t gen);
+  uint64_t WaitFor(uint64_t gen) NPUSHARE_EXCLUDES(mu_);
   // Latest: the generation last recorded.
-  uint64_t Latest();
+  uint64_t Latest() NPUSHARE_EXCLUDES(mu_);
   // CompletedTime: false when the last recorded generation has not completed (or never
   // recorded); otherwise the device time.
-  bool CompletedTime(uint64_t* t_ns);
+  bool CompletedTime(uint64_t* t_ns) NPUSHARE_EXCLUDES(mu_);
 
  private:
   uint32_t magic_ = kMagic;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  uint64_t recorded_gen_ = 0;   // GUARDED_BY(mu_)
-  uint64_t completed_gen_ = 0;  // GUARDED_BY(mu_)
-  uint64_t time_ns_ = 0;        // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar cv_;
+  uint64_t recorded_gen_ NPUSHARE_GUARDED_BY(mu_) = 0;
+  uint64_t completed_gen_ NPUSHARE_GUARDED_BY(mu_) = 0;
+  uint64_t time_ns_ NPUSHARE_GUARDED_BY(mu_) = 0;
 };
 
 struct Task {
@@ -95,27 +96,27 @@ class Stream {
   const DeviceInfo& device() const { return *device_; }
 
   // Enqueue: appends a task; blocks while the queue is full.
-  void Enqueue(Task task);
+  void Enqueue(Task task) NPUSHARE_EXCLUDES(mu_);
   // Synchronize: waits until every task enqueued before the call has completed.
-  void Synchronize();
+  void Synchronize() NPUSHARE_EXCLUDES(mu_);
 
  private:
-  void WorkerLoop();
+  void WorkerLoop() NPUSHARE_EXCLUDES(mu_);
   void Execute(Task& task);
 
   uint32_t magic_ = kMagic;
   const DeviceInfo* device_;
-  std::mutex mu_;
-  std::condition_variable work_cv_;  // worker waits for tasks
-  std::condition_variable done_cv_;  // synchronizers and blocked enqueuers wait here
-  std::deque<Task> queue_;           // GUARDED_BY(mu_)
-  uint64_t enqueued_ = 0;            // GUARDED_BY(mu_)
-  uint64_t completed_ = 0;           // GUARDED_BY(mu_)
-  bool worker_idle_ = false;         // GUARDED_BY(mu_)
-  int done_waiters_ = 0;             // GUARDED_BY(mu_)
-  bool stop_ = false;                // GUARDED_BY(mu_)
-  uint64_t device_time_ns_ = 0;      // worker thread only: end of the last task on device
-  std::thread worker_;               // last: starts after every field above is initialised
+  Mutex mu_;
+  CondVar work_cv_;  // worker waits for tasks
+  CondVar done_cv_;  // synchronizers and blocked enqueuers wait here
+  std::deque<Task> queue_ NPUSHARE_GUARDED_BY(mu_);
+  uint64_t enqueued_ NPUSHARE_GUARDED_BY(mu_) = 0;
+  uint64_t completed_ NPUSHARE_GUARDED_BY(mu_) = 0;
+  bool worker_idle_ NPUSHARE_GUARDED_BY(mu_) = false;
+  int done_waiters_ NPUSHARE_GUARDED_BY(mu_) = 0;
+  bool stop_ NPUSHARE_GUARDED_BY(mu_) = false;
+  uint64_t device_time_ns_ = 0;  // worker thread only: end of the last task on device
+  std::thread worker_;           // last: starts after every field above is initialised
 };
 
 // SleepUntil: CLOCK_MONOTONIC absolute sleep, restarted on EINTR.

@@ -100,7 +100,7 @@ Result<ContainerAllocation> AllocateService::AllocateContainer(
     return InvalidArgumentError("resource " + resource_name + " is not served on node " + node_ +
                                 " (it serves " + devices->resource_name + ")");
   }
-  std::lock_guard<std::mutex> lock(allocate_mu_);
+  MutexLock lock(&allocate_mu_);
   std::optional<hami::PodRef> identified;
   Status last;
   const int attempts = std::max(options_.pod_update_attempts, 1);

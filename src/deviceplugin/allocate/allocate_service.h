@@ -54,6 +54,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "deviceplugin/allocate/allocate_options.h"
 #include "deviceplugin/plugin_device.h"
 #include "kube/clock.h"
@@ -92,7 +93,7 @@ class AllocateService final : public AllocateBackend {
   const AllocateOptions options_;
   kube::Clock& clock_;
   kube::NodeLockClient locks_;
-  std::mutex allocate_mu_;  // serialises AllocateContainer
+  Mutex allocate_mu_;  // serialises AllocateContainer
 };
 
 }  // namespace npushare::deviceplugin::allocate

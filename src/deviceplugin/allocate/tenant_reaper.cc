@@ -65,7 +65,7 @@ TenantReaper::~TenantReaper() {
 }
 
 Result<ReapResult> TenantReaper::ReconcileOnce() {
-  std::lock_guard<std::mutex> guard(reconcile_mu_);
+  MutexLock guard(&reconcile_mu_);
   ReapResult result;
   std::set<std::string> tenants;
   ScanTenants(options_.soft.quota_root, nullptr, &tenants);
@@ -144,29 +144,30 @@ void TenantReaper::Start() {
     return;
   }
   {
-    std::lock_guard<std::mutex> lock(loop_mu_);
+    MutexLock lock(&loop_mu_);
     stop_ = false;
   }
   loop_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(loop_mu_);
+    MutexLock lock(&loop_mu_);
     while (!stop_) {
-      lock.unlock();
+      lock.Unlock();
       Result<ReapResult> r = ReconcileOnce();
       if (!r.ok()) {
         spdlog::warn("tenant reaper: {}", r.status().ToString());
       }
-      lock.lock();
-      loop_cv_.wait_for(lock, options_.interval, [this] { return stop_; });
+      lock.Lock();
+      loop_cv_.WaitFor(&loop_mu_, options_.interval,
+                       [this]() NPUSHARE_REQUIRES(loop_mu_) { return stop_; });
     }
   });
 }
 
 void TenantReaper::Stop() {
   {
-    std::lock_guard<std::mutex> lock(loop_mu_);
+    MutexLock lock(&loop_mu_);
     stop_ = true;
   }
-  loop_cv_.notify_all();
+  loop_cv_.NotifyAll();
   if (loop_.joinable()) {
     loop_.join();
   }

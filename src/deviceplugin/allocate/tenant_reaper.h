@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "deviceplugin/allocate/allocate_options.h"
 #include "kube/clock.h"
 #include "kube/kube_client.h"
@@ -62,7 +63,7 @@ class TenantReaper {
   // ReconcileOnce: one pass (see the file comment). Errors: the API error when the pods or
   // the node cannot be read (nothing removed then). Removal failures are counted in the
   // result, logged, and retried at the next pass.
-  Result<ReapResult> ReconcileOnce();
+  Result<ReapResult> ReconcileOnce() NPUSHARE_EXCLUDES(reconcile_mu_);
 
   // Start: runs ReconcileOnce now and then every interval until Stop. No-op if running.
   void Start();
@@ -76,10 +77,10 @@ class TenantReaper {
   const std::string node_;
   const TenantReaperOptions options_;
   kube::NodeLockClient locks_;
-  std::mutex reconcile_mu_;  // serialises ReconcileOnce
-  std::mutex loop_mu_;       // guards stop_
-  std::condition_variable loop_cv_;
-  bool stop_ = false;
+  Mutex reconcile_mu_;  // serialises ReconcileOnce
+  Mutex loop_mu_;       // guards stop_
+  CondVar loop_cv_;
+  bool stop_ NPUSHARE_GUARDED_BY(loop_mu_) = false;
   std::thread loop_;  // joined by Stop; must be last so it stops before the rest goes
 };
 

@@ -4,6 +4,7 @@
 
 #include <mutex>
 
+#include "common/thread_annotations.h"
 #include "deviceplugin/allocate/allocate_service.h"
 #include "deviceplugin/allocate/tenant_reaper.h"
 #include "deviceplugin/daemon/metrics.h"
@@ -243,7 +244,7 @@ class DevicePluginDaemon::Impl {
     }
     const PluginResource resource = PluginResourceFor(*nd);
     {
-      std::lock_guard g(resource_mu_);
+      MutexLock g(&resource_mu_);
       if (!served_resource_.empty() && served_resource_ != resource.resource_name) {
         spdlog::info("resource changed from {} to {}", served_resource_, resource.resource_name);
         fleet_->RemoveResource(served_resource_);
@@ -279,8 +280,8 @@ class DevicePluginDaemon::Impl {
   std::unique_ptr<OpsHttpServer> http_;
   int metrics_port_ = 0;
 
-  std::mutex resource_mu_;
-  std::string served_resource_;  // GUARDED_BY(resource_mu_)
+  Mutex resource_mu_;
+  std::string served_resource_ NPUSHARE_GUARDED_BY(resource_mu_);
 };
 
 DevicePluginDaemon::DevicePluginDaemon(DaemonOptions options)

@@ -11,7 +11,7 @@ PodNameCache::PodNameCache(kube::KubeClient& client, std::string node,
     : client_(client), node_(std::move(node)), min_refresh_(min_refresh), clock_(clock) {}
 
 PodNameCache::NameMap PodNameCache::Names(const std::vector<std::string>& uids) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   bool unknown = false;
   for (const std::string& uid : uids) {
     unknown = unknown || (!uid.empty() && names_.count(uid) == 0);
@@ -30,7 +30,7 @@ PodNameCache::NameMap PodNameCache::Names(const std::vector<std::string>& uids) 
 }
 
 uint64_t PodNameCache::listings() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return listings_;
 }
 

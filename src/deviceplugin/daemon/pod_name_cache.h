@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "kube/clock.h"
 #include "kube/kube_client.h"
 
@@ -39,22 +40,22 @@ class PodNameCache {
                kube::Clock& clock = kube::RealClock());
 
   // Names: the known names of `uids` (UIDs without a known pod are left out).
-  NameMap Names(const std::vector<std::string>& uids);
+  NameMap Names(const std::vector<std::string>& uids) NPUSHARE_EXCLUDES(mu_);
 
   // listings: LIST calls made so far (for tests and logs).
-  uint64_t listings() const;
+  uint64_t listings() const NPUSHARE_EXCLUDES(mu_);
 
  private:
-  void Refresh();  // REQUIRES: mu_ held
+  void Refresh() NPUSHARE_REQUIRES(mu_);
 
   kube::KubeClient& client_;
   const std::string node_;
   const std::chrono::seconds min_refresh_;
   kube::Clock& clock_;
-  mutable std::mutex mu_;
-  NameMap names_;                                                // guarded by mu_
-  std::optional<std::chrono::steady_clock::time_point> listed_;  // guarded by mu_
-  uint64_t listings_ = 0;                                        // guarded by mu_
+  mutable Mutex mu_;
+  NameMap names_ NPUSHARE_GUARDED_BY(mu_);
+  std::optional<std::chrono::steady_clock::time_point> listed_ NPUSHARE_GUARDED_BY(mu_);
+  uint64_t listings_ NPUSHARE_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace npushare::deviceplugin::daemon

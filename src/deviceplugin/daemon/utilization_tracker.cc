@@ -8,7 +8,7 @@ std::map<std::string, double> UtilizationTracker::Update(
     const ArbiterMetrics& metrics, std::chrono::steady_clock::time_point now) {
   std::map<std::string, double> out;
   std::map<std::string, Sample> next;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const ArbiterContainer& c : metrics.containers) {
     for (const auto& [index, d] : c.devices) {
       if (!d.has_core) {

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/thread_annotations.h"
 #include "deviceplugin/daemon/arbiter_metrics_file.h"
 
 namespace npushare::deviceplugin::daemon {
@@ -48,8 +49,8 @@ class UtilizationTracker {
     std::chrono::steady_clock::time_point at{};
   };
   const std::chrono::milliseconds min_interval_;
-  std::mutex mu_;
-  std::map<std::string, Sample> last_;  // guarded by mu_
+  Mutex mu_;
+  std::map<std::string, Sample> last_ NPUSHARE_GUARDED_BY(mu_);
 };
 
 }  // namespace npushare::deviceplugin::daemon

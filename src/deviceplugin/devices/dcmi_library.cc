@@ -116,14 +116,14 @@ DcmiLibrary::~DcmiLibrary() {
 }
 
 Status DcmiLibrary::Init() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return DcmiStatus(sym_.init(), "dcmi_init");
 }
 
 Result<std::vector<int32_t>> DcmiLibrary::CardList() {
   int num = 0;
   int list[kMaxCards] = {};
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   NPUSHARE_RETURN_IF_ERROR(
       DcmiStatus(sym_.get_card_list(&num, list, kMaxCards), "dcmi_get_card_list"));
   if (num < 0 || num > kMaxCards) {
@@ -141,7 +141,7 @@ Result<std::vector<int32_t>> DcmiLibrary::CardList() {
 
 Result<int32_t> DcmiLibrary::DeviceCountInCard(int32_t card_id) {
   int n = 0;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   NPUSHARE_RETURN_IF_ERROR(DcmiStatus(sym_.get_device_num_in_card(card_id, &n),
                                       Call("dcmi_get_device_num_in_card", card_id, 0)));
   return static_cast<int32_t>(n);
@@ -149,7 +149,7 @@ Result<int32_t> DcmiLibrary::DeviceCountInCard(int32_t card_id) {
 
 Result<int32_t> DcmiLibrary::LogicId(int32_t card_id, int32_t device_id) {
   int logic = -1;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   NPUSHARE_RETURN_IF_ERROR(DcmiStatus(sym_.get_device_logic_id(&logic, card_id, device_id),
                                       Call("dcmi_get_device_logic_id", card_id, device_id)));
   return static_cast<int32_t>(logic);
@@ -157,7 +157,7 @@ Result<int32_t> DcmiLibrary::LogicId(int32_t card_id, int32_t device_id) {
 
 Result<int32_t> DcmiLibrary::PhysIdFromLogicId(int32_t logic_id) {
   unsigned int phys = 0;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   NPUSHARE_RETURN_IF_ERROR(
       DcmiStatus(sym_.get_phyid_from_logicid(static_cast<unsigned int>(logic_id), &phys),
                  "dcmi_get_device_phyid_from_logicid(" + std::to_string(logic_id) + ")"));
@@ -171,7 +171,7 @@ Result<int32_t> DcmiLibrary::PhysIdFromLogicId(int32_t logic_id) {
 Result<DcmiChipInfo> DcmiLibrary::ChipInfo(int32_t card_id, int32_t device_id) {
   abi::ChipInfo raw{};
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     NPUSHARE_RETURN_IF_ERROR(DcmiStatus(sym_.get_chip_info(card_id, device_id, &raw),
                                         Call("dcmi_get_device_chip_info", card_id, device_id)));
   }
@@ -185,7 +185,7 @@ Result<DcmiChipInfo> DcmiLibrary::ChipInfo(int32_t card_id, int32_t device_id) {
 
 Result<DcmiDieId> DcmiLibrary::DieId(int32_t card_id, int32_t device_id) {
   abi::DieId raw{};
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   NPUSHARE_RETURN_IF_ERROR(DcmiStatus(sym_.get_die_v2(card_id, device_id, abi::kVdieType, &raw),
                                       Call("dcmi_get_device_die_v2", card_id, device_id)));
   DcmiDieId die;
@@ -197,7 +197,7 @@ Result<DcmiDieId> DcmiLibrary::DieId(int32_t card_id, int32_t device_id) {
 
 Result<uint32_t> DcmiLibrary::Health(int32_t card_id, int32_t device_id) {
   unsigned int health = 0;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   NPUSHARE_RETURN_IF_ERROR(DcmiStatus(sym_.get_health(card_id, device_id, &health),
                                       Call("dcmi_get_device_health", card_id, device_id)));
   return static_cast<uint32_t>(health);
@@ -209,7 +209,7 @@ Result<std::vector<uint32_t>> DcmiLibrary::VnpuIds(int32_t card_id, int32_t devi
   }
   abi::SocTotalResource total{};
   unsigned int size = sizeof(total);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   NPUSHARE_RETURN_IF_ERROR(
       DcmiStatus(sym_.get_device_info(card_id, device_id, abi::kMainCmdVdevMng,
                                       abi::kSubCmdTotalResource, &total, &size),
@@ -230,7 +230,7 @@ Result<DcmiVnpuInfo> DcmiLibrary::VnpuInfo(int32_t card_id, int32_t device_id, u
   q.vdev_id = vdev_id;
   unsigned int size = sizeof(q);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     NPUSHARE_RETURN_IF_ERROR(
         DcmiStatus(sym_.get_device_info(card_id, device_id, abi::kMainCmdVdevMng,
                                         abi::kSubCmdVdevResource, &q, &size),
@@ -252,7 +252,7 @@ Status DcmiLibrary::DestroyVnpu(int32_t card_id, int32_t device_id, uint32_t vde
   if (sym_.destroy_vdevice == nullptr) {
     return UnimplementedError("libdcmi has no dcmi_set_destroy_vdevice");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return DcmiStatus(
       sym_.destroy_vdevice(card_id, device_id, vdev_id),
       Call("dcmi_set_destroy_vdevice", card_id, device_id) + " vNPU " + std::to_string(vdev_id));

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/thread_annotations.h"
 #include "deviceplugin/devices/dcmi.h"
 #include "deviceplugin/devices/internal/dcmi_abi.h"
 
@@ -71,7 +72,7 @@ class DcmiLibrary final : public Dcmi {
 
   void* handle_;
   const Symbols sym_;
-  std::mutex mu_;  // serialises every call into the library
+  Mutex mu_;  // serialises every call into the library
 };
 
 }  // namespace npushare::deviceplugin::devices

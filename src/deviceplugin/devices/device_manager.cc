@@ -74,7 +74,7 @@ Result<std::shared_ptr<const config::NodeConfig>> DeviceManager::LoadNodeConfig(
 }
 
 Status DeviceManager::Initialize() {
-  std::lock_guard<std::mutex> poll(poll_mu_);
+  MutexLock poll(&poll_mu_);
   if (initialized_) {
     return OkStatus();
   }
@@ -102,7 +102,7 @@ Status DeviceManager::Initialize() {
   device_stamp_ = device_stamp;
   node_stamp_ = node_stamp;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     device_config_ = std::make_shared<config::DeviceConfig>(std::move(dc));
     current_ = std::make_shared<NodeDevices>(std::move(nd));
   }
@@ -112,7 +112,7 @@ Status DeviceManager::Initialize() {
 
 Status DeviceManager::Start() {
   NPUSHARE_RETURN_IF_ERROR(Initialize());
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (thread_.joinable() || stopping_) {
     return OkStatus();
   }
@@ -122,21 +122,22 @@ Status DeviceManager::Start() {
 
 void DeviceManager::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
     thread_.join();
   }
 }
 
 void DeviceManager::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!cv_.wait_for(lock, options_.poll_interval, [this] { return stopping_; })) {
-    lock.unlock();
+  MutexLock lock(&mu_);
+  while (!cv_.WaitFor(&mu_, options_.poll_interval,
+                      [this]() NPUSHARE_REQUIRES(mu_) { return stopping_; })) {
+    lock.Unlock();
     PollOnce();
-    lock.lock();
+    lock.Lock();
   }
 }
 
@@ -149,12 +150,12 @@ bool DeviceManager::ReloadConfigs() {
     Result<config::DeviceConfig> dc =
         config::LoadDeviceConfigFile(options_.device_config_path, nullptr);
     if (dc.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       device_config_ = std::make_shared<config::DeviceConfig>(std::move(*dc));
       adopted = true;
     } else {
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         ++reload_failures_;
       }
       Log("keeping the last good device config: " + options_.device_config_path + ": " +
@@ -169,7 +170,7 @@ bool DeviceManager::ReloadConfigs() {
       adopted = true;
     } else {
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         ++reload_failures_;
       }
       Log("keeping the last good node config: " + options_.node_config_path + ": " +
@@ -189,7 +190,7 @@ bool DeviceManager::Rebuild() {
   }
   std::shared_ptr<const NodeDevices> next = std::make_shared<NodeDevices>(std::move(*nd));
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (current_ != nullptr && SameDevices(*current_, *next)) {
       return false;
     }
@@ -202,7 +203,7 @@ bool DeviceManager::Rebuild() {
 }
 
 bool DeviceManager::PollOnce() {
-  std::lock_guard<std::mutex> poll(poll_mu_);
+  MutexLock poll(&poll_mu_);
   if (!initialized_) {
     return false;
   }
@@ -224,17 +225,17 @@ bool DeviceManager::PollOnce() {
 }
 
 std::shared_ptr<const NodeDevices> DeviceManager::Current() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return current_;
 }
 
 std::shared_ptr<const config::DeviceConfig> DeviceManager::CurrentDeviceConfig() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return device_config_;
 }
 
 uint64_t DeviceManager::ConfigReloadFailures() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return reload_failures_;
 }
 

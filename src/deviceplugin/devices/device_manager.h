@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "config/device_config.h"
 #include "config/node_config.h"
 #include "deviceplugin/devices/dcmi.h"
@@ -75,7 +76,7 @@ class DeviceManager final : public DeviceSnapshotSource {
   // Initialize: DCMI init + discovery + config load + first snapshot, no thread. Errors: the
   // DCMI error (dcmi.h mapping), the config loader's error (kNotFound / kInvalidArgument),
   // or BuildNodeDevices' kFailedPrecondition. Current() stays null on error.
-  Status Initialize();
+  Status Initialize() NPUSHARE_EXCLUDES(mu_);
   // Start: Initialize() (unless it already succeeded) then the poll thread. Error as above;
   // a failed Start() may be retried (e.g. DCMI not ready yet after boot). Does not start the
   // thread after Stop().
@@ -85,14 +86,14 @@ class DeviceManager final : public DeviceSnapshotSource {
 
   // PollOnce: one poll step (config files, then health); publishes and returns true when the
   // snapshot changed. REQUIRES: Initialize() succeeded. Used by the poll thread and tests.
-  bool PollOnce();
+  bool PollOnce() NPUSHARE_EXCLUDES(poll_mu_);
 
   // Current: the latest snapshot; null before Initialize() succeeded.
   std::shared_ptr<const NodeDevices> Current() const override;
   // CurrentDeviceConfig: the config the snapshot was built from (the last good one).
-  std::shared_ptr<const config::DeviceConfig> CurrentDeviceConfig() const;
+  std::shared_ptr<const config::DeviceConfig> CurrentDeviceConfig() const NPUSHARE_EXCLUDES(mu_);
   // ConfigReloadFailures: how many changed config files were rejected (kept the old one).
-  uint64_t ConfigReloadFailures() const;
+  uint64_t ConfigReloadFailures() const NPUSHARE_EXCLUDES(mu_);
 
  private:
   struct FileStamp {
@@ -106,30 +107,31 @@ class DeviceManager final : public DeviceSnapshotSource {
   static FileStamp Stamp(const std::string& path);
   void Log(const std::string& line) const;
   // ReloadConfigs: re-reads changed files; true when a new good config was adopted.
-  bool ReloadConfigs();
+  bool ReloadConfigs() NPUSHARE_REQUIRES(poll_mu_);
   Result<std::shared_ptr<const config::NodeConfig>> LoadNodeConfig() const;
   // Rebuild: new snapshot from chips_ and the configs; true (and listeners notified) when it
   // differs from the current one.
-  bool Rebuild();
-  void Run();
+  bool Rebuild() NPUSHARE_REQUIRES(poll_mu_);
+  void Run() NPUSHARE_EXCLUDES(mu_);
 
   const DeviceManagerOptions options_;
   Dcmi& dcmi_;
   std::vector<Listener> listeners_;  // fixed after Start()
 
   // Poll state: touched only by Initialize() and then the single PollOnce() caller.
-  std::mutex poll_mu_;  // serialises PollOnce (thread vs. tests)
-  bool initialized_ = false;
-  std::vector<DiscoveredChip> chips_;
-  FileStamp device_stamp_, node_stamp_;
-  std::shared_ptr<const config::NodeConfig> node_config_;
+  Mutex poll_mu_;  // serialises PollOnce (thread vs. tests)
+  bool initialized_ NPUSHARE_GUARDED_BY(poll_mu_) = false;
+  std::vector<DiscoveredChip> chips_ NPUSHARE_GUARDED_BY(poll_mu_);
+  FileStamp device_stamp_ NPUSHARE_GUARDED_BY(poll_mu_);
+  FileStamp node_stamp_ NPUSHARE_GUARDED_BY(poll_mu_);
+  std::shared_ptr<const config::NodeConfig> node_config_ NPUSHARE_GUARDED_BY(poll_mu_);
 
-  mutable std::mutex mu_;  // guards the fields below
-  std::shared_ptr<const NodeDevices> current_;
-  std::shared_ptr<const config::DeviceConfig> device_config_;
-  uint64_t reload_failures_ = 0;
-  bool stopping_ = false;
-  std::condition_variable cv_;
+  mutable Mutex mu_;  // guards the fields below
+  std::shared_ptr<const NodeDevices> current_ NPUSHARE_GUARDED_BY(mu_);
+  std::shared_ptr<const config::DeviceConfig> device_config_ NPUSHARE_GUARDED_BY(mu_);
+  uint64_t reload_failures_ NPUSHARE_GUARDED_BY(mu_) = 0;
+  bool stopping_ NPUSHARE_GUARDED_BY(mu_) = false;
+  CondVar cv_;
   std::thread thread_;
 };
 

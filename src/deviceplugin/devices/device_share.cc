@@ -91,7 +91,7 @@ Status DeviceShareEnabler::EnableOnce() {
   }
   std::vector<const Chip*> todo;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (const Chip& c : nd->chips) {
       if (enabled_.count(c.uuid) == 0) {
         todo.push_back(&c);
@@ -130,7 +130,7 @@ Status DeviceShareEnabler::EnableOnce() {
       const std::string where = "card " + std::to_string(c->card_id) + " chip " +
                                 std::to_string(c->device_id) + " (" + c->uuid + ")";
       if (s.ok()) {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         enabled_.insert(c->uuid);
         continue;
       }
@@ -144,7 +144,7 @@ Status DeviceShareEnabler::EnableOnce() {
   }
   int attempts = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (first.ok()) {
       consecutive_failures_ = 0;
       return first;
@@ -168,7 +168,7 @@ std::chrono::milliseconds DeviceShareEnabler::Tick() {
   }
   int n = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     n = consecutive_failures_;
   }
   std::chrono::milliseconds d = options_.initial_backoff;
@@ -179,7 +179,7 @@ std::chrono::milliseconds DeviceShareEnabler::Tick() {
 }
 
 void DeviceShareEnabler::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (thread_.joinable() || stopping_) {
     return;
   }
@@ -188,41 +188,41 @@ void DeviceShareEnabler::Start() {
 
 void DeviceShareEnabler::Nudge() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     nudged_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void DeviceShareEnabler::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   if (thread_.joinable()) {
     thread_.join();
   }
 }
 
 void DeviceShareEnabler::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   while (!stopping_) {
     nudged_ = false;
-    lock.unlock();
+    lock.Unlock();
     const std::chrono::milliseconds delay = Tick();
-    lock.lock();
-    cv_.wait_for(lock, delay, [this] { return stopping_ || nudged_; });
+    lock.Lock();
+    cv_.WaitFor(&mu_, delay, [this]() NPUSHARE_REQUIRES(mu_) { return stopping_ || nudged_; });
   }
 }
 
 std::set<std::string> DeviceShareEnabler::EnabledChips() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return enabled_;
 }
 
 uint64_t DeviceShareEnabler::Failures() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return failures_;
 }
 

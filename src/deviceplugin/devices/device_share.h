@@ -34,6 +34,7 @@
 #include <thread>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "deviceplugin/devices/command_runner.h"
 #include "deviceplugin/devices/device_manager.h"
 #include "deviceplugin/plugin_device.h"
@@ -78,31 +79,31 @@ class DeviceShareEnabler {
 
   // Start: the thread, first attempt at once. Idempotent; does nothing after Stop().
   // Nudge: check now. Stop: idempotent.
-  void Start();
+  void Start() NPUSHARE_EXCLUDES(mu_);
   void Nudge();
   void Stop();
 
   // EnabledChips: UUIDs enabled so far. Failures: failed EnableOnce() calls.
-  std::set<std::string> EnabledChips() const;
-  uint64_t Failures() const;
+  std::set<std::string> EnabledChips() const NPUSHARE_EXCLUDES(mu_);
+  uint64_t Failures() const NPUSHARE_EXCLUDES(mu_);
 
  private:
   void Log(const std::string& line) const;
   void PostEvent(const std::string& message);
-  void Run();
+  void Run() NPUSHARE_EXCLUDES(mu_);
 
   const DeviceShareOptions options_;
   const DeviceSnapshotSource& devices_;
   CommandRunner& runner_;
   kube::KubeClient* events_;
 
-  mutable std::mutex mu_;  // guards the fields below
-  std::condition_variable cv_;
-  std::set<std::string> enabled_;
-  int consecutive_failures_ = 0;
-  uint64_t failures_ = 0;
-  bool stopping_ = false;
-  bool nudged_ = false;
+  mutable Mutex mu_;  // guards the fields below
+  CondVar cv_;
+  std::set<std::string> enabled_ NPUSHARE_GUARDED_BY(mu_);
+  int consecutive_failures_ NPUSHARE_GUARDED_BY(mu_) = 0;
+  uint64_t failures_ NPUSHARE_GUARDED_BY(mu_) = 0;
+  bool stopping_ NPUSHARE_GUARDED_BY(mu_) = false;
+  bool nudged_ NPUSHARE_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -38,7 +38,7 @@ Status NodeRegistrar::RegisterOnce() {
                  .Patch(kube::kNodes, "", options_.node_name, kube::PatchType::kMerge,
                         RegistrationPatch(*nd, civil))
                  .status();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ++(s.ok() ? successes_ : failures_);
   return s;
 }
@@ -59,7 +59,7 @@ std::chrono::milliseconds NodeRegistrar::Tick() {
 }
 
 void NodeRegistrar::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (thread_.joinable() || stopping_) {
     return;
   }
@@ -68,18 +68,18 @@ void NodeRegistrar::Start() {
 
 void NodeRegistrar::Nudge() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     nudged_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void NodeRegistrar::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   if (thread_.joinable()) {
     thread_.join();
   }
@@ -87,26 +87,26 @@ void NodeRegistrar::Stop() {
 
 void NodeRegistrar::Run() {
   std::chrono::milliseconds delay = options_.first_delay;
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (;;) {
-    cv_.wait_for(lock, delay, [this] { return stopping_ || nudged_; });
+    cv_.WaitFor(&mu_, delay, [this]() NPUSHARE_REQUIRES(mu_) { return stopping_ || nudged_; });
     if (stopping_) {
       return;
     }
     nudged_ = false;
-    lock.unlock();
+    lock.Unlock();
     delay = Tick();
-    lock.lock();
+    lock.Lock();
   }
 }
 
 uint64_t NodeRegistrar::Successes() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return successes_;
 }
 
 uint64_t NodeRegistrar::Failures() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return failures_;
 }
 

@@ -30,6 +30,7 @@
 #include <thread>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "deviceplugin/devices/device_manager.h"
 #include "deviceplugin/plugin_device.h"
 #include "kube/clock.h"
@@ -76,15 +77,15 @@ class NodeRegistrar {
 
   // Start: the registration thread (first attempt after first_delay). Idempotent; after
   // Stop() it does nothing (a stopped registrar is not restarted).
-  void Start();
+  void Start() NPUSHARE_EXCLUDES(mu_);
   // Nudge: makes the thread register now instead of waiting for the rest of its delay.
   void Nudge();
   // Stop: ends the thread (an attempt in flight completes first); idempotent.
   void Stop();
 
   // Counters: successful and failed patches so far.
-  uint64_t Successes() const;
-  uint64_t Failures() const;
+  uint64_t Successes() const NPUSHARE_EXCLUDES(mu_);
+  uint64_t Failures() const NPUSHARE_EXCLUDES(mu_);
 
  private:
   void Run();
@@ -94,12 +95,12 @@ class NodeRegistrar {
   kube::KubeClient& client_;
   kube::Clock& clock_;
 
-  mutable std::mutex mu_;  // guards the fields below
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  bool nudged_ = false;
-  uint64_t successes_ = 0;
-  uint64_t failures_ = 0;
+  mutable Mutex mu_;  // guards the fields below
+  CondVar cv_;
+  bool stopping_ NPUSHARE_GUARDED_BY(mu_) = false;
+  bool nudged_ NPUSHARE_GUARDED_BY(mu_) = false;
+  uint64_t successes_ NPUSHARE_GUARDED_BY(mu_) = 0;
+  uint64_t failures_ NPUSHARE_GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

@@ -123,7 +123,7 @@ Result<ReconcileReport> VnpuReconciler::ReconcileOnce() {
   if (nd == nullptr) {
     return FailedPreconditionError("no device snapshot yet");
   }
-  std::lock_guard<std::mutex> lock(reconcile_mu_);
+  MutexLock lock(&reconcile_mu_);
   const TimePoint now = clock_.Now();
   ReconcileReport report;
   // Per (chip index in nd->chips, template): the vNPUs seen.
@@ -213,12 +213,12 @@ Result<ReconcileReport> VnpuReconciler::ReconcileOnce() {
 }
 
 uint64_t VnpuReconciler::DestroyedTotal() {
-  std::lock_guard<std::mutex> lock(reconcile_mu_);
+  MutexLock lock(&reconcile_mu_);
   return destroyed_total_;
 }
 
 void VnpuReconciler::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (thread_.joinable() || stopping_) {
     return;
   }
@@ -227,24 +227,25 @@ void VnpuReconciler::Start() {
 
 void VnpuReconciler::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   if (thread_.joinable()) {
     thread_.join();
   }
 }
 
 void VnpuReconciler::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!cv_.wait_for(lock, options_.interval, [this] { return stopping_; })) {
-    lock.unlock();
+  MutexLock lock(&mu_);
+  while (!cv_.WaitFor(&mu_, options_.interval,
+                      [this]() NPUSHARE_REQUIRES(mu_) { return stopping_; })) {
+    lock.Unlock();
     Result<ReconcileReport> r = ReconcileOnce();
     if (!r.ok()) {
       Log("vNPU check skipped: " + r.status().ToString());
     }
-    lock.lock();
+    lock.Lock();
   }
 }
 

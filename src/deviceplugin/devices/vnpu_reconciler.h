@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "deviceplugin/devices/dcmi.h"
 #include "deviceplugin/devices/device_manager.h"
 #include "deviceplugin/plugin_device.h"
@@ -112,16 +113,16 @@ class VnpuReconciler {
   Result<ReconcileReport> ReconcileOnce();
 
   // DestroyedTotal: vNPUs destroyed since construction (a metric).
-  uint64_t DestroyedTotal();
+  uint64_t DestroyedTotal() NPUSHARE_EXCLUDES(reconcile_mu_);
 
   // Start: the thread (first check after `interval`); does nothing after Stop().
   // Stop: idempotent.
-  void Start();
+  void Start() NPUSHARE_EXCLUDES(mu_);
   void Stop();
 
  private:
   void Log(const std::string& line) const;
-  void Run();
+  void Run() NPUSHARE_EXCLUDES(mu_);
 
   const VnpuReconcilerOptions options_;
   Dcmi& dcmi_;
@@ -129,13 +130,14 @@ class VnpuReconciler {
   LiveSliceSource& pods_;
   kube::Clock& clock_;
 
-  std::mutex reconcile_mu_;  // serialises ReconcileOnce; guards the two fields below
-  std::map<uint32_t, std::chrono::steady_clock::time_point> idle_since_;
-  uint64_t destroyed_total_ = 0;
+  Mutex reconcile_mu_;  // serialises ReconcileOnce; guards the two fields below
+  std::map<uint32_t, std::chrono::steady_clock::time_point> idle_since_
+      NPUSHARE_GUARDED_BY(reconcile_mu_);
+  uint64_t destroyed_total_ NPUSHARE_GUARDED_BY(reconcile_mu_) = 0;
 
-  std::mutex mu_;  // guards the fields below
-  std::condition_variable cv_;
-  bool stopping_ = false;
+  Mutex mu_;  // guards the fields below
+  CondVar cv_;
+  bool stopping_ NPUSHARE_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

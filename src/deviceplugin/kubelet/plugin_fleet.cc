@@ -35,7 +35,7 @@ PluginFleet::~PluginFleet() {
 }
 
 Status PluginFleet::Start() {
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   if (started_) {
     return OkStatus();
   }
@@ -64,7 +64,7 @@ Status PluginFleet::SetDevices(const PluginResource& resource, std::vector<Plugi
     return InvalidArgumentError("endpoint \"" + resource.endpoint + "\" for " +
                                 resource.resource_name + " is not a usable socket file name");
   }
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   auto it = entries_.find(resource.resource_name);
   if (it == entries_.end()) {
     for (const auto& [name, e] : entries_) {
@@ -85,7 +85,7 @@ Status PluginFleet::SetDevices(const PluginResource& resource, std::vector<Plugi
     e->server->UpdateDevices(std::move(devices));
     entries_.emplace(resource.resource_name, std::move(e));
     wake_ = true;
-    cv_.notify_all();
+    cv_.NotifyAll();
     return OkStatus();
   }
   if (it->second->resource.endpoint != resource.endpoint) {
@@ -97,7 +97,7 @@ Status PluginFleet::SetDevices(const PluginResource& resource, std::vector<Plugi
 }
 
 void PluginFleet::RemoveResource(const std::string& resource_name) {
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   auto it = entries_.find(resource_name);
   if (it == entries_.end()) {
     return;
@@ -105,20 +105,20 @@ void PluginFleet::RemoveResource(const std::string& resource_name) {
   removed_.push_back(std::move(it->second));
   entries_.erase(it);
   wake_ = true;
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void PluginFleet::ResyncNow() {
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   wake_ = true;
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void PluginFleet::Stop() {
   {
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     stop_ = true;
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   // The watcher's callback takes mu_: stop it without holding mu_.
   watcher_.Stop();
@@ -127,7 +127,7 @@ void PluginFleet::Stop() {
   }
   std::vector<std::shared_ptr<Entry>> all;
   {
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     for (auto& [name, e] : entries_) {
       all.push_back(e);
       e->registered = false;
@@ -145,7 +145,7 @@ void PluginFleet::Stop() {
 std::vector<PluginState> PluginFleet::Plugins() const {
   std::vector<std::pair<std::shared_ptr<Entry>, PluginState>> rows;
   {
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     for (const auto& [name, e] : entries_) {
       PluginState s;
       s.resource = e->resource;
@@ -170,17 +170,17 @@ std::vector<PluginState> PluginFleet::Plugins() const {
 }
 
 bool PluginFleet::inotify_active() const {
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   return inotify_active_;
 }
 
 void PluginFleet::OnDirEvent(const KubeletDirEvent& event) {
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   if (event.kind == KubeletDirEvent::Kind::kKubeletSocketCreated) {
     kubelet_created_ = true;
   }
   wake_ = true;
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 std::chrono::milliseconds PluginFleet::Backoff(uint64_t failures) const {
@@ -197,8 +197,8 @@ void PluginFleet::Run() {
     std::vector<std::shared_ptr<Entry>> live;
     std::vector<std::shared_ptr<Entry>> removed;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait_until(lock, next_wake, [&] { return stop_ || wake_; });
+      MutexLock lock(&mu_);
+      cv_.WaitUntil(&mu_, next_wake, [&]() NPUSHARE_REQUIRES(mu_) { return stop_ || wake_; });
       if (stop_) {
         return;
       }
@@ -225,7 +225,7 @@ void PluginFleet::Run() {
     }
     const Clock::time_point now = Clock::now();
     next_wake = now + options_.resync_interval;
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     for (const auto& e : live) {
       if (!e->registered) {
         next_wake = std::min(next_wake, std::max(e->next_attempt, now));
@@ -241,13 +241,13 @@ void PluginFleet::Reconcile(Entry& e, const std::optional<SocketFileId>& kubelet
   std::optional<SocketFileId> registered_with;
   Clock::time_point next_attempt;
   {
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     registered = e.registered;
     registered_with = e.kubelet_at_registration;
     next_attempt = e.next_attempt;
   }
   auto fail = [&](const Status& s, bool is_register) {
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     e.registered = false;
     ++e.consecutive_failures;
     if (is_register) {
@@ -272,7 +272,7 @@ void PluginFleet::Reconcile(Entry& e, const std::optional<SocketFileId>& kubelet
     spdlog::info("kubelet restarted ({}): serving {} again and re-registering", why,
                  e.resource.resource_name);
     server.Stop();
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     e.registered = false;
     ++e.restarts;
     registered = false;
@@ -288,7 +288,7 @@ void PluginFleet::Reconcile(Entry& e, const std::optional<SocketFileId>& kubelet
       return;
     }
     registered = false;
-    std::lock_guard g(mu_);
+    MutexLock g(&mu_);
     e.registered = false;
   }
   if (registered || now < next_attempt) {
@@ -304,7 +304,7 @@ void PluginFleet::Reconcile(Entry& e, const std::optional<SocketFileId>& kubelet
   }
   spdlog::info("registered {} ({} devices) with kubelet on {}", e.resource.resource_name,
                server.Devices().size(), server.socket_path());
-  std::lock_guard g(mu_);
+  MutexLock g(&mu_);
   e.registered = true;
   e.kubelet_at_registration = target;
   e.consecutive_failures = 0;

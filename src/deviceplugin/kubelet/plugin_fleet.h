@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "deviceplugin/kubelet/kubelet_watcher.h"
 #include "deviceplugin/kubelet/plugin_server.h"
 #include "deviceplugin/kubelet/socket_file.h"
@@ -100,7 +101,7 @@ class PluginFleet {
   // Start: starts the watcher and the worker. kFailedPrecondition when plugin_dir is not a
   // directory. An inotify failure is logged and tolerated (inotify_active() is then false and
   // only the periodic check runs).
-  Status Start();
+  Status Start() NPUSHARE_EXCLUDES(mu_);
 
   // SetDevices: creates the resource's server on first use (the worker starts and registers it)
   // and replaces its advertised list. kInvalidArgument when `resource.endpoint` is empty, has a
@@ -110,10 +111,10 @@ class PluginFleet {
 
   // RemoveResource: stops serving `resource_name` (its socket is removed; kubelet then marks its
   // devices unhealthy). No-op for an unknown name.
-  void RemoveResource(const std::string& resource_name);
+  void RemoveResource(const std::string& resource_name) NPUSHARE_EXCLUDES(mu_);
 
   // ResyncNow: wake the worker for a full check now (e.g. on SIGHUP, as HAMi's plugin does).
-  void ResyncNow();
+  void ResyncNow() NPUSHARE_EXCLUDES(mu_);
 
   // Stop: stops the worker, the watcher and every server (sockets removed). Idempotent.
   void Stop();
@@ -121,11 +122,11 @@ class PluginFleet {
   // Plugins: the state of every resource, ordered by resource name.
   std::vector<PluginState> Plugins() const;
   // inotify_active: whether the watcher runs (false: periodic check only).
-  bool inotify_active() const;
+  bool inotify_active() const NPUSHARE_EXCLUDES(mu_);
 
  private:
   struct Entry;
-  void OnDirEvent(const KubeletDirEvent& event);
+  void OnDirEvent(const KubeletDirEvent& event) NPUSHARE_EXCLUDES(mu_);
   void Run();
   // Reconcile: one resource's check (see the file comment). Runs on the worker, without mu_.
   void Reconcile(Entry& e, const std::optional<SocketFileId>& kubelet,
@@ -137,15 +138,15 @@ class PluginFleet {
   const std::string kubelet_socket_;
   KubeletWatcher watcher_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<std::string, std::shared_ptr<Entry>> entries_;  // GUARDED_BY(mu_)
-  std::vector<std::shared_ptr<Entry>> removed_;            // GUARDED_BY(mu_); worker stops them
-  bool wake_ = false;                                      // GUARDED_BY(mu_)
-  bool kubelet_created_ = false;                           // GUARDED_BY(mu_)
-  bool stop_ = false;                                      // GUARDED_BY(mu_)
-  bool started_ = false;                                   // GUARDED_BY(mu_)
-  bool inotify_active_ = false;                            // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::map<std::string, std::shared_ptr<Entry>> entries_ NPUSHARE_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<Entry>> removed_ NPUSHARE_GUARDED_BY(mu_);  // worker stops them
+  bool wake_ NPUSHARE_GUARDED_BY(mu_) = false;
+  bool kubelet_created_ NPUSHARE_GUARDED_BY(mu_) = false;
+  bool stop_ NPUSHARE_GUARDED_BY(mu_) = false;
+  bool started_ NPUSHARE_GUARDED_BY(mu_) = false;
+  bool inotify_active_ NPUSHARE_GUARDED_BY(mu_) = false;
   std::thread worker_;
 };
 

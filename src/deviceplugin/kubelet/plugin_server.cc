@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 
+#include "common/thread_annotations.h"
 #include "deviceplugin/kubelet/kubelet_registration.h"
 #include "deviceplugin/kubelet/proto_convert.h"
 #include "deviceplugin/kubelet/socket_file.h"
@@ -37,12 +38,12 @@ std::chrono::system_clock::time_point DeadlineAfter(std::chrono::milliseconds d)
 // DeviceFeed: the advertised list and the streams' wake-up, shared by the PluginServer and the
 // gRPC handlers of whichever server generation is running.
 struct DeviceFeed {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<PluginDevice> devices;  // GUARDED_BY(mu)
-  uint64_t version = 0;               // GUARDED_BY(mu); bumped on every change
-  bool stopping = false;              // GUARDED_BY(mu); set by Stop, cleared by Start
-  PluginServerStats stats;            // GUARDED_BY(mu)
+  Mutex mu;
+  CondVar cv;
+  std::vector<PluginDevice> devices NPUSHARE_GUARDED_BY(mu);
+  uint64_t version NPUSHARE_GUARDED_BY(mu) = 0;   // bumped on every change
+  bool stopping NPUSHARE_GUARDED_BY(mu) = false;  // set by Stop, cleared by Start
+  PluginServerStats stats NPUSHARE_GUARDED_BY(mu);
 };
 
 namespace {
@@ -61,14 +62,15 @@ class DevicePluginService final : public v1beta1::DevicePlugin::Service {
 
   grpc::Status ListAndWatch(grpc::ServerContext* ctx, const v1beta1::Empty*,
                             grpc::ServerWriter<v1beta1::ListAndWatchResponse>* writer) override {
-    std::unique_lock lock(feed_->mu);
+    MutexLock lock(&feed_->mu);
     ++feed_->stats.open_streams;
     // sent: version of the list this stream last wrote; the first pass always writes.
     std::optional<uint64_t> sent;
     grpc::Status result = grpc::Status::OK;
     while (true) {
-      feed_->cv.wait_for(lock, kCancelPollInterval,
-                         [&] { return feed_->stopping || sent != feed_->version; });
+      feed_->cv.WaitFor(&feed_->mu, kCancelPollInterval, [&]() NPUSHARE_REQUIRES(feed_->mu) {
+        return feed_->stopping || sent != feed_->version;
+      });
       if (feed_->stopping) {
         break;  // the server is stopping: end the stream cleanly
       }
@@ -81,9 +83,9 @@ class DevicePluginService final : public v1beta1::DevicePlugin::Service {
       }
       sent = feed_->version;
       v1beta1::ListAndWatchResponse response = ToListAndWatchResponse(feed_->devices);
-      lock.unlock();
+      lock.Unlock();
       const bool written = writer->Write(response);
-      lock.lock();
+      lock.Lock();
       if (!written) {
         result = grpc::Status(grpc::StatusCode::CANCELLED, "ListAndWatch stream broken");
         break;
@@ -113,7 +115,7 @@ class DevicePluginService final : public v1beta1::DevicePlugin::Service {
            backend_->PreferredAllocation(resource_name_, available, must, c.allocation_size())) {
         out->add_deviceids(std::move(id));
       }
-      std::lock_guard g(feed_->mu);
+      MutexLock g(&feed_->mu);
       ++feed_->stats.preferred_calls;
     }
     return grpc::Status::OK;
@@ -156,7 +158,7 @@ class DevicePluginService final : public v1beta1::DevicePlugin::Service {
 
  private:
   grpc::Status CountAllocate(grpc::Status status) {
-    std::lock_guard g(feed_->mu);
+    MutexLock g(&feed_->mu);
     ++feed_->stats.allocate_calls;
     if (!status.ok()) {
       ++feed_->stats.allocate_errors;
@@ -179,7 +181,7 @@ class PluginServer::Impl {
         socket_path_(options_.plugin_dir + "/" + options_.endpoint) {}
 
   Status Start() {
-    std::lock_guard life(life_mu_);
+    MutexLock life(&life_mu_);
     if (server_ != nullptr) {
       return OkStatus();
     }
@@ -197,7 +199,7 @@ class PluginServer::Impl {
     }
     NPUSHARE_RETURN_IF_ERROR(UnlinkStaleSocketFile(socket_path_));
     {
-      std::lock_guard g(feed_.mu);
+      MutexLock g(&feed_.mu);
       feed_.stopping = false;
     }
     auto service = std::make_unique<DevicePluginService>(&feed_, backend_, options_.resource_name);
@@ -220,7 +222,7 @@ class PluginServer::Impl {
     }
     socket_id_ = id;
     serving_.store(true, std::memory_order_release);
-    std::lock_guard g(feed_.mu);
+    MutexLock g(&feed_.mu);
     ++feed_.stats.starts;
     return OkStatus();
   }
@@ -237,13 +239,13 @@ class PluginServer::Impl {
     req.pre_start_required = kPreStartRequired;
     req.get_preferred_allocation_available = kPreferredAllocationAvailable;
     NPUSHARE_RETURN_IF_ERROR(RegisterWithKubelet(req, options_.register_timeout));
-    std::lock_guard g(feed_.mu);
+    MutexLock g(&feed_.mu);
     ++feed_.stats.registrations;
     return OkStatus();
   }
 
   void Stop() {
-    std::lock_guard life(life_mu_);
+    MutexLock life(&life_mu_);
     StopLocked();
   }
 
@@ -251,30 +253,30 @@ class PluginServer::Impl {
   bool Serving() const { return serving_.load(std::memory_order_acquire); }
 
   bool SocketIntact() const {
-    std::lock_guard life(life_mu_);
+    MutexLock life(&life_mu_);
     return server_ != nullptr && socket_id_.has_value() &&
            StatSocketFile(socket_path_) == socket_id_;
   }
 
   void UpdateDevices(std::vector<PluginDevice> devices) {
     {
-      std::lock_guard g(feed_.mu);
+      MutexLock g(&feed_.mu);
       if (devices == feed_.devices) {
         return;
       }
       feed_.devices = std::move(devices);
       ++feed_.version;
     }
-    feed_.cv.notify_all();
+    feed_.cv.NotifyAll();
   }
 
   std::vector<PluginDevice> Devices() const {
-    std::lock_guard g(feed_.mu);
+    MutexLock g(&feed_.mu);
     return feed_.devices;
   }
 
   PluginServerStats Stats() const {
-    std::lock_guard g(feed_.mu);
+    MutexLock g(&feed_.mu);
     return feed_.stats;
   }
 
@@ -286,16 +288,16 @@ class PluginServer::Impl {
   // waits for every handler), then the server stops completely (gRPC unlinks the path itself),
   // and only then is a leftover socket of ours removed, so a later Start() on the same path is
   // never undone by this generation's teardown.
-  void StopLocked() {
+  void StopLocked() NPUSHARE_REQUIRES(life_mu_) {
     if (server_ == nullptr) {
       return;
     }
     serving_.store(false, std::memory_order_release);
     {
-      std::lock_guard g(feed_.mu);
+      MutexLock g(&feed_.mu);
       feed_.stopping = true;
     }
-    feed_.cv.notify_all();
+    feed_.cv.NotifyAll();
     server_->Shutdown(DeadlineAfter(options_.stop_grace));
     server_->Wait();
     server_.reset();
@@ -315,10 +317,10 @@ class PluginServer::Impl {
 
   mutable DeviceFeed feed_;
 
-  mutable std::mutex life_mu_;
-  std::unique_ptr<grpc::Server> server_;          // GUARDED_BY(life_mu_)
-  std::unique_ptr<DevicePluginService> service_;  // GUARDED_BY(life_mu_); outlives server_
-  std::optional<SocketFileId> socket_id_;         // GUARDED_BY(life_mu_)
+  mutable Mutex life_mu_;
+  std::unique_ptr<grpc::Server> server_ NPUSHARE_GUARDED_BY(life_mu_);
+  std::unique_ptr<DevicePluginService> service_ NPUSHARE_GUARDED_BY(life_mu_);  // outlives server_
+  std::optional<SocketFileId> socket_id_ NPUSHARE_GUARDED_BY(life_mu_);
   std::atomic<bool> serving_{false};  // written under life_mu_: Start succeeded, no Stop since
 };
 

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -455,6 +456,11 @@ TEST_F(DemoFaultsE2eTest, DevicePluginKilledAndRestartedKeepsPodsAndAllocatesNew
   ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
   auto ready = (*restarted)->WaitForLine("READY metrics_port=", kStartTimeout);
   ASSERT_TRUE(ready.ok()) << ready.status().ToString();
+  // It came back on the port the node's npushare.io/metrics-url annotation names (the
+  // dashboard reads it from there; a new ephemeral port would leave it pointing nowhere).
+  EXPECT_EQ(std::atoi(ready->c_str() + std::string("READY metrics_port=").size()),
+            cluster_->nodes().front().metrics_port)
+      << *ready << ": the restarted plugin moved to another metrics port";
 
   ASSERT_NO_FATAL_FAILURE(Apply(SoftPod("plugin-after", 4096, 20, kHoldCommand, false)));
   ASSERT_TRUE(WaitPhase("plugin-after", {"Running"}))

@@ -86,6 +86,25 @@ TEST(ClusterJsonTest, DocumentedShapeAndValues) {
             "caches not synced");
 }
 
+// A whole chip allocated on a hard-slicing node has no template and no soft quota: it is
+// "whole", not "soft" (it used to be labelled soft).
+TEST(ClusterJsonTest, WholeChipOnAHardNodeIsNotASoftSlice) {
+  ClusterSnapshot s = testing::MakeCluster(1, 2, 0, 10000);
+  ASSERT_EQ(s.nodes[0].chips[0].mode, ChipMode::kHard);
+  ASSERT_EQ(s.nodes[0].chips[1].mode, ChipMode::kSoft);
+  SliceView whole;
+  whole.pod_namespace = "ns";
+  whole.pod_name = "train";
+  whole.memory_quota_bytes = s.nodes[0].chips[0].memory_total_bytes;
+  whole.core_percent = 100;
+  s.nodes[0].chips[0].slices = {whole};
+  s.nodes[0].chips[1].slices = {whole};
+  History h({});
+  json j = ClusterJson(s, h);
+  EXPECT_EQ(j["nodes"][0]["chips"][0]["slices"][0]["kind"], "whole");
+  EXPECT_EQ(j["nodes"][0]["chips"][1]["slices"][0]["kind"], "soft");
+}
+
 TEST(ClusterJsonTest, EmbeddableJsonCannotCloseAScriptElement) {
   ClusterSnapshot s;
   s.pending.push_back({"ns", "</script><script>alert(1)</script>", "a & b", 0});
